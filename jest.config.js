@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // Type checking is `npm run check`; tests only transpile, which keeps the huge provider typings out of the hot path.
+    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  },
+  setupFilesAfterEnv: ['<rootDir>/test/setup-jest.ts'],
+  testTimeout: 120000,
+  // Integration tests start real components (Pub/Sub emulator, Chromium); two workers fit the 2-core machines.
+  maxWorkers: 2,
+};
