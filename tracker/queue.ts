@@ -1,0 +1,173 @@
+/**
+ * The outgoing event queue: batching, transport (fetch POST with keepalive, or GET image pixel), retries with
+ * exponential backoff, and a localStorage copy so that events survive a collector outage across page loads.
+ *
+ * Delivery is at least once: an event leaves the stored queue when the collector answered 2xx (or a status not
+ * worth retrying), or when the page is being hidden/unloaded while its request is on the wire (the browser keeps
+ * keepalive requests going after the page is gone, and keeping them stored would resend every last event).
+ */
+import { base64url, local, on } from './util';
+
+type Params = Record<string, string>;
+
+/** One queued event: `p` its params, `a` anonymous, `f` on the wire, `g` handed over to the browser on page hide. */
+interface Item {
+  p: Params;
+  a: boolean;
+  f?: boolean;
+  g?: boolean;
+}
+
+export interface QueueOptions {
+  /** collector base URL, no trailing slash */
+  url: string;
+  get: boolean;
+  path: string;
+  buffer: number;
+  maxBytes: number;
+  maxItems: number;
+  timeout: number;
+  /** localStorage key of the stored queue, or '' for memory only */
+  key: string;
+}
+
+export interface Queue {
+  add(params: Params, anonymous: boolean): void;
+  send(force?: boolean): void;
+  clear(): void;
+  /** Stop (or resume) keeping non-anonymous events in localStorage. */
+  store(key: string): void;
+}
+
+const PAYLOAD = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
+/** Statuses that will not get better by retrying: the events are dropped. */
+const FATAL = [400, 401, 403, 410, 422];
+
+export function createQueue(o: QueueOptions): Queue {
+  let items: Item[] = [];
+  let key = '';
+  let timer: ReturnType<typeof setTimeout> | 0 = 0;
+  let fails = 0;
+  let inflight = 0;
+
+  const persist = (): void => {
+    if (!key) return;
+    const keep = items.filter((i) => !i.a && !i.g).map((i) => i.p);
+    local(key, keep.length ? JSON.stringify(keep) : null);
+  };
+
+  const deliver = (batch: Item[], hide: boolean): Promise<number> => {
+    const stm = '' + Date.now();
+    const events = batch.map((i): Params => Object.assign({}, i.p, { stm }));
+    const anon = batch[0].a;
+    if (o.get) {
+      const p = events[0];
+      if (p.ue_pr) p.ue_px = base64url(p.ue_pr);
+      if (p.co) p.cx = base64url(p.co);
+      delete p.ue_pr;
+      delete p.co;
+      return new Promise((resolve) => {
+        const img = new Image();
+        img.onload = () => resolve(200);
+        img.onerror = () => resolve(0);
+        img.src = o.url + '/i?' + new URLSearchParams(p);
+      });
+    }
+    const body = JSON.stringify({ schema: PAYLOAD, data: events });
+    const ctl = new AbortController();
+    const t = setTimeout(() => ctl.abort(), o.timeout);
+    const headers: Params = { 'Content-Type': 'application/json; charset=UTF-8' };
+    if (anon) headers['SP-Anonymous'] = '*';
+    return fetch(o.url + o.path, {
+      method: 'POST',
+      body,
+      headers,
+      credentials: anon ? 'omit' : 'include',
+      // keepalive lets the request outlive the page; browsers cap keepalive bodies at 64 KB in total.
+      keepalive: hide || body.length < 30000,
+      signal: ctl.signal,
+    }).then(
+      (r) => (clearTimeout(t), r.status),
+      () => (clearTimeout(t), 0),
+    );
+  };
+
+  /** Sends the next batch (or, when the page is hiding, every batch at once). */
+  const send = (force = false, hide = false): void => {
+    if (hide) items.forEach((i) => i.f && (i.g = true));
+    while (!timer && (hide || !inflight)) {
+      const rest = items.filter((i) => !i.f);
+      if (!rest.length || (!force && !hide && rest.length < o.buffer)) break;
+      const batch: Item[] = [];
+      let size = 90;
+      for (const i of rest) {
+        const n = JSON.stringify(i.p).length + 24;
+        if (batch.length && (o.get || i.a != rest[0].a || size + n > o.maxBytes)) break;
+        batch.push(i);
+        size += n;
+      }
+      batch.forEach((i) => ((i.f = true), (i.g = hide)));
+      inflight++;
+      deliver(batch, hide).then((status) => {
+        inflight--;
+        batch.forEach((i) => (i.f = i.g = false));
+        if ((status > 199 && status < 300) || FATAL.indexOf(status) >= 0) {
+          items = items.filter((i) => batch.indexOf(i) < 0);
+          fails = 0;
+        } else if (!timer) {
+          timer = setTimeout(() => {
+            timer = 0;
+            send(true);
+          }, Math.min(30000, 1000 * 2 ** fails++));
+        }
+        persist();
+        send(force);
+      });
+      if (!hide) break;
+    }
+    persist();
+  };
+
+  const hidden = (): void => {
+    if (document.visibilityState == 'hidden') send(true, true);
+  };
+  on(window, 'pagehide', () => send(true, true));
+  on(document, 'visibilitychange', hidden);
+  on(window, 'online', () => {
+    if (timer) clearTimeout(timer);
+    timer = 0;
+    fails = 0;
+    send(true);
+  });
+
+  const q: Queue = {
+    add(p, a) {
+      items.push({ p, a });
+      if (items.length > o.maxItems) items.shift();
+      send();
+    },
+    send,
+    clear() {
+      items = [];
+      persist();
+    },
+    store(k) {
+      if (key && !k) local(key, null);
+      key = k;
+      if (!k) return;
+      try {
+        const saved: unknown = JSON.parse((local(k) as string) || '[]');
+        if (Array.isArray(saved)) {
+          const known = items.map((i) => i.p.eid);
+          for (const p of saved) if (p && typeof p.eid == 'string' && known.indexOf(p.eid) < 0) items.push({ p, a: false });
+        }
+      } catch {
+        /* a damaged stored queue is dropped */
+      }
+      persist();
+      send();
+    },
+  };
+  q.store(o.key);
+  return q;
+}
