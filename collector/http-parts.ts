@@ -1,0 +1,177 @@
+/**
+ * Small pure helpers over request data: query strings, cookies, client IP, header allow-list, cookie and CORS headers.
+ */
+import { isIP } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CookieConfig } from './config';
+
+export type StringMap = Record<string, string>;
+
+/** A map without a prototype, so keys like `__proto__` are plain keys. */
+export const emptyMap = (): StringMap => Object.create(null) as StringMap;
+
+function decode(s: string): string {
+  const plus = s.indexOf('+') >= 0 ? s.replace(/\+/g, ' ') : s;
+  if (plus.indexOf('%') < 0) return plus;
+  try {
+    return decodeURIComponent(plus);
+  } catch {
+    // Malformed escapes (e.g. "%E0%A4%A") are kept undecoded, so the value still reaches enrichment.
+    return plus;
+  }
+}
+
+/** Parses `a=1&b=x+y`; the first occurrence of a key wins; empty keys are ignored. */
+export function parseQuery(query: string): StringMap {
+  const out = emptyMap();
+  if (query === '') return out;
+  let start = 0;
+  const n = query.length;
+  while (start <= n) {
+    let amp = query.indexOf('&', start);
+    if (amp < 0) amp = n;
+    if (amp > start) {
+      const eq = query.indexOf('=', start);
+      const hasEq = eq >= 0 && eq < amp;
+      const key = decode(query.slice(start, hasEq ? eq : amp));
+      if (key !== '' && !(key in out)) out[key] = hasEq ? decode(query.slice(eq + 1, amp)) : '';
+    }
+    start = amp + 1;
+  }
+  return out;
+}
+
+/** The value of one cookie in a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  let start = 0;
+  const n = header.length;
+  while (start < n) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = n;
+    const eq = header.indexOf('=', start);
+    if (eq >= 0 && eq < end && header.slice(start, eq).trim() === name) {
+      let v = header.slice(eq + 1, end).trim();
+      if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
+      return v;
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** A network user id taken from a cookie must look like an id, so odd values cannot smuggle data downstream. */
+export const VALID_USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+const normalizeIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+
+/**
+ * The client IP. Google's load balancer appends `<client-ip>, <lb-ip>` to X-Forwarded-For, so with
+ * `trustedHops` = 1 the client is the second-to-last entry; anything before it was written by the client and is
+ * not trusted. Falls back to the TCP peer when the header is missing, too short or not an IP.
+ */
+export function clientIp(xff: string | string[] | undefined, remoteAddress: string | undefined, trustedHops: number | null): string | null {
+  const header = Array.isArray(xff) ? xff.join(',') : xff;
+  if (trustedHops !== null && header !== undefined && header !== '') {
+    const parts = header.split(',');
+    const i = parts.length - 1 - trustedHops;
+    if (i >= 0) {
+      const candidate = parts[i].trim();
+      if (isIP(candidate) !== 0) return normalizeIp(candidate);
+    }
+  }
+  return remoteAddress === undefined ? null : normalizeIp(remoteAddress);
+}
+
+/** Headers never recorded for anonymous requests, whatever the allow-list says. */
+export const IDENTIFYING_HEADERS: ReadonlySet<string> = new Set([
+  'cookie',
+  'x-forwarded-for',
+  'forwarded',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-geo-location',
+  'x-client-city',
+  'x-client-city-lat-long',
+]);
+
+export function allowedHeaders(headers: IncomingHttpHeaders, allowList: readonly string[], anonymous: boolean): StringMap {
+  const out = emptyMap();
+  for (const name of allowList) {
+    const v = headers[name];
+    if (v === undefined || (anonymous && IDENTIFYING_HEADERS.has(name))) continue;
+    out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** Hostname part of a URL-ish string (`https://www.acme.com:8443` → `www.acme.com`), lower case, or null. */
+export function hostOf(origin: string | undefined): string | null {
+  if (origin === undefined) return null;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#@]+|\[[^\]]+\])/i.exec(origin);
+  return m ? m[1].toLowerCase() : null;
+}
+
+/** Hostname of a Host header (`collector.acme.com:443` → `collector.acme.com`). */
+export function hostnameOf(host: string | undefined): string | null {
+  if (host === undefined || host === '') return null;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end > 0 ? host.slice(0, end + 1).toLowerCase() : host.toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  return (colon >= 0 ? host.slice(0, colon) : host).toLowerCase();
+}
+
+/** True when `host` is `domain` or a subdomain of it. */
+export const domainMatches = (host: string, domain: string): boolean => host === domain || host.endsWith(`.${domain}`);
+
+/** Cookie Domain for a request: the first configured domain matching the Origin, else the fallback, else null (host-only). */
+export function cookieDomain(origin: string | undefined, config: CookieConfig): string | null {
+  const host = hostOf(origin);
+  if (host !== null) {
+    for (const d of config.domains) if (domainMatches(host, d)) return d;
+  }
+  return config.fallbackDomain;
+}
+
+let expiresCacheSecond = -1;
+let expiresCacheMaxAge = -1;
+let expiresCacheValue = '';
+
+/** The network user id Set-Cookie value: `sp=<id>; Expires=…; Max-Age=…; Domain=…; Path=/; Secure; HttpOnly; SameSite=None`. */
+export function networkUserIdCookie(id: string, domain: string | null, config: CookieConfig, nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== expiresCacheSecond || config.maxAgeSeconds !== expiresCacheMaxAge) {
+    expiresCacheSecond = second;
+    expiresCacheMaxAge = config.maxAgeSeconds;
+    expiresCacheValue = new Date((second + config.maxAgeSeconds) * 1000).toUTCString();
+  }
+  let c = `${config.name}=${id}; Expires=${expiresCacheValue}; Max-Age=${config.maxAgeSeconds}`;
+  if (domain !== null) c += `; Domain=${domain}`;
+  c += '; Path=/';
+  if (config.secure) c += '; Secure';
+  if (config.httpOnly) c += '; HttpOnly';
+  c += `; SameSite=${config.sameSite}`;
+  return c;
+}
+
+/** CORS headers for a request from `origin`: reflect it (never `*` with credentials). */
+export function corsHeaders(origin: string | undefined): string[] {
+  if (origin === undefined || origin === '') return [];
+  return ['Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Vary', 'Origin'];
+}
+
+/** Preflight answer headers. Without an Origin there is nothing to reflect and credentials are not allowed. */
+export function preflightHeaders(origin: string | undefined, maxAgeSeconds: number): string[] {
+  const base = origin === undefined || origin === '' ? ['Access-Control-Allow-Origin', '*'] : corsHeaders(origin);
+  return [
+    ...base,
+    'Access-Control-Allow-Methods',
+    'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers',
+    'Content-Type, SP-Anonymous',
+    'Access-Control-Max-Age',
+    String(maxAgeSeconds),
+  ];
+}

@@ -1,0 +1,80 @@
+/**
+ * Standalone collector: `PORT=8080 node collector.js`. Reads the configuration from the environment (and
+ * WAYMARK_CONFIG_FILE), listens on PORT, drains and exits on SIGTERM/SIGINT.
+ *
+ * The same bundle also exports the Cloud Functions handler (`exports.collect`); it starts a server only when run
+ * directly with node, not when a hosting platform loads it as a module.
+ */
+import { ConfigError, loadConfig } from './config';
+import { createLogger, describeError } from './log';
+import { Collector, createCollector } from './server';
+import { COLLECTOR_VERSION } from './version';
+
+export { collect, createHandler, createHandlerCollector } from './handler';
+export { createCollector } from './server';
+export type { Collector, CollectorOptions, RequestHandler, ShutdownResult } from './server';
+export { loadConfig, ConfigError, SETTINGS } from './config';
+export type { CollectorConfig } from './config';
+export { MemorySink } from './sinks/memory';
+export type { Sink, SinkRecord } from './sinks/types';
+export type { ExtraRoute } from './routes';
+
+/** Starts the standalone server; resolves once it listens. */
+export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Collector> {
+  let loaded;
+  try {
+    loaded = loadConfig(env);
+  } catch (err) {
+    const log = createLogger();
+    log.error(err instanceof ConfigError ? err.message : `cannot load configuration: ${describeError(err).error}`);
+    process.exitCode = 78; // EX_CONFIG
+    throw err;
+  }
+  const { config } = loaded;
+  const logger = createLogger({ level: config.logLevel });
+  if (loaded.sinkDefaulted) {
+    logger.warn('no sink configured: writing events to stdout (set WAYMARK_SINK=pubsub with WAYMARK_PUBSUB_GOOD_TOPIC and WAYMARK_PUBSUB_BAD_TOPIC for production, or file/memory)', { sink: 'stdout' });
+  }
+  const collector = createCollector({ config, logger });
+  const address = await collector.listen();
+  logger.info('collector listening', {
+    port: address.port,
+    host: address.address,
+    sink: collector.sink.kind,
+    ackMode: config.ackMode,
+    debugEndpoints: config.debugEndpoints,
+    configSources: loaded.sources.join(', '),
+    version: COLLECTOR_VERSION,
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('signal received: stopping', { signal });
+    collector.shutdown().then(
+      (r) => process.exit(r.remaining > 0 ? 1 : 0),
+      (err: unknown) => {
+        logger.error('shutdown failed', describeError(err));
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    logger.error('uncaught exception: stopping', describeError(err));
+    stop('uncaughtException');
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.error('unhandled rejection', describeError(err));
+  });
+  return collector;
+}
+
+// Run when started with node (`node collector.js`, `tsx collector/main.ts`), not when loaded by a host as a module.
+if (require.main === module && process.env.FUNCTION_TARGET === undefined) {
+  main().catch(() => {
+    process.exit(process.exitCode ?? 1);
+  });
+}

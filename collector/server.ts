@@ -1,0 +1,330 @@
+/**
+ * The HTTP shell: `createCollector` wires routes, the service, the bounded buffer and a sink into one
+ * `(req, res)` handler, usable by a standalone node:http server (`listen`) or by Cloud Functions / App Engine.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeliveryBuffer } from './buffer';
+import { CollectorConfig, loadConfig } from './config';
+import { corsHeaders, preflightHeaders } from './http-parts';
+import { createLogger, describeError, Logger } from './log';
+import { allowHeader, builtinRoutes, ExtraRoute, findExtraRoute, MethodTable } from './routes';
+import { EventKind, handleEvent, Outcome, ServiceContext } from './service';
+import { createSink } from './sinks';
+import { MemorySink } from './sinks/memory';
+import type { Sink, SinkRecord } from './sinks/types';
+import { COLLECTOR_VERSION } from './version';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface CollectorOptions {
+  /** @default loadConfig(process.env).config */
+  readonly config?: CollectorConfig;
+  /** A sink object (e.g. a MemorySink the caller keeps, or a local runner's own). @default built from config.sink */
+  readonly sink?: Sink;
+  /** Routes served besides the built-in ones (built-ins win on the same path). */
+  readonly extraRoutes?: readonly ExtraRoute[];
+  /** Called with a request's records right after the buffer accepted them (before the sink has them). */
+  readonly onAccepted?: (records: readonly SinkRecord[]) => void;
+  readonly logger?: Logger;
+  /** Clock and id generator, for tests. */
+  readonly now?: () => number;
+  readonly uuid?: () => string;
+}
+
+export interface ShutdownResult {
+  /** Records still held when the drain time ran out (0 = nothing lost). */
+  readonly remaining: number;
+  readonly delivered: number;
+}
+
+export interface Collector {
+  readonly config: CollectorConfig;
+  readonly sink: Sink;
+  /** The sink when it is a MemorySink (readable by tests and the local mode), else null. */
+  readonly memory: MemorySink | null;
+  readonly buffer: DeliveryBuffer;
+  readonly logger: Logger;
+  /** The request handler (node:http, Cloud Functions, App Engine). */
+  readonly handler: RequestHandler;
+  /** The server once `listen` was called. */
+  readonly server: Server | null;
+  /** Starts a node:http server with the configured timeouts and limits. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Stops accepting (503 + Connection: close), drains the buffer within shutdownTimeoutMs, closes the sink. */
+  shutdown(): Promise<ShutdownResult>;
+}
+
+const ROBOTS = 'User-agent: *\nDisallow: /\n';
+
+function send(res: ServerResponse, status: number, headers: string[], body: Buffer | string, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const h = close ? [...headers, 'Connection', 'close'] : headers;
+  h.push('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
+  res.writeHead(status, h);
+  res.end(body);
+}
+
+const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
+
+type BodyResult = { body: Buffer } | { overflow: { head: Buffer; totalBytes: number } } | { busy: true } | { gone: true };
+
+export function createCollector(options: CollectorOptions = {}): Collector {
+  const config = options.config ?? loadConfig(process.env).config;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const sink = options.sink ?? createSink(config.sink);
+  const memory = sink instanceof MemorySink ? sink : null;
+  const now = options.now ?? Date.now;
+  const buffer = new DeliveryBuffer(sink, config.buffer, logger, now);
+  const routes = builtinRoutes(config);
+  const extraRoutes = options.extraRoutes ?? [];
+  const ctx: ServiceContext = { config, now, uuid: options.uuid ?? randomUUID };
+  const retryAfter = String(config.retryAfterSeconds);
+  let draining = false;
+  let server: Server | null = null;
+  let shutdownPromise: Promise<ShutdownResult> | null = null;
+  // Bytes of request bodies being read right now: bounded like the buffer, so memory stays bounded under any load.
+  let bodyBytesInFlight = 0;
+  const bodyBudget = config.buffer.maxBytes;
+
+  const unavailable = (res: ServerResponse, origin: string | undefined, reason: string, close = false): void => {
+    send(res, 503, plain([...corsHeaders(origin), 'Retry-After', retryAfter]), reason, close || draining);
+  };
+
+  function readBody(req: IncomingMessage, done: (r: BodyResult) => void): void {
+    const limit = config.maxBodyBytes;
+    const keep = Math.min(limit, config.badRowMaxPayloadBytes);
+    // Cloud Functions (Functions Framework) has already read the body.
+    const pre = (req as { rawBody?: unknown }).rawBody;
+    if (Buffer.isBuffer(pre)) {
+      done(pre.length > limit ? { overflow: { head: pre.subarray(0, keep), totalBytes: pre.length } } : { body: pre });
+      return;
+    }
+    const declaredHeader = req.headers['content-length'];
+    const declared = declaredHeader === undefined ? -1 : Number(declaredHeader);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let reserved = 0;
+    let finished = false;
+    const finish = (r: BodyResult): void => {
+      if (finished) return;
+      finished = true;
+      bodyBytesInFlight -= reserved;
+      reserved = 0;
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onGone);
+      req.removeListener('aborted', onGone);
+      req.removeListener('close', onGone);
+      if (!('body' in r)) req.resume(); // discard the rest; the answer closes the connection
+      done(r);
+    };
+    const reserve = (n: number): boolean => {
+      if (bodyBytesInFlight + n > bodyBudget) return false;
+      bodyBytesInFlight += n;
+      reserved += n;
+      return true;
+    };
+    const overflow = (total: number): void => finish({ overflow: { head: Buffer.concat(chunks).subarray(0, keep), totalBytes: total } });
+    function onData(chunk: Buffer): void {
+      const taking = size <= limit ? Math.min(chunk.length, limit + 1 - size) : 0;
+      if (taking > 0) {
+        if (!reserve(taking)) return finish({ busy: true });
+        chunks.push(taking === chunk.length ? chunk : chunk.subarray(0, taking));
+      }
+      size += chunk.length;
+      if (declared > limit && size >= keep) return overflow(declared);
+      if (size > limit) return overflow(Math.max(size, declared));
+    }
+    function onEnd(): void {
+      if (size > limit || declared > limit) return overflow(Math.max(size, declared));
+      finish({ body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+    }
+    function onGone(): void {
+      finish({ gone: true });
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('aborted', onGone);
+    req.on('close', onGone);
+  }
+
+  function respond(res: ServerResponse, origin: string | undefined, outcome: Outcome): void {
+    const records = outcome.records;
+    if (records.length === 0) {
+      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400);
+      return;
+    }
+    let waiting = false;
+    let timer: NodeJS.Timeout | undefined;
+    const delivered = config.ackMode === 'delivered'
+      ? () => {
+          if (!waiting) return;
+          waiting = false;
+          clearTimeout(timer);
+          send(res, outcome.status, outcome.headers, outcome.body, draining);
+        }
+      : undefined;
+    const result = buffer.offer(records, delivered);
+    if (result !== 'accepted') {
+      unavailable(res, origin, result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
+      return;
+    }
+    options.onAccepted?.(records);
+    if (delivered === undefined) {
+      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400);
+    } else if (!res.headersSent) {
+      waiting = true;
+      timer = setTimeout(() => {
+        if (!waiting) return;
+        waiting = false;
+        // The records stay buffered and will still be written: a retry may duplicate them (at-least-once).
+        unavailable(res, origin, 'sink slow, retry later');
+      }, config.deliveryTimeoutMs);
+    }
+  }
+
+  function handleEventRoute(req: IncomingMessage, res: ServerResponse, kind: EventKind, path: string, query: string): void {
+    const origin = req.headers.origin;
+    const base = { kind, method: req.method ?? 'GET', path, query, headers: req.headers, remoteAddress: req.socket?.remoteAddress };
+    if (kind !== 'post') {
+      respond(res, origin, handleEvent(base, ctx));
+      return;
+    }
+    readBody(req, (r) => {
+      if ('gone' in r) return;
+      if ('busy' in r) return unavailable(res, origin, 'busy, retry later', true);
+      try {
+        respond(res, origin, handleEvent('body' in r ? { ...base, body: r.body } : { ...base, bodyOverflow: r.overflow }, ctx));
+      } catch (err) {
+        internalError(res, err);
+      }
+    });
+  }
+
+  function internalError(res: ServerResponse, err: unknown): void {
+    logger.error('request failed', describeError(err));
+    send(res, 500, plain(), 'internal error', true);
+  }
+
+  function builtin(req: IncomingMessage, res: ServerResponse, table: MethodTable, method: string, path: string, query: string): void {
+    const route = table.get(method);
+    if (route === undefined) {
+      send(res, 405, plain(['Allow', allowHeader(table.keys())]), 'method not allowed', draining);
+      return;
+    }
+    switch (route.type) {
+      case 'event':
+        if (draining) return unavailable(res, req.headers.origin, 'shutting down, retry later', true);
+        return handleEventRoute(req, res, route.kind, path, query);
+      case 'health':
+        return send(res, draining ? 503 : 200, plain(), draining ? 'shutting down' : 'ok', draining);
+      case 'sinkHealth':
+        return buffer.sinkHealthy() ? send(res, 200, plain(), 'ok', draining) : send(res, 503, plain(['Retry-After', retryAfter]), 'sink unhealthy', draining);
+      case 'robots':
+        return send(res, 200, ['Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'public, max-age=86400'], ROBOTS, draining);
+      case 'debugEvents':
+        if (memory === null) return send(res, 404, plain(), 'not found');
+        if (method === 'DELETE') {
+          memory.clear();
+          return send(res, 204, [], '', draining);
+        }
+        return send(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store', ...corsHeaders(req.headers.origin)], JSON.stringify(memory.events()), draining);
+    }
+  }
+
+  const handler: RequestHandler = (req, res) => {
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const query = q < 0 ? '' : url.slice(q + 1);
+      const method = req.method ?? 'GET';
+      if (method === 'OPTIONS') {
+        send(res, 204, preflightHeaders(req.headers.origin, config.cors.maxAgeSeconds), '', draining);
+        return;
+      }
+      const table = routes.get(path);
+      if (table !== undefined) {
+        builtin(req, res, table, method, path, query);
+        return;
+      }
+      const extra = findExtraRoute(extraRoutes, path);
+      if (extra !== undefined) {
+        if (extra.methods !== undefined && !extra.methods.includes(method)) {
+          send(res, 405, plain(['Allow', allowHeader(extra.methods)]), 'method not allowed', draining);
+          return;
+        }
+        Promise.resolve(extra.handle(req, res, { path, query })).catch((err: unknown) => internalError(res, err));
+        return;
+      }
+      send(res, 404, plain(), 'not found', draining);
+    } catch (err) {
+      internalError(res, err);
+    }
+  };
+
+  const collector: Collector = {
+    config,
+    sink,
+    memory,
+    buffer,
+    logger,
+    handler,
+    get server() {
+      return server;
+    },
+    listen(port = config.port, host = config.host) {
+      if (server !== null) return Promise.reject(new Error('collector is already listening'));
+      const http = config.http;
+      const s = createServer(
+        {
+          maxHeaderSize: http.maxHeaderBytes,
+          headersTimeout: http.headersTimeoutMs,
+          requestTimeout: http.requestTimeoutMs,
+          keepAliveTimeout: http.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
+        },
+        handler,
+      );
+      if (http.maxConnections > 0) s.maxConnections = http.maxConnections;
+      server = s;
+      return new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.removeListener('error', reject);
+          s.on('error', (err) => logger.error('server error', describeError(err)));
+          resolve(s.address() as AddressInfo);
+        });
+      });
+    },
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        draining = true;
+        const s = server;
+        const closed = s === null ? Promise.resolve() : new Promise<void>((resolve) => s.close(() => resolve()));
+        s?.closeIdleConnections();
+        const before = buffer.stats();
+        logger.info('shutting down: draining the buffer', { heldEvents: before.events, timeoutMs: config.shutdownTimeoutMs });
+        const remaining = await buffer.drain(config.shutdownTimeoutMs);
+        const after = buffer.stats();
+        if (remaining > 0) {
+          logger.error('shutdown: events not delivered before the drain timeout', { lostEvents: remaining, sink: sink.kind, timeoutMs: config.shutdownTimeoutMs });
+        }
+        try {
+          await Promise.race([sink.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+        } catch (err) {
+          logger.warn('sink close failed', describeError(err));
+        }
+        s?.closeAllConnections();
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        logger.info('collector stopped', { accepted: after.accepted, delivered: after.delivered, remaining, refusedFull: after.refusedFull, refusedUnhealthy: after.refusedUnhealthy, version: COLLECTOR_VERSION });
+        return { remaining, delivered: after.delivered };
+      })();
+      return shutdownPromise;
+    },
+  };
+  return collector;
+}

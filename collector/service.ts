@@ -1,0 +1,238 @@
+/**
+ * The collector service: one tp2 request in, the HTTP answer and the records to sink out. Pure apart from the
+ * clock and the id generator it is given; the HTTP shell (server.ts) reads bodies and writes answers.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CollectorConfig } from './config';
+import {
+  allowedHeaders,
+  clientIp,
+  cookieDomain,
+  corsHeaders,
+  domainMatches,
+  emptyMap,
+  hostnameOf,
+  networkUserIdCookie,
+  parseQuery,
+  readCookie,
+  StringMap,
+  VALID_USER_ID,
+} from './http-parts';
+import { badRow, BadRowMessage, BadRowType, collectorPayload, excerpt, NIL_UUID } from './payload';
+import type { SinkRecord } from './sinks/types';
+import { COLLECTOR_ID } from './version';
+
+/** How the event arrives: in the query string (pixel, GET tp2), in a POST body, or through the redirect endpoint. */
+export type EventKind = 'get' | 'post' | 'redirect';
+
+export interface EventRequest {
+  readonly kind: EventKind;
+  readonly method: string;
+  /** Path as received, without the query string. */
+  readonly path: string;
+  /** Raw query string without `?` ('' when none). */
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string | undefined;
+  /** POST body, when it fit in maxBodyBytes. */
+  readonly body?: Buffer;
+  /** POST body larger than maxBodyBytes: its first bytes and how many bytes were seen (or announced). */
+  readonly bodyOverflow?: { readonly head: Buffer; readonly totalBytes: number };
+}
+
+export interface ServiceContext {
+  readonly config: CollectorConfig;
+  readonly now: () => number;
+  readonly uuid: () => string;
+}
+
+export interface Outcome {
+  readonly status: number;
+  /** Flat [name, value, name, value, ...] list (Content-Length is added by the shell). */
+  readonly headers: string[];
+  readonly body: Buffer | string;
+  readonly records: SinkRecord[];
+}
+
+/** 1x1 transparent GIF. */
+export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+const NO_CACHE = 'no-cache, no-store, must-revalidate';
+const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-';
+
+const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Routing attributes: event type and app id (Pub/Sub attribute values are capped at 1024 bytes). */
+function attributesOf(params: StringMap): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  const e = params.e;
+  const aid = params.aid;
+  if (e !== undefined && e !== '') attrs.event_type = e.length > 256 ? e.slice(0, 256) : e;
+  if (aid !== undefined && aid !== '') attrs.app_id = aid.length > 256 ? aid.slice(0, 256) : aid;
+  return attrs;
+}
+
+function text(status: number, body: string, headers: string[], records: SinkRecord[] = []): Outcome {
+  return { status, headers: [...headers, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', NO_CACHE], body, records };
+}
+
+/** Validates a POST body: a payload_data envelope whose `data` holds parameter objects. */
+function parseBatch(body: Buffer): { events: StringMap[]; invalid: { index: number; raw: string; message: BadRowMessage }[] } | { error: BadRowMessage } {
+  if (body.length === 0) return { error: { field: 'body', value: null, expectation: 'a JSON payload_data envelope; the body was empty' } };
+  const textBody = body.toString('utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(textBody);
+  } catch (e) {
+    return { error: { field: 'body', value: excerpt(textBody), expectation: `valid JSON (${(e as Error).message})` } };
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    return { error: { field: 'body', value: excerpt(textBody), expectation: 'a JSON object {"schema": "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4", "data": [...]}' } };
+  }
+  const { schema, data } = doc as { schema?: unknown; data?: unknown };
+  if (typeof schema !== 'string' || !schema.startsWith(PAYLOAD_DATA_PREFIX)) {
+    return { error: { field: 'body.schema', value: typeof schema === 'string' ? excerpt(schema) : null, expectation: `a schema key starting with "${PAYLOAD_DATA_PREFIX}"` } };
+  }
+  if (!Array.isArray(data) || data.length === 0) {
+    return { error: { field: 'body.data', value: Array.isArray(data) ? '[]' : data === undefined ? null : excerpt(JSON.stringify(data) ?? ''), expectation: 'a non-empty array of events (objects of string parameters)' } };
+  }
+  const events: StringMap[] = [];
+  const invalid: { index: number; raw: string; message: BadRowMessage }[] = [];
+  data.forEach((item: unknown, index) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      const raw = JSON.stringify(item) ?? 'undefined';
+      invalid.push({ index, raw, message: { field: `body.data[${index}]`, value: excerpt(raw), expectation: 'an object of string parameters' } });
+      return;
+    }
+    const params = emptyMap();
+    for (const [k, v] of Object.entries(item as Record<string, unknown>)) {
+      if (v === null || v === undefined) continue;
+      // The protocol sends strings; numbers and booleans from lenient trackers are kept as their text.
+      params[k] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    }
+    events.push(params);
+  });
+  return { events, invalid };
+}
+
+/** Checks a /r/tp2 target: an http(s) URL on an allowed domain. */
+export function redirectTarget(u: string | undefined, allowedDomains: readonly string[]): string | null {
+  if (u === undefined || u === '') return null;
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.username !== '' || url.password !== '') return null;
+  const host = url.hostname.toLowerCase();
+  return allowedDomains.some((d) => domainMatches(host, d)) ? url.href : null;
+}
+
+/** Handles one event request (GET pixel / tp2, POST tp2, redirect). */
+export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
+  const { config } = ctx;
+  const nowMs = ctx.now();
+  const tstamp = new Date(nowMs).toISOString();
+  const origin = header(req.headers, 'origin');
+  const cors = corsHeaders(origin);
+  const contentType = header(req.headers, 'content-type') ?? null;
+  const hostname = hostnameOf(header(req.headers, 'host'));
+
+  const bad = (type: BadRowType, messages: BadRowMessage[], raw: string, rawBytes?: number): SinkRecord => ({
+    stream: 'bad',
+    data: JSON.stringify(badRow({ type, messages, tstamp, path: req.path, method: req.method, contentType, hostname, raw, rawBytes, maxPayloadBytes: config.badRowMaxPayloadBytes })),
+    attributes: { type },
+  });
+
+  // Size limits first: nothing else of an oversized request is looked at.
+  const urlBytes = req.path.length + (req.query === '' ? 0 : req.query.length + 1);
+  if (urlBytes > config.maxUrlBytes) {
+    const messages = [{ field: 'url', value: null, expectation: `a request URL of at most ${config.maxUrlBytes} bytes; it had ${urlBytes}` }];
+    return text(400, `payload too large: URL of ${urlBytes} bytes, limit ${config.maxUrlBytes}`, cors, [bad('size_violation', messages, req.query, urlBytes)]);
+  }
+  if (req.bodyOverflow) {
+    const { head, totalBytes } = req.bodyOverflow;
+    const messages = [{ field: 'body', value: null, expectation: `a body of at most ${config.maxBodyBytes} bytes; it had ${totalBytes}` }];
+    return text(400, `payload too large: body of ${totalBytes} bytes, limit ${config.maxBodyBytes}`, cors, [bad('size_violation', messages, head.toString('utf8'), totalBytes)]);
+  }
+
+  // The redirect endpoint only ever sends browsers to allowed domains.
+  let redirectTo: string | null = null;
+  const query = req.kind === 'post' ? null : parseQuery(req.query);
+  if (req.kind === 'redirect') {
+    redirectTo = redirectTarget(query?.u, config.redirect.allowedDomains);
+    if (redirectTo === null) return text(400, 'redirect target missing or not allowed', cors);
+  }
+
+  // Do not track: answer as usual, record nothing, set nothing.
+  const cookieHeader = header(req.headers, 'cookie');
+  const dnt = config.doNotTrackCookie;
+  if (dnt !== null) {
+    const v = readCookie(cookieHeader, dnt.name);
+    if (v !== undefined && dnt.value.test(v)) return success(req, cors, [], null, redirectTo);
+  }
+
+  // Parameters of each event.
+  let events: StringMap[];
+  const records: SinkRecord[] = [];
+  if (query === null) {
+    const parsed = parseBatch(req.body ?? Buffer.alloc(0));
+    if ('error' in parsed) {
+      const raw = (req.body ?? Buffer.alloc(0)).toString('utf8');
+      return text(400, `malformed payload: ${parsed.error.field}: expected ${parsed.error.expectation}`.slice(0, 300), cors, [bad('collector_payload_format_violation', [parsed.error], raw)]);
+    }
+    events = parsed.events;
+    for (const inv of parsed.invalid) records.push(bad('collector_payload_format_violation', [inv.message], inv.raw));
+    if (events.length === 0) return text(400, 'malformed payload: no event in body.data is an object', cors, records);
+  } else {
+    events = Object.keys(query).length > 0 ? [query] : [];
+  }
+
+  // Identity.
+  const anonymous = req.headers['sp-anonymous'] !== undefined;
+  const cookie = config.cookie;
+  let networkUserId: string | null;
+  let setCookie: string | null = null;
+  if (anonymous) {
+    networkUserId = NIL_UUID;
+  } else {
+    const existing = readCookie(cookieHeader, cookie.name);
+    networkUserId = existing !== undefined && VALID_USER_ID.test(existing) ? existing : cookie.enabled ? ctx.uuid() : null;
+    if (cookie.enabled && networkUserId !== null) setCookie = networkUserIdCookie(networkUserId, cookieDomain(origin, cookie), cookie, nowMs);
+  }
+  const ip = anonymous ? null : clientIp(req.headers['x-forwarded-for'], req.remoteAddress, config.xffTrustedHops);
+  const headers = allowedHeaders(req.headers, config.headersAllowList, anonymous);
+  const userAgent = header(req.headers, 'user-agent') ?? null;
+  const refererUri = header(req.headers, 'referer') ?? null;
+
+  for (const parameters of events) {
+    const payload = collectorPayload({
+      collectorTstamp: tstamp,
+      collector: COLLECTOR_ID,
+      ip,
+      userAgent,
+      refererUri,
+      headers,
+      networkUserId,
+      contentType,
+      path: req.path,
+      hostname,
+      parameters,
+    });
+    records.push({ stream: 'good', data: JSON.stringify(payload), attributes: attributesOf(parameters) });
+  }
+  return success(req, cors, records, setCookie, redirectTo);
+}
+
+function success(req: EventRequest, cors: string[], records: SinkRecord[], setCookie: string | null, redirectTo: string | null = null): Outcome {
+  const headers = setCookie === null ? [...cors] : [...cors, 'Set-Cookie', setCookie];
+  if (req.kind === 'redirect' && redirectTo !== null) {
+    return { status: 302, headers: [...headers, 'Location', redirectTo, 'Cache-Control', NO_CACHE], body: '', records };
+  }
+  if (req.kind === 'post') return text(200, 'ok', headers, records);
+  return { status: 200, headers: [...headers, 'Content-Type', 'image/gif', 'Cache-Control', NO_CACHE], body: PIXEL, records };
+}
