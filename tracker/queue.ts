@@ -2,15 +2,17 @@
  * The outgoing event queue: batching, transport (fetch POST with keepalive, or GET image pixel), retries with
  * exponential backoff, and a localStorage copy so that events survive a collector outage across page loads.
  *
- * Delivery is at least once: an event leaves the stored queue when the collector answered 2xx (or a status not
- * worth retrying), or when the page is being hidden/unloaded while its request is on the wire (the browser keeps
- * keepalive requests going after the page is gone, and keeping them stored would resend every last event).
+ * Delivery: an event stays in the stored queue until the collector answers 2xx (or a status not worth
+ * retrying), so collector outages, network errors and page loads during an outage lose nothing. One exception
+ * keeps the last events of a page from being sent twice: while a POST is on the wire with `keepalive` (which the
+ * browser completes even after the page is gone), its events are left out of the stored copy, and put back if the
+ * request fails while the page lives. Another page (the next one after a link click) therefore never resends them.
  */
 import { base64url, local, on } from './util';
 
 type Params = Record<string, string>;
 
-/** One queued event: `p` its params, `a` anonymous, `f` on the wire, `g` handed over to the browser on page hide. */
+/** One queued event: `p` its params, `a` anonymous, `f` on the wire, `g` on the wire with keepalive. */
 interface Item {
   p: Params;
   a: boolean;
@@ -49,6 +51,8 @@ export function createQueue(o: QueueOptions): Queue {
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
   let fails = 0;
   let inflight = 0;
+  // Set from pagehide until pageshow: requests the unloading document reports as failed are in the browser's hands.
+  let gone = false;
 
   const persist = (): void => {
     if (!key) return;
@@ -56,7 +60,7 @@ export function createQueue(o: QueueOptions): Queue {
     local(key, keep.length ? JSON.stringify(keep) : null);
   };
 
-  const deliver = (batch: Item[], hide: boolean): Promise<number> => {
+  const deliver = (batch: Item[], keepalive: boolean): Promise<number> => {
     const stm = '' + Date.now();
     const events = batch.map((i): Params => Object.assign({}, i.p, { stm }));
     const anon = batch[0].a;
@@ -83,8 +87,7 @@ export function createQueue(o: QueueOptions): Queue {
       body,
       headers,
       credentials: anon ? 'omit' : 'include',
-      // keepalive lets the request outlive the page; browsers cap keepalive bodies at 64 KB in total.
-      keepalive: hide || body.length < 30000,
+      keepalive,
       signal: ctl.signal,
     }).then(
       (r) => (clearTimeout(t), r.status),
@@ -94,7 +97,6 @@ export function createQueue(o: QueueOptions): Queue {
 
   /** Sends the next batch (or, when the page is hiding, every batch at once). */
   const send = (force = false, hide = false): void => {
-    if (hide) items.forEach((i) => i.f && (i.g = true));
     while (!timer && (hide || !inflight)) {
       const rest = items.filter((i) => !i.f);
       if (!rest.length || (!force && !hide && rest.length < o.buffer)) break;
@@ -106,11 +108,13 @@ export function createQueue(o: QueueOptions): Queue {
         batch.push(i);
         size += n;
       }
-      batch.forEach((i) => ((i.f = true), (i.g = hide)));
+      // keepalive lets a request outlive the page; browsers allow 64 KB of keepalive bodies in flight.
+      const keepalive = !o.get && size < 50000;
+      batch.forEach((i) => ((i.f = true), (i.g = keepalive)));
       inflight++;
-      deliver(batch, hide).then((status) => {
+      deliver(batch, keepalive).then((status) => {
         inflight--;
-        batch.forEach((i) => (i.f = i.g = false));
+        batch.forEach((i) => (i.f = false, i.g = i.g && gone));
         if ((status > 199 && status < 300) || FATAL.indexOf(status) >= 0) {
           items = items.filter((i) => batch.indexOf(i) < 0);
           fails = 0;
@@ -131,7 +135,11 @@ export function createQueue(o: QueueOptions): Queue {
   const hidden = (): void => {
     if (document.visibilityState == 'hidden') send(true, true);
   };
-  on(window, 'pagehide', () => send(true, true));
+  on(window, 'pagehide', () => {
+    gone = true;
+    send(true, true);
+  });
+  on(window, 'pageshow', () => (gone = false));
   on(document, 'visibilitychange', hidden);
   on(window, 'online', () => {
     if (timer) clearTimeout(timer);

@@ -37,6 +37,8 @@ export interface TestCollector {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
+  /** Holds every answer to a POST for `ms` (events are recorded on arrival): a slow network or collector. */
+  holdAnswers(ms: number): void;
 }
 
 /**
@@ -50,6 +52,7 @@ export interface TestCollector {
 export async function startCollector(): Promise<TestCollector> {
   const events: Received[] = [];
   const rejected: string[] = [];
+  let hold = 0;
   const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const origin = req.headers.origin;
     if (origin) {
@@ -89,7 +92,7 @@ export async function startCollector(): Promise<TestCollector> {
         if (values.some((v) => typeof v != 'string')) return refuse('an event has a non-string value: ' + JSON.stringify(e));
       }
       (envelope.data as Record<string, string>[]).forEach(record);
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      setTimeout(() => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'), hold);
       return;
     }
     if (req.method == 'GET' && url.pathname == '/i') {
@@ -116,6 +119,7 @@ export async function startCollector(): Promise<TestCollector> {
     url: `http://127.0.0.1:${port}`,
     events: async () => events.slice(),
     rejected: () => rejected.slice(),
+    holdAnswers: (ms) => void (hold = ms),
     async stop() {
       if (!listening) return;
       listening = false;
