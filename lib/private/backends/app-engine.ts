@@ -1,0 +1,98 @@
+import { Construct } from 'constructs';
+import { AppEngineApplication } from '@cdktf/provider-google/lib/app-engine-application';
+import { AppEngineServiceNetworkSettings } from '@cdktf/provider-google/lib/app-engine-service-network-settings';
+import { AppEngineStandardAppVersion } from '@cdktf/provider-google/lib/app-engine-standard-app-version';
+import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
+import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import { resourceName } from '../naming';
+import { checkBounds, checkInteger, checkNumber, checkRegion, PropError } from '../validate';
+import { collectorBackendService } from './common';
+
+const NAME = 'CollectorBackend.appEngine';
+
+export interface AppEngineBackendProps {
+  /**
+   * The region of the project's App Engine application. App Engine runs in one region per project, so this
+   * backend serves one region; combine it with another backend kind for more.
+   */
+  readonly region: string;
+  /**
+   * Create the project's App Engine application in {@link region}. A project has at most one, and it can never
+   * be deleted or moved: leave this off when the project already has one.
+   * @default false
+   */
+  readonly createApplication?: boolean;
+  /** The App Engine service. A project's first service must be `default`. @default 'default' */
+  readonly service?: string;
+  /** Instance class. @default 'F2' */
+  readonly instanceClass?: string;
+  /** Fewest instances. @default 0 */
+  readonly minInstances?: number;
+  /** Most instances. @default 20 */
+  readonly maxInstances?: number;
+  /** Target CPU utilisation (0.5-0.95). @default 0.65 */
+  readonly targetCpuUtilization?: number;
+  /** Share of traffic when the collector has several backends. @default 100 */
+  readonly weight?: number;
+}
+
+export function validateAppEngine(props: AppEngineBackendProps): void {
+  checkRegion(NAME, 'region', props.region);
+  checkBounds(NAME, 'minInstances', props.minInstances ?? 0, 'maxInstances', props.maxInstances ?? 20);
+  checkNumber(NAME, 'targetCpuUtilization', props.targetCpuUtilization ?? 0.65, 0.5, 0.95);
+  checkInteger(NAME, 'weight', props.weight ?? 100, 0, 1000);
+  if (props.service !== undefined && !/^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/.test(props.service)) {
+    throw new PropError(NAME, 'service', `must be an App Engine service name (lower-case letters, digits, hyphens), got '${props.service}'`);
+  }
+  if (props.instanceClass !== undefined && !/^F(1|2|4|4_1G)$/.test(props.instanceClass)) {
+    throw new PropError(NAME, 'instanceClass', `must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got '${props.instanceClass}'`);
+  }
+}
+
+/** App Engine location ids drop the trailing `1` of two regions (`us-central`, `europe-west`). */
+export function appEngineLocation(region: string): string {
+  return region === 'us-central1' || region === 'europe-west1' ? region.slice(0, -1) : region;
+}
+
+export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBackendContext, props: AppEngineBackendProps): BoundCollectorBackend {
+  const self = new Construct(scope, id);
+  const prefix = resourceName([ctx.namePrefix, 'gae'], 40);
+  const service = props.service ?? 'default';
+  const application = props.createApplication
+    ? new AppEngineApplication(self, 'application', { project: ctx.projectId, locationId: appEngineLocation(props.region) })
+    : undefined;
+  const version = new AppEngineStandardAppVersion(self, 'version', {
+    service,
+    // The version follows the bundle: a new bundle deploys a new version and moves traffic to it.
+    versionId: `w-${ctx.zip.hash}`,
+    runtime: 'nodejs20',
+    entrypoint: { shell: 'node index.js' },
+    deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
+    envVariables: { ...ctx.environment },
+    serviceAccount: ctx.serviceAccount.email,
+    instanceClass: props.instanceClass ?? 'F2',
+    automaticScaling: {
+      maxConcurrentRequests: 80,
+      standardSchedulerSettings: {
+        minInstances: props.minInstances ?? 0,
+        maxInstances: props.maxInstances ?? 20,
+        targetCpuUtilization: props.targetCpuUtilization ?? 0.65,
+      },
+    },
+    noopOnDestroy: true,
+    deleteServiceOnDestroy: false,
+    dependsOn: application ? [application] : undefined,
+  });
+  new AppEngineServiceNetworkSettings(self, 'ingress', {
+    service: version.service,
+    networkSettings: { ingressTrafficAllowed: 'INGRESS_TRAFFIC_ALLOWED_INTERNAL_AND_LB' },
+  });
+  const neg = new ComputeRegionNetworkEndpointGroup(self, 'neg', {
+    name: resourceName([prefix, props.region, 'neg']),
+    region: props.region,
+    networkEndpointType: 'SERVERLESS',
+    appEngine: { service: version.service },
+  });
+  const backendService = collectorBackendService(self, { name: resourceName([prefix, 'backend']), ctx, backends: [{ group: neg.id }] });
+  return { kind: 'app-engine', backendService, weight: props.weight ?? 100, regions: [props.region] };
+}

@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import { ComputeBackendService, ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
+import { ComputeHealthCheck } from '@cdktf/provider-google/lib/compute-health-check';
+import type { CollectorBackendContext } from '../../collector-backend';
+
+/**
+ * The stock Node 20 image container backends run the bundle in, pulled through Google's Docker Hub mirror
+ * (reachable with Private Google Access, no NAT needed). Pin a digest in production with `nodeImage`.
+ */
+export const DEFAULT_NODE_IMAGE = 'mirror.gcr.io/library/node:20-bookworm-slim';
+
+export interface HealthCheckOptions {
+  /** A fixed port, or the serving port of each endpoint (NEGs). */
+  readonly port?: number;
+}
+
+/** The load balancer's health check: HTTP GET /health on the collector. */
+export function healthCheck(scope: Construct, name: string, options: HealthCheckOptions): ComputeHealthCheck {
+  return new ComputeHealthCheck(scope, 'health-check', {
+    name,
+    checkIntervalSec: 5,
+    timeoutSec: 5,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+    httpHealthCheck: options.port !== undefined
+      ? { port: options.port, requestPath: '/health' }
+      : { portSpecification: 'USE_SERVING_PORT', requestPath: '/health' },
+    logConfig: { enable: false },
+  });
+}
+
+export interface BackendServiceOptions {
+  readonly name: string;
+  readonly ctx: CollectorBackendContext;
+  readonly backends: ComputeBackendServiceBackend[];
+  /** Health checks; none for serverless NEGs. */
+  readonly healthChecks?: string[];
+  readonly portName?: string;
+}
+
+/**
+ * The global backend service of one backend kind: EXTERNAL_MANAGED, Cloud Armor attached, request logging
+ * at the collector's sample rate, and connection draining long enough for the collector's SIGTERM drain.
+ */
+export function collectorBackendService(scope: Construct, options: BackendServiceOptions): ComputeBackendService {
+  const serverless = options.healthChecks === undefined;
+  return new ComputeBackendService(scope, 'backend-service', {
+    name: options.name,
+    loadBalancingScheme: 'EXTERNAL_MANAGED',
+    protocol: serverless ? 'HTTPS' : 'HTTP',
+    portName: options.portName,
+    timeoutSec: serverless ? undefined : 30,
+    healthChecks: options.healthChecks,
+    backend: options.backends,
+    securityPolicy: options.ctx.securityPolicy.id,
+    connectionDrainingTimeoutSec: serverless ? undefined : 10,
+    logConfig: { enable: true, sampleRate: options.ctx.logSampleRate },
+    description: 'Waymark collector',
+  });
+}

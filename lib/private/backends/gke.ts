@@ -1,0 +1,170 @@
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
+import { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
+import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
+import { DataGoogleComputeNetworkEndpointGroup } from '@cdktf/provider-google/lib/data-google-compute-network-endpoint-group';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
+import { COLLECTOR_PORT } from '../collector-network';
+import { resourceName } from '../naming';
+import { checkBounds, checkInteger, checkRegions, checkZone, PropError } from '../validate';
+import { collectorBackendService, DEFAULT_NODE_IMAGE, healthCheck } from './common';
+
+const NAME = 'CollectorBackend.gke';
+const NAMESPACE = 'waymark';
+const APP = 'waymark-collector';
+
+export interface GkeBackendProps {
+  /** Regions with an Autopilot cluster each. */
+  readonly regions: readonly string[];
+  /**
+   * Zones per region whose standalone NEGs join the backend service. GKE creates a NEG in each zone where
+   * collector pods run; list the zones the cluster uses.
+   * @default the region's zones a, b and c
+   */
+  readonly zones?: Readonly<Record<string, readonly string[]>>;
+  /** Fewest pods per region. @default 2 */
+  readonly minReplicas?: number;
+  /** Most pods per region. @default 20 */
+  readonly maxReplicas?: number;
+  /** Target CPU utilisation (percent) of the HorizontalPodAutoscaler. @default 60 */
+  readonly targetCpuPercent?: number;
+  /** CPU request per pod. @default '500m' */
+  readonly cpu?: string;
+  /** Memory request per pod. @default '512Mi' */
+  readonly memory?: string;
+  /** Requests per second one pod serves, the load balancer's capacity figure. @default 1000 */
+  readonly maxRatePerEndpoint?: number;
+  /** The Node 20 container image the collector runs in. @default the official node:20 image via Google's mirror */
+  readonly nodeImage?: string;
+  /** Release channel of the clusters. @default 'REGULAR' */
+  readonly releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
+  /** Share of traffic when the collector has several backends. @default 100 */
+  readonly weight?: number;
+}
+
+export function validateGke(props: GkeBackendProps): void {
+  checkRegions(NAME, 'regions', props.regions);
+  checkBounds(NAME, 'minReplicas', props.minReplicas ?? 2, 'maxReplicas', props.maxReplicas ?? 20, 1);
+  checkInteger(NAME, 'targetCpuPercent', props.targetCpuPercent ?? 60, 10, 95);
+  checkInteger(NAME, 'maxRatePerEndpoint', props.maxRatePerEndpoint ?? 1000, 1);
+  checkInteger(NAME, 'weight', props.weight ?? 100, 0, 1000);
+  for (const region of Object.keys(props.zones ?? {})) {
+    if (!props.regions.includes(region)) throw new PropError(NAME, 'zones', `names region '${region}', which is not in 'regions'`);
+    const zones = props.zones![region];
+    if (zones.length === 0) throw new PropError(NAME, 'zones', `lists no zone for region '${region}'`);
+    for (const zone of zones) {
+      checkZone(NAME, 'zones', zone);
+      if (!zone.startsWith(`${region}-`)) throw new PropError(NAME, 'zones', `lists zone '${zone}' under region '${region}'`);
+    }
+  }
+}
+
+export function bindGke(scope: Construct, id: string, ctx: CollectorBackendContext, props: GkeBackendProps): BoundCollectorBackend {
+  const self = new Construct(scope, id);
+  const prefix = resourceName([ctx.namePrefix, 'gke'], 40);
+  const network = ctx.network();
+  const client = new DataGoogleClientConfig(self, 'client');
+  const negName = resourceName([prefix, 'neg']);
+  const environment: Record<string, string> = {
+    ...ctx.environment,
+    PORT: String(COLLECTOR_PORT),
+    ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),
+  };
+  const labels = { app: APP };
+
+  // Pods publish as the collector's own service account (Workload Identity).
+  new ServiceAccountIamMember(self, 'workload-identity', {
+    serviceAccountId: ctx.serviceAccount.name,
+    role: 'roles/iam.workloadIdentityUser',
+    member: `serviceAccount:${ctx.projectId}.svc.id.goog[${NAMESPACE}/${APP}]`,
+  });
+
+  const backends: ComputeBackendServiceBackend[] = [];
+  for (const region of props.regions) {
+    const cluster = new ContainerCluster(self, `cluster-${region}`, {
+      name: resourceName([prefix, region], 40),
+      location: region,
+      enableAutopilot: true,
+      network: network.network.id,
+      subnetwork: network.subnet(region).id,
+      ipAllocationPolicy: {},
+      releaseChannel: { channel: props.releaseChannel ?? 'REGULAR' },
+      resourceLabels: { ...ctx.labels },
+      deletionProtection: false,
+    });
+    const k8s = new KubernetesProvider(self, `kubernetes-${region}`, {
+      alias: `gke_${region.replace(/-/g, '_')}`,
+      host: `https://${cluster.endpoint}`,
+      token: client.accessToken,
+      clusterCaCertificate: Fn.base64decode(cluster.masterAuth.clusterCaCertificate),
+    });
+    const namespace = new NamespaceV1(self, `namespace-${region}`, { provider: k8s, metadata: { name: NAMESPACE, labels: { ...ctx.labels } } });
+    const account = new ServiceAccountV1(self, `ksa-${region}`, {
+      provider: k8s,
+      metadata: { name: APP, namespace: namespace.metadata.name, annotations: { 'iam.gke.io/gcp-service-account': ctx.serviceAccount.email } },
+    });
+    const deployment = new DeploymentV1(self, `deployment-${region}`, {
+      provider: k8s,
+      metadata: { name: APP, namespace: namespace.metadata.name, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: account.metadata.name,
+            terminationGracePeriodSeconds: 30,
+            container: [{
+              name: 'collector',
+              image: props.nodeImage ?? DEFAULT_NODE_IMAGE,
+              command: bootstrapCommand(),
+              port: [{ containerPort: COLLECTOR_PORT, name: 'http' }],
+              env: Object.keys(environment).sort().map((name) => ({ name, value: environment[name] })),
+              resources: { requests: { cpu: props.cpu ?? '500m', memory: props.memory ?? '512Mi' } },
+              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 15, initialDelaySeconds: 20 },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, runAsNonRoot: true, runAsUser: '1000' },
+            }],
+          },
+        },
+      },
+      waitForRollout: false,
+    });
+    const service = new ServiceV1(self, `service-${region}`, {
+      provider: k8s,
+      metadata: {
+        name: APP,
+        namespace: namespace.metadata.name,
+        // A standalone NEG per zone, named so Terraform can find it and attach it to the global backend service.
+        annotations: { 'cloud.google.com/neg': JSON.stringify({ exposed_ports: { [String(COLLECTOR_PORT)]: { name: negName } } }) },
+      },
+      spec: { type: 'ClusterIP', selector: labels, port: [{ name: 'http', port: COLLECTOR_PORT, targetPort: 'http' }] },
+    });
+    new HorizontalPodAutoscalerV2(self, `hpa-${region}`, {
+      provider: k8s,
+      metadata: { name: APP, namespace: namespace.metadata.name },
+      spec: {
+        minReplicas: props.minReplicas ?? 2,
+        maxReplicas: props.maxReplicas ?? 20,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+        metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.targetCpuPercent ?? 60 } } }],
+      },
+    });
+    for (const zone of props.zones?.[region] ?? ['a', 'b', 'c'].map((z) => `${region}-${z}`)) {
+      const neg = new DataGoogleComputeNetworkEndpointGroup(self, `neg-${zone}`, { name: negName, zone, dependsOn: [service] });
+      backends.push({ group: neg.selfLink, balancingMode: 'RATE', maxRatePerEndpoint: props.maxRatePerEndpoint ?? 1000, capacityScaler: 1 });
+    }
+  }
+  const hc = healthCheck(self, resourceName([prefix, 'hc']), {});
+  const backendService = collectorBackendService(self, { name: resourceName([prefix, 'backend']), ctx, healthChecks: [hc.id], backends });
+  return { kind: 'gke', backendService, weight: props.weight ?? 100, regions: [...props.regions] };
+}

@@ -1,0 +1,294 @@
+import { Construct } from 'constructs';
+import { ComputeBackendBucket } from '@cdktf/provider-google/lib/compute-backend-bucket';
+import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { CollectorBackend } from '../../lib/collector-backend';
+import { GlobalCollector, GlobalCollectorProps } from '../../lib/global-collector';
+import { collectorBundle, collectorZip } from '../../lib/private/runtime-bundles';
+import { allResources, synth, Synthesized } from '../helpers/synth';
+
+function topics(scope: Construct): Pick<GlobalCollectorProps, 'rawTopic' | 'badTopic'> {
+  return { rawTopic: new PubsubTopic(scope, 'raw', { name: 'raw' }), badTopic: new PubsubTopic(scope, 'bad', { name: 'bad' }) };
+}
+
+function collectorWith(backends: CollectorBackend[], extra: Partial<GlobalCollectorProps> = {}, options = {}): Synthesized {
+  return synth((scope) => {
+    new GlobalCollector(scope, 'collector', { domains: ['c.example.com'], backends, projectId: 'acme-analytics', labels: { team: 'data' }, ...topics(scope), ...extra });
+  }, options);
+}
+
+const BACKENDS: Array<[string, () => CollectorBackend]> = [
+  ['instance groups', () => CollectorBackend.instanceGroups({ regions: ['us-central1', 'europe-west1'], minReplicas: 2, maxReplicas: 8 })],
+  ['gke', () => CollectorBackend.gke({ regions: ['us-central1', 'europe-west1'], minReplicas: 3, maxReplicas: 30 })],
+  ['cloud run', () => CollectorBackend.cloudRun({ regions: ['us-central1', 'asia-southeast1'], minInstances: 1, maxInstances: 50 })],
+  ['cloud functions', () => CollectorBackend.cloudFunctions({ regions: ['us-central1'], maxInstances: 20 })],
+  ['app engine', () => CollectorBackend.appEngine({ region: 'us-central1', createApplication: true })],
+];
+
+/** Resource types in the collector's output that take labels, with the attribute that holds them. */
+const LABELLED: Record<string, string> = {
+  google_compute_global_address: 'labels',
+  google_compute_global_forwarding_rule: 'labels',
+  google_storage_bucket: 'labels',
+  google_compute_region_instance_template: 'labels',
+  google_cloud_run_v2_service: 'labels',
+  google_cloudfunctions2_function: 'labels',
+  google_container_cluster: 'resource_labels',
+};
+
+describe('GlobalCollector', () => {
+  describe.each(BACKENDS)('with %s', (_name, make) => {
+    const s = collectorWith([make()]);
+
+    test('snapshot (locks Terraform addresses)', () => {
+      expect(s.text).toMatchSnapshot();
+    });
+
+    test('one backend service: EXTERNAL_MANAGED, Cloud Armor attached, request logging', () => {
+      const backend = s.only('google_compute_backend_service');
+      expect(backend.load_balancing_scheme).toBe('EXTERNAL_MANAGED');
+      expect(backend.security_policy).toMatch(/google_compute_security_policy\.collector_armor_[0-9A-F]+\.id/);
+      expect(backend.log_config).toEqual({ enable: true, sample_rate: 1 });
+      const map = Object.values(s.resources('google_compute_url_map')).find((m) => m.host_rule);
+      expect(map.default_service).toMatch(/google_compute_backend_service\..*\.id/);
+    });
+
+    test('service accounts: the collector publishes to raw and bad and reads its code, nothing project-wide but logging on VMs', () => {
+      const topicGrants = Object.values(s.resources('google_pubsub_topic_iam_member'));
+      expect(topicGrants.map((g) => [g.topic, g.role]).sort()).toEqual([
+        ['${google_pubsub_topic.bad.id}', 'roles/pubsub.publisher'],
+        ['${google_pubsub_topic.raw.id}', 'roles/pubsub.publisher'],
+      ]);
+      const bucketGrants = Object.values(s.resources('google_storage_bucket_iam_member'));
+      expect(bucketGrants.map((g) => g.role)).toEqual(['roles/storage.objectViewer']);
+      const projectRoles = Object.values(s.resources('google_project_iam_member')).map((g) => g.role).sort();
+      expect(projectRoles).toEqual(_name === 'instance groups' ? ['roles/logging.logWriter', 'roles/monitoring.metricWriter'] : []);
+      for (const [type, , config] of allResources(s)) {
+        if (type.endsWith('_iam_member')) expect(config.role).not.toMatch(/^roles\/(owner|editor|viewer)$/);
+      }
+    });
+
+    test('no public grant except the invoker a serverless NEG needs', () => {
+      const publicGrants = allResources(s).filter(([, , c]) => c.member === 'allUsers' || (c.members ?? []).includes('allUsers'));
+      const serverless = _name === 'cloud run' || _name === 'cloud functions';
+      for (const [type, , config] of publicGrants) {
+        expect(type).toBe('google_cloud_run_v2_service_iam_member');
+        expect(config.role).toBe('roles/run.invoker');
+      }
+      expect(publicGrants.length > 0).toBe(serverless);
+    });
+
+    test('labels on every resource that takes them', () => {
+      for (const [type, id, config] of allResources(s)) {
+        const attribute = LABELLED[type];
+        if (attribute) expect({ id, labels: config[attribute] }).toEqual({ id, labels: expect.objectContaining({ team: 'data', 'managed-by': 'waymark' }) });
+      }
+    });
+  });
+
+  describe('front end', () => {
+    const s = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })]);
+
+    test('TLS 1.2+ with the MODERN profile on a managed certificate for the domains', () => {
+      expect(s.only('google_compute_ssl_policy')).toMatchObject({ profile: 'MODERN', min_tls_version: 'TLS_1_2' });
+      expect(s.only('google_compute_managed_ssl_certificate').managed.domains).toEqual(['c.example.com']);
+      expect(s.only('google_compute_target_https_proxy').ssl_policy).toMatch(/google_compute_ssl_policy/);
+    });
+
+    test('HTTPS on 443 and a permanent HTTP→HTTPS redirect on 80, on one global IP', () => {
+      const rules = Object.values(s.resources('google_compute_global_forwarding_rule'));
+      expect(rules.map((r) => r.port_range).sort()).toEqual(['443', '80']);
+      for (const r of rules) {
+        expect(r.load_balancing_scheme).toBe('EXTERNAL_MANAGED');
+        expect(r.ip_address).toMatch(/google_compute_global_address\..*\.id/);
+      }
+      const redirect = Object.values(s.resources('google_compute_url_map')).find((m) => m.default_url_redirect);
+      expect(redirect.default_url_redirect).toEqual({ https_redirect: true, redirect_response_code: 'MOVED_PERMANENTLY_DEFAULT', strip_query: false });
+    });
+
+    test('Cloud Armor throttles per IP with 429 by default', () => {
+      const policy = s.only('google_compute_security_policy');
+      const throttle = policy.rule.find((r: any) => r.action === 'throttle');
+      expect(throttle.rate_limit_options).toEqual({
+        conform_action: 'allow',
+        exceed_action: 'deny(429)',
+        enforce_on_key: 'IP',
+        rate_limit_threshold: { count: 600, interval_sec: 60 },
+      });
+      expect(policy.rule.find((r: any) => r.priority === 2147483647).action).toBe('allow');
+    });
+
+    test('allow and deny lists become rules ahead of the throttle', () => {
+      const policy = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], {
+        allowedIpRanges: ['203.0.113.0/24'], deniedIpRanges: ['198.51.100.0/24'], rateLimit: { requests: 100, intervalSeconds: 10, status: 403 },
+      }).only('google_compute_security_policy');
+      const byPriority = [...policy.rule].sort((a: any, b: any) => a.priority - b.priority);
+      expect(byPriority.map((r: any) => r.action)).toEqual(['deny(403)', 'allow', 'throttle', 'allow']);
+      expect(byPriority[0].match.config.src_ip_ranges).toEqual(['198.51.100.0/24']);
+      expect(byPriority[2].rate_limit_options.exceed_action).toBe('deny(403)');
+      expect(byPriority[2].rate_limit_options.rate_limit_threshold).toEqual({ count: 100, interval_sec: 10 });
+    });
+
+    test('the collector is configured for Pub/Sub, its cookie and its paths', () => {
+      const s2 = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })], {
+        cookie: { name: 'nuid', domains: ['example.com'], fallbackDomain: 'example.org', lifetimeDays: 30 },
+        customPaths: { '/acme/e': '/com.snowplowanalytics.snowplow/tp2' },
+        redirectDomains: ['example.com'],
+      });
+      expect(s2.only('google_cloudfunctions2_function').service_config.environment_variables).toEqual({
+        WAYMARK_SINK: 'pubsub',
+        WAYMARK_PUBSUB_GOOD_TOPIC: '${google_pubsub_topic.raw.id}',
+        WAYMARK_PUBSUB_BAD_TOPIC: '${google_pubsub_topic.bad.id}',
+        WAYMARK_COOKIE_NAME: 'nuid',
+        WAYMARK_COOKIE_MAX_AGE_SECONDS: String(30 * 86400),
+        WAYMARK_COOKIE_DOMAINS: 'example.com',
+        WAYMARK_COOKIE_FALLBACK_DOMAIN: 'example.org',
+        WAYMARK_CUSTOM_PATHS: '/acme/e=/com.snowplowanalytics.snowplow/tp2',
+        WAYMARK_REDIRECT_ENABLED: 'true',
+        WAYMARK_REDIRECT_ALLOWED_DOMAINS: 'example.com',
+        WAYMARK_XFF_TRUSTED_HOPS: '1',
+      });
+    });
+  });
+
+  describe('instance groups', () => {
+    const backend = (): CollectorBackend => CollectorBackend.instanceGroups({ regions: ['us-central1', 'europe-west1'], minReplicas: 2, maxReplicas: 8 });
+    const s = collectorWith([backend()]);
+
+    test('a regional MIG per region with autohealing on /health and a proactive rolling update', () => {
+      const groups = Object.values(s.resources('google_compute_region_instance_group_manager'));
+      expect(groups.map((g) => g.region).sort()).toEqual(['europe-west1', 'us-central1']);
+      for (const g of groups) {
+        expect(g.update_policy).toMatchObject({ type: 'PROACTIVE', minimal_action: 'REPLACE', max_unavailable_fixed: 0 });
+        expect(g.auto_healing_policies.health_check).toMatch(/google_compute_health_check\..*autoheal/);
+        expect(g.named_port).toEqual([{ name: 'http', port: 8080 }]);
+      }
+      for (const hc of Object.values(s.resources('google_compute_health_check'))) expect(hc.http_health_check.request_path).toBe('/health');
+    });
+
+    test('regional autoscalers with the given bounds', () => {
+      for (const a of Object.values(s.resources('google_compute_region_autoscaler'))) {
+        expect(a.autoscaling_policy).toMatchObject({ min_replicas: 2, max_replicas: 8, cpu_utilization: { target: 0.6 } });
+      }
+    });
+
+    test('shielded VMs on Container-Optimized OS, running as the collector account, no external IP', () => {
+      for (const t of Object.values(s.resources('google_compute_region_instance_template'))) {
+        expect(t.shielded_instance_config).toEqual({ enable_secure_boot: true, enable_vtpm: true, enable_integrity_monitoring: true });
+        expect(t.service_account.email).toMatch(/google_service_account\..*\.email/);
+        expect(t.network_interface[0].access_config).toBeUndefined();
+        expect(t.disk[0].source_image).toBe('cos-cloud/cos-stable');
+        expect(t.lifecycle.create_before_destroy).toBe(true);
+      }
+    });
+
+    test('a new bundle changes the instance templates, which rolls the groups', () => {
+      const real = collectorWith([backend()], {}, { stableHashes: false });
+      const hash = collectorBundle().hash;
+      const scripts = Object.values(real.resources('google_compute_region_instance_template')).map((t) => t.metadata['startup-script']);
+      for (const script of scripts) expect(script).toContain(`/collector-${hash}.js`);
+      const stable = Object.values(s.resources('google_compute_region_instance_template')).map((t) => t.metadata['startup-script']);
+      expect(stable[0]).not.toBe(scripts[0]);
+      const objects = Object.values(real.resources('google_storage_bucket_object')).map((o) => o.name).sort();
+      expect(objects).toEqual([`collector-${collectorZip().hash}.zip`, `collector-${hash}.js`].sort());
+    });
+
+    test('firewall admits only Google health-check and proxy ranges on the collector port', () => {
+      const fw = s.only('google_compute_firewall');
+      expect(fw.source_ranges).toEqual(['35.191.0.0/16', '130.211.0.0/22']);
+      expect(fw.allow).toEqual([{ protocol: 'tcp', ports: ['8080'] }]);
+      expect(fw.direction).toBe('INGRESS');
+    });
+  });
+
+  describe('gke', () => {
+    const s = collectorWith([CollectorBackend.gke({ regions: ['us-central1'], minReplicas: 3, maxReplicas: 30, zones: { 'us-central1': ['us-central1-a', 'us-central1-f'] } })]);
+
+    test('an Autopilot cluster per region, a Deployment with an HPA, and a Service exposing a standalone NEG', () => {
+      expect(s.only('google_container_cluster')).toMatchObject({ enable_autopilot: true, location: 'us-central1' });
+      expect(s.only('kubernetes_horizontal_pod_autoscaler_v2').spec.min_replicas).toBe(3);
+      expect(s.only('kubernetes_horizontal_pod_autoscaler_v2').spec.max_replicas).toBe(30);
+      const annotation = JSON.parse(s.only('kubernetes_service_v1').metadata.annotations['cloud.google.com/neg']);
+      const negName = Object.values<any>(annotation.exposed_ports)[0].name;
+      const negs = Object.values<any>(s.json.data.google_compute_network_endpoint_group);
+      expect(negs.map((n) => [n.name, n.zone])).toEqual([[negName, 'us-central1-a'], [negName, 'us-central1-f']]);
+      expect(s.only('google_compute_backend_service').backend).toHaveLength(2);
+    });
+
+    test('pods publish through Workload Identity as the collector account', () => {
+      const ksa = s.only('kubernetes_service_account_v1');
+      expect(ksa.metadata.annotations['iam.gke.io/gcp-service-account']).toMatch(/google_service_account\..*\.email/);
+      expect(s.only('google_service_account_iam_member')).toMatchObject({
+        role: 'roles/iam.workloadIdentityUser',
+        member: 'serviceAccount:acme-analytics.svc.id.goog[waymark/waymark-collector]',
+      });
+    });
+  });
+
+  describe('serverless', () => {
+    test('Cloud Run: ingress from the load balancer only, the bundle fetched by a stock Node image', () => {
+      const s = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })]);
+      const service = s.only('google_cloud_run_v2_service');
+      expect(service.ingress).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
+      const env = Object.fromEntries(service.template.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.WAYMARK_BUNDLE).toMatch(/^gs:\/\/\$\{google_storage_bucket\..*\.name\}\/collector-0{16}\.js$/);
+      expect(s.only('google_compute_region_network_endpoint_group')).toMatchObject({ network_endpoint_type: 'SERVERLESS' });
+    });
+
+    test('Cloud Functions gen2: the zip, entry point collect, ingress internal and GCLB', () => {
+      const fn = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })]).only('google_cloudfunctions2_function');
+      expect(fn.build_config).toMatchObject({ runtime: 'nodejs20', entry_point: 'collect' });
+      expect(fn.build_config.source.storage_source.object).toBe('collector-0000000000000000.zip');
+      expect(fn.service_config.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
+    });
+
+    test('App Engine: a nodejs20 version from the zip, ingress internal and load balancer', () => {
+      const s = collectorWith([CollectorBackend.appEngine({ region: 'europe-west1', createApplication: true })]);
+      const version = s.only('google_app_engine_standard_app_version');
+      expect(version).toMatchObject({ runtime: 'nodejs20', service: 'default', entrypoint: { shell: 'node index.js' } });
+      expect(version.deployment.zip.source_url).toMatch(/collector-0{16}\.zip$/);
+      expect(s.only('google_app_engine_application').location_id).toBe('europe-west');
+      expect(s.only('google_app_engine_service_network_settings').network_settings.ingress_traffic_allowed).toBe('INGRESS_TRAFFIC_ALLOWED_INTERNAL_AND_LB');
+    });
+  });
+
+  test('several backends share the traffic by weight', () => {
+    const s = collectorWith([
+      CollectorBackend.cloudRun({ regions: ['us-central1'], weight: 80 }),
+      CollectorBackend.instanceGroups({ regions: ['europe-west1'], weight: 20 }),
+    ]);
+    const map = Object.values(s.resources('google_compute_url_map')).find((m) => m.host_rule);
+    expect(map.default_route_action.weighted_backend_services.map((w: any) => w.weight)).toEqual([80, 20]);
+    expect(Object.keys(s.resources('google_compute_backend_service'))).toHaveLength(2);
+  });
+
+  test('static content routes on the collector URL map', () => {
+    const s = synth((scope) => {
+      const collector = new GlobalCollector(scope, 'collector', { domains: ['c.example.com'], backends: [CollectorBackend.cloudRun({ regions: ['us-central1'] })], ...topics(scope) });
+      const bucket = new ComputeBackendBucket(scope, 'tracker', { name: 'tracker', bucketName: 'tracker-bucket' });
+      collector.addBackendBucketRoute('/t/', bucket);
+      expect(() => collector.addBackendBucketRoute('/t/', bucket)).toThrow("GlobalCollector: prop 'pathPrefix' '/t/' is routed already");
+      expect(() => collector.addBackendBucketRoute('/r/', bucket)).toThrow("GlobalCollector: prop 'pathPrefix' '/r/' would shadow the collector path '/r/'");
+      expect(() => collector.addBackendBucketRoute('t', bucket)).toThrow(/must look like '\/t\/'/);
+    });
+    const map = Object.values(s.resources('google_compute_url_map')).find((m) => m.host_rule);
+    expect(map.path_matcher[0].path_rule).toEqual([{ paths: ['/t/*'], service: '${google_compute_backend_bucket.tracker.id}' }]);
+  });
+
+  describe('prop validation names the prop', () => {
+    const cases: Array<[string, () => unknown, string]> = [
+      ['domains', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { domains: ['https://c.example.com'] }), "GlobalCollector: prop 'domains' must be a lower-case DNS name such as 'c.example.com' (no scheme, port or path), got 'https://c.example.com'"],
+      ['no backend', () => collectorWith([]), "GlobalCollector: prop 'backends' must name at least one backend"],
+      ['region', () => CollectorBackend.cloudRun({ regions: ['us-central'] }), "CollectorBackend.cloudRun: prop 'regions' must be a Google Cloud region such as 'us-central1' or 'europe-west1', got 'us-central'"],
+      ['replica bounds', () => CollectorBackend.instanceGroups({ regions: ['us-central1'], minReplicas: 5, maxReplicas: 2 }), "CollectorBackend.instanceGroups: prop 'minReplicas' (5) must not exceed 'maxReplicas' (2)"],
+      ['gke zones', () => CollectorBackend.gke({ regions: ['us-central1'], zones: { 'us-central1': ['europe-west1-b'] } }), "CollectorBackend.gke: prop 'zones' lists zone 'europe-west1-b' under region 'us-central1'"],
+      ['name prefix', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { namePrefix: 'Waymark_Collector' }), "GlobalCollector: prop 'namePrefix' must be 1-63 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen; got 'Waymark_Collector'"],
+      ['rate interval', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { rateLimit: { intervalSeconds: 45 } }), "GlobalCollector: prop 'rateLimit.intervalSeconds' must be one of Cloud Armor's intervals"],
+      ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],
+      ['labels', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { labels: { Team: 'x' } }), "GlobalCollector: prop 'labels' has label key 'Team'"],
+      ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],
+    ];
+    test.each(cases)('%s', (_name, make, message) => {
+      expect(make).toThrow(message);
+    });
+  });
+});
