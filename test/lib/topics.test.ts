@@ -1,0 +1,148 @@
+import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
+import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { ClickstreamTopics, ClickstreamTopicsProps } from '../../lib/topics';
+import { dataStack, grantedRoles, PRIMITIVE_ROLES, PROJECT, synth } from './fixtures/data-stack';
+
+function make(props: ClickstreamTopicsProps = { projectId: PROJECT }) {
+  const stack = dataStack();
+  const topics = new ClickstreamTopics(stack, 'topics', props);
+  return { stack, topics };
+}
+
+describe('ClickstreamTopics', () => {
+  test('snapshot (Terraform addresses users\' state depends on)', () => {
+    const { stack, topics } = make({ projectId: PROJECT, labels: { env: 'test' } });
+    topics.addConsumerSubscription('fraud', { subscribers: ['serviceAccount:fraud@acme-analytics.iam.gserviceaccount.com'] });
+    expect(synth(stack).text).toMatchSnapshot();
+  });
+
+  test('raw and bad topics keep messages for the retention period, labelled', () => {
+    const { stack } = make({ projectId: PROJECT, retentionDays: 14, labels: { env: 'prod' } });
+    const s = synth(stack);
+    expect(s.text).toHaveResourceWithProperties(PubsubTopic, {
+      name: 'waymark-raw',
+      project: PROJECT,
+      message_retention_duration: '1209600s',
+      labels: { env: 'prod', 'managed-by': 'waymark' },
+    });
+    expect(s.text).toHaveResourceWithProperties(PubsubTopic, { name: 'waymark-bad', message_retention_duration: '1209600s' });
+    expect(s.list('google_pubsub_topic').every((t) => t.labels['managed-by'] === 'waymark')).toBe(true);
+    expect(s.list('google_pubsub_subscription').every((t) => t.labels['managed-by'] === 'waymark')).toBe(true);
+  });
+
+  test('the enrich subscription: ack deadline, retention, retry policy, dead-letter topic after N attempts, never expires', () => {
+    const { stack, topics } = make({ projectId: PROJECT, enrichAckDeadlineSeconds: 120, retryMinimumBackoffSeconds: 5, retryMaximumBackoffSeconds: 300, maxDeliveryAttempts: 7 });
+    const s = synth(stack);
+    const enrich = s.resources('google_pubsub_subscription')[Object.keys(s.resources('google_pubsub_subscription')).find((k) => k.includes('enrich') && !k.includes('dead'))!];
+    expect(enrich).toMatchObject({
+      name: 'waymark-enrich',
+      ack_deadline_seconds: 120,
+      message_retention_duration: '604800s',
+      retain_acked_messages: false,
+      expiration_policy: { ttl: '' },
+      retry_policy: { minimum_backoff: '5s', maximum_backoff: '300s' },
+      dead_letter_policy: { max_delivery_attempts: 7 },
+    });
+    expect(enrich.topic).toMatch(/^\$\{google_pubsub_topic\.topics_raw_[0-9A-F]+\.id\}$/);
+    expect(enrich.dead_letter_policy.dead_letter_topic).toMatch(/^\$\{google_pubsub_topic\.topics_dead-letter_[0-9A-F]+\.id\}$/);
+    expect(topics.enrichSubscription).toBeInstanceOf(PubsubSubscription);
+  });
+
+  test('dead-lettered messages are kept by their own subscription', () => {
+    const s = synth(make().stack);
+    const dl = s.list('google_pubsub_subscription').find((x) => x.name === 'waymark-enrich-dead-letter');
+    expect(dl).toMatchObject({ message_retention_duration: '604800s', expiration_policy: { ttl: '' } });
+    expect(dl.topic).toMatch(/dead-letter_[0-9A-F]+\.id\}$/);
+  });
+
+  test('IAM: the Pub/Sub service agent may publish dead letters and acknowledge on the source subscription, nothing more', () => {
+    const s = synth(make().stack);
+    const roles = grantedRoles(s.json);
+    expect(roles.map((r) => `${r.type} ${r.role}`).sort()).toEqual([
+      'google_pubsub_subscription_iam_member roles/pubsub.subscriber',
+      'google_pubsub_topic_iam_member roles/pubsub.publisher',
+    ]);
+    for (const r of roles) {
+      expect(r.member).toBe('serviceAccount:service-${data.google_project.topics_project_' + r.member.split('topics_project_')[1]);
+      expect(r.member).toMatch(/@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/);
+    }
+    const [sub] = s.list('google_pubsub_subscription_iam_member');
+    expect(sub.subscription).toMatch(/topics_enrich_[0-9A-F]+\.name\}$/);
+    const [pub] = s.list('google_pubsub_topic_iam_member');
+    expect(pub.topic).toMatch(/topics_dead-letter_[0-9A-F]+\.name\}$/);
+    expect(roles.some((r) => PRIMITIVE_ROLES.includes(r.role))).toBe(false);
+  });
+
+  test('each consumer gets its own subscription, optionally filtered, with subscriber grants on it only', () => {
+    const { stack, topics } = make();
+    const sub = topics.addConsumerSubscription('fraud', {
+      filter: 'attributes.app_id = "shop"',
+      ackDeadlineSeconds: 30,
+      subscribers: ['serviceAccount:fraud@acme-analytics.iam.gserviceaccount.com'],
+    });
+    topics.addConsumerSubscription('audit', { topic: 'bad', retentionDays: 3 });
+    const s = synth(stack);
+    expect(sub).toBeInstanceOf(PubsubSubscription);
+    const fraud = s.list('google_pubsub_subscription').find((x) => x.name === 'waymark-fraud');
+    expect(fraud).toMatchObject({ filter: 'attributes.app_id = "shop"', ack_deadline_seconds: 30, expiration_policy: { ttl: '' } });
+    expect(fraud.topic).toMatch(/topics_raw_[0-9A-F]+\.id\}$/);
+    const audit = s.list('google_pubsub_subscription').find((x) => x.name === 'waymark-audit');
+    expect(audit.topic).toMatch(/topics_bad_[0-9A-F]+\.id\}$/);
+    expect(audit.message_retention_duration).toBe('259200s');
+    const grant = s.list('google_pubsub_subscription_iam_member').find((x) => x.member.startsWith('serviceAccount:fraud@'));
+    expect(grant).toMatchObject({ role: 'roles/pubsub.subscriber' });
+    expect(grant.subscription).toMatch(/topics_consumer-fraud_[0-9A-F]+\.name\}$/);
+    expect(topics.consumerSubscriptions.fraud).toBe(sub);
+  });
+
+  test('grantPublish gives publisher on both topics', () => {
+    const { stack, topics } = make();
+    topics.grantPublish('serviceAccount:collector@acme-analytics.iam.gserviceaccount.com');
+    const grants = synth(stack).list('google_pubsub_topic_iam_member').filter((g) => g.member.startsWith('serviceAccount:collector@'));
+    expect(grants.map((g) => g.role)).toEqual(['roles/pubsub.publisher', 'roles/pubsub.publisher']);
+    expect(grants.map((g) => g.topic.replace(/_[0-9A-F]+\.name\}$/, '')).sort()).toEqual(['${google_pubsub_topic.topics_bad', '${google_pubsub_topic.topics_raw']);
+  });
+
+  test('existing topics are used instead of new ones', () => {
+    const existing = { id: 'projects/acme-analytics/topics/legacy-raw', name: 'legacy-raw' };
+    const { stack, topics } = make({ projectId: PROJECT, existingRawTopic: existing });
+    const s = synth(stack);
+    expect(topics.raw).toBe(existing);
+    expect(s.list('google_pubsub_topic').map((t) => t.name).sort()).toEqual(['waymark-bad', 'waymark-enrich-dead-letter']);
+    expect(s.list('google_pubsub_subscription').find((x) => x.name === 'waymark-enrich').topic).toBe(existing.id);
+  });
+
+  test('namePrefix names everything', () => {
+    const s = synth(make({ namePrefix: 'shop-events' }).stack);
+    expect(s.list('google_pubsub_topic').map((t) => t.name).sort()).toEqual(['shop-events-bad', 'shop-events-enrich-dead-letter', 'shop-events-raw']);
+  });
+
+  test.each([
+    [{ retentionDays: 0 }, "ClickstreamTopics: prop 'retentionDays' must be an integer between 1 and 31, got 0"],
+    [{ retentionDays: 32 }, "prop 'retentionDays' must be an integer between 1 and 31"],
+    [{ enrichAckDeadlineSeconds: 5 }, "prop 'enrichAckDeadlineSeconds' must be an integer between 10 and 600, got 5"],
+    [{ maxDeliveryAttempts: 4 }, "prop 'maxDeliveryAttempts' must be an integer between 5 and 100, got 4"],
+    [{ enrichRetentionDays: 8 }, "prop 'enrichRetentionDays' must be an integer between 1 and 7, got 8"],
+    [{ retryMinimumBackoffSeconds: 60, retryMaximumBackoffSeconds: 30 }, "prop 'retryMinimumBackoffSeconds' (60) must not exceed 'retryMaximumBackoffSeconds' (30)"],
+    [{ namePrefix: 'Shop' }, "prop 'namePrefix' must be 1-63 characters"],
+    [{ namePrefix: 'ab' }, "prop 'namePrefix' must have at least 3 characters"],
+    [{ projectId: 'X' }, "prop 'projectId' must be a project id"],
+    [{ labels: { Env: 'x' } }, "prop 'labels' has label key 'Env'"],
+    [
+      { existingRawTopic: { id: 'projects/p/topics/t', name: 't' }, existingBadTopic: { id: 'projects/p/topics/t', name: 't' } },
+      "prop 'existingBadTopic' must differ from 'existingRawTopic'",
+    ],
+  ] as Array<[ClickstreamTopicsProps, string]>)('validation: %j', (props, message) => {
+    expect(() => make(props)).toThrow(message);
+  });
+
+  test('addConsumerSubscription validates its options and ids', () => {
+    const { topics } = make();
+    expect(() => topics.addConsumerSubscription('x', { ackDeadlineSeconds: 1000 })).toThrow(
+      "ClickstreamTopics: prop 'addConsumerSubscription('x').ackDeadlineSeconds' must be an integer between 10 and 600, got 1000",
+    );
+    expect(() => topics.addConsumerSubscription('y', { name: 'Bad Name' })).toThrow("prop 'addConsumerSubscription('y').name' must be 3-255 characters");
+    topics.addConsumerSubscription('z');
+    expect(() => topics.addConsumerSubscription('z')).toThrow("prop 'addConsumerSubscription('z')' was called twice with the same id");
+  });
+});
