@@ -17,6 +17,7 @@ import {
   stopAll,
   TestCollector,
   waitFor,
+  watchWire,
 } from './harness';
 
 let browser: Browser;
@@ -24,6 +25,7 @@ let site: { url: string };
 let collector: TestCollector;
 let context: BrowserContext;
 let page: Page;
+let wire: ReturnType<typeof watchWire>;
 
 beforeAll(async () => {
   [browser, site, collector] = await Promise.all([launchChromium(), startSite(), startCollector()]);
@@ -31,11 +33,13 @@ beforeAll(async () => {
 afterAll(stopAll);
 beforeEach(async () => {
   context = await browser.newContext();
+  wire = watchWire(context, collector.url);
   page = await context.newPage();
 });
 afterEach(async () => {
   await context.close();
-  expect(collector.rejected()).toEqual([]);
+  expect(wire.problems).toEqual([]);
+  expect(await collector.bad()).toEqual([]);
 });
 
 // Snowplow names its cookies after sha1(cookie domain or host + path), first 4 hex digits.

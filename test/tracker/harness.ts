@@ -1,13 +1,13 @@
 /**
- * Test harness for the tracker's browser tests: the shipped `sp.js`, a site server for examples/site, a collector
- * that records what it receives, and Chromium. Everything listens on 127.0.0.1 and stops when the test ends.
+ * Test harness for the tracker's browser tests: the shipped `sp.js`, a site server for examples/site, the shipped
+ * collector bundle with its memory sink, and Chromium. Everything listens on 127.0.0.1 and stops when the test ends.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { buildRuntimeBundle } from '../helpers/bundles';
 
@@ -16,7 +16,7 @@ export const SITE_DIR = join(__dirname, '..', '..', 'examples', 'site');
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 export const PAYLOAD_DATA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
 
-/** One event as the collector recorded it (the fields of the collector's CollectorPayload that tests use). */
+/** One event as the collector recorded it (the fields of its CollectorPayload that tests use). */
 export interface Received {
   /** tp2 parameters of the event. */
   readonly parameters: Record<string, string>;
@@ -29,112 +29,151 @@ export interface Received {
 export interface TestCollector {
   /** Base URL the tracker sends to, e.g. http://127.0.0.1:43125 */
   readonly url: string;
-  /** Every event received so far (across restarts), oldest first. */
+  /** The same collector behind a slow network: answers to POSTs arrive 1.5 s late (events arrive at once). */
+  readonly slowUrl: string;
+  /** Every good event received so far (across restarts), oldest first. */
   events(): Promise<Received[]>;
-  /** Requests the collector refused as malformed (wrong envelope, non-string values): must stay empty. */
-  rejected(): string[];
-  /** Stops listening (the port stays reserved for `start`). */
+  /** Bad rows the collector wrote (malformed requests): must stay empty. */
+  bad(): Promise<unknown[]>;
+  /** Stops the collector process (its port then refuses connections). */
   stop(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Starts it again on the same port. */
   start(): Promise<void>;
-  /** Holds every answer to a POST for `ms` (events are recorded on arrival): a slow network or collector. */
-  holdAnswers(ms: number): void;
+}
+
+interface CollectorPayloadLike {
+  data: { parameters: Record<string, string>; networkUserId: string | null; path: string; contentType: string | null };
 }
 
 /**
- * Starts the collector the tracker tests send to.
- *
- * The collector bundle (collector/main.ts) is not written yet, so this is a small recording server that follows
- * the tp2 contract in shared/reference/tracker-protocol.md: CORS with credentials, POST payload_data 1-0-4
- * envelopes, GET /i pixels, the network user id cookie and `SP-Anonymous`. Switching to the real collector bundle
- * with its memory sink is a change of this function only.
+ * Starts the shipped collector bundle (`node collector.js`) with its memory sink and debug endpoint, listening on
+ * 127.0.0.1. Events survive `stop`/`start`: they are read from the debug endpoint before the process stops.
  */
 export async function startCollector(): Promise<TestCollector> {
-  const events: Received[] = [];
-  const rejected: string[] = [];
-  let hold = 0;
-  const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
-    const origin = req.headers.origin;
-    if (origin) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      res.setHeader('Vary', 'Origin');
-    }
-    if (req.method == 'OPTIONS') {
-      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, SP-Anonymous');
-      res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
-      res.setHeader('Access-Control-Max-Age', '3600');
-      res.writeHead(204).end();
-      return;
-    }
-    const url = new URL(req.url || '/', 'http://127.0.0.1');
-    const anonymous = req.headers['sp-anonymous'] == '*';
-    const cookie = /(?:^|;\s*)sp=([^;]+)/.exec(req.headers.cookie || '');
-    const nuid = anonymous ? NIL_UUID : cookie ? cookie[1] : randomUUID();
-    if (!anonymous) res.setHeader('Set-Cookie', `sp=${nuid}; Max-Age=31536000; Path=/; SameSite=Lax; HttpOnly`);
-    const record = (parameters: Record<string, string>): void => {
-      events.push({ parameters, networkUserId: nuid, path: url.pathname, contentType: req.headers['content-type'] || null });
+  const bundle = await buildRuntimeBundle('collector');
+  const archive: { good: CollectorPayloadLike[]; bad: unknown[] } = { good: [], bad: [] };
+  let child: ChildProcess | undefined;
+  let port = 0;
+
+  const spawnCollector = async (): Promise<void> => {
+    const env = {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      WAYMARK_HOST: '127.0.0.1',
+      WAYMARK_SINK: 'memory',
+      WAYMARK_DEBUG_ENDPOINTS: 'true',
+      // The test pages are plain http on 127.0.0.1, the site and the collector on two ports of the same site.
+      WAYMARK_COOKIE_SECURE: 'false',
+      WAYMARK_COOKIE_SAME_SITE: 'Lax',
+      WAYMARK_XFF_TRUSTED_HOPS: 'off',
     };
-    const refuse = (why: string): void => {
-      rejected.push(why);
-      res.writeHead(400).end(why);
-    };
-    if (req.method == 'POST' && url.pathname == '/com.snowplowanalytics.snowplow/tp2') {
-      let envelope: { schema?: unknown; data?: unknown };
-      try {
-        envelope = JSON.parse(body);
-      } catch {
-        return refuse('body is not JSON: ' + body.slice(0, 100));
-      }
-      if (envelope.schema !== PAYLOAD_DATA || !Array.isArray(envelope.data)) return refuse('not a payload_data 1-0-4 envelope');
-      for (const e of envelope.data as unknown[]) {
-        const values = e && typeof e == 'object' ? Object.values(e) : [null];
-        if (values.some((v) => typeof v != 'string')) return refuse('an event has a non-string value: ' + JSON.stringify(e));
-      }
-      (envelope.data as Record<string, string>[]).forEach(record);
-      setTimeout(() => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'), hold);
-      return;
-    }
-    if (req.method == 'GET' && url.pathname == '/i') {
-      record(Object.fromEntries(url.searchParams));
-      res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-cache, no-store' });
-      res.end(Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64'));
-      return;
-    }
-    res.writeHead(404).end();
+    const proc = spawn(process.execPath, [bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let log = '';
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the collector did not start within 15 s:\n' + log)), 15000);
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString();
+        const m = /"message":"collector listening"[^\n]*"port":(\d+)/.exec(log);
+        if (m) {
+          clearTimeout(timer);
+          resolve(+m[1]);
+        }
+      };
+      proc.stdout.on('data', onData);
+      proc.stderr.on('data', onData);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the collector exited with ${code}:\n${log}`));
+      });
+    });
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  const read = async (): Promise<{ good: CollectorPayloadLike[]; bad: unknown[] }> => {
+    if (!child) return { good: [], bad: [] };
+    const r = await fetch(`http://127.0.0.1:${port}/debug/events`);
+    if (!r.ok) throw new Error(`GET /debug/events answered ${r.status}`);
+    return (await r.json()) as { good: CollectorPayloadLike[]; bad: unknown[] };
+  };
+  const all = async (): Promise<{ good: CollectorPayloadLike[]; bad: unknown[] }> => {
+    const now = await read();
+    return { good: archive.good.concat(now.good), bad: archive.bad.concat(now.bad) };
+  };
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    const last = await read().catch(() => ({ good: [], bad: [] }));
+    archive.good.push(...last.good);
+    archive.bad.push(...last.bad);
+    child = undefined;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killer);
+  };
+  await spawnCollector();
+  stopAtEnd.push(stop);
+
+  // A slow network in front of the collector: forwards everything, holds the answers to POSTs.
+  const slow = createServer((req, res) => {
+    const up = request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      setTimeout(() => {
+        res.writeHead(r.statusCode || 502, r.rawHeaders);
+        r.pipe(res);
+      }, req.method == 'POST' ? 1500 : 0);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
   });
-  const port = await listen(server, 0);
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  let listening = true;
-  const collector: TestCollector = {
+  const slowPort = await listen(slow, 0);
+  stopAtEnd.push(() => new Promise<void>((r) => (slow.closeAllConnections(), slow.close(() => r()))));
+
+  return {
     url: `http://127.0.0.1:${port}`,
-    events: async () => events.slice(),
-    rejected: () => rejected.slice(),
-    holdAnswers: (ms) => void (hold = ms),
-    async stop() {
-      if (!listening) return;
-      listening = false;
-      const closed = new Promise((r) => server.close(r));
-      sockets.forEach((s) => s.destroy());
-      await closed;
-    },
-    async start() {
-      if (listening) return;
-      await listen(server, port);
-      listening = true;
+    slowUrl: `http://127.0.0.1:${slowPort}`,
+    events: async () =>
+      (await all()).good.map(({ data: d }) => ({ parameters: d.parameters, networkUserId: d.networkUserId, path: d.path, contentType: d.contentType })),
+    bad: async () => (await all()).bad,
+    stop,
+    start: async () => {
+      if (!child) await spawnCollector();
     },
   };
-  stopAtEnd.push(() => collector.stop());
-  return collector;
+}
+
+/**
+ * Checks every request the browser context sends to `collectorUrl` on the wire: a POST body is a payload_data
+ * 1-0-4 envelope whose every value is a string and which carries `stm`; a GET carries the parameters in its query.
+ * Returns the list of problems found (to assert empty) and how many requests were checked.
+ */
+export function watchWire(context: BrowserContext, collectorUrl: string): { problems: string[]; checked: () => number } {
+  const problems: string[] = [];
+  let checked = 0;
+  context.on('request', (req) => {
+    if (!req.url().startsWith(collectorUrl) || req.method() == 'OPTIONS') return;
+    checked++;
+    if (req.method() == 'GET') {
+      const q = new URL(req.url()).searchParams;
+      if (!q.get('e') || !q.get('eid') || !q.get('stm')) problems.push('GET without e/eid/stm: ' + req.url());
+      return;
+    }
+    let body: { schema?: unknown; data?: unknown };
+    try {
+      body = JSON.parse(req.postData() || '');
+    } catch {
+      problems.push('POST body is not JSON: ' + req.postData());
+      return;
+    }
+    if (body.schema !== PAYLOAD_DATA || !Array.isArray(body.data) || !body.data.length) {
+      problems.push('POST body is not a payload_data 1-0-4 envelope: ' + req.postData());
+      return;
+    }
+    for (const e of body.data as Record<string, unknown>[]) {
+      if (!e || typeof e != 'object' || Object.values(e).some((v) => typeof v != 'string')) problems.push('non-string value: ' + JSON.stringify(e));
+      else if (!/^\d{13}$/.test(String(e.stm))) problems.push('no stm: ' + JSON.stringify(e));
+    }
+  });
+  return { problems, checked: () => checked };
 }
 
 function listen(server: Server, port: number): Promise<number> {
