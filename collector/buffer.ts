@@ -61,11 +61,13 @@ export class DeliveryBuffer {
   private byteCount = 0;
   private inflight = 0;
   private pumpScheduled = false;
-  private blockedUntil = 0;
+  /** Pending backoff: no writes until it fires (the timer, not the wall clock, decides, so clock steps cannot stall it). */
   private retryTimer: NodeJS.Timeout | null = null;
   private failingSince: number | null = null;
   private consecutiveFailures = 0;
   private closed = false;
+  /** Set when drain gave up: no more writes or retries. */
+  private stopped = false;
   private drainWaiters: (() => void)[] = [];
   private readonly counters = { accepted: 0, delivered: 0, refusedFull: 0, refusedUnhealthy: 0, failedWrites: 0 };
 
@@ -131,10 +133,9 @@ export class DeliveryBuffer {
     this.closed = true;
     if (this.count > 0) {
       // Retry promptly: the remaining time is short.
-      if (this.retryTimer !== null && this.blockedUntil - this.now() > 1000) {
+      if (this.retryTimer !== null) {
         clearTimeout(this.retryTimer);
         this.retryTimer = null;
-        this.blockedUntil = 0;
         this.schedulePump();
       }
       await new Promise<void>((resolve) => {
@@ -145,6 +146,7 @@ export class DeliveryBuffer {
         });
       });
     }
+    this.stopped = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     return this.count;
@@ -181,7 +183,7 @@ export class DeliveryBuffer {
   }
 
   private pump(): void {
-    if (this.now() < this.blockedUntil) return;
+    if (this.retryTimer !== null || this.stopped) return;
     // While the sink fails, probe with one batch at a time.
     const limit = this.failingSince === null ? this.options.maxInflightBatches : 1;
     while (this.inflight < limit && this.waiting()) {
@@ -240,12 +242,12 @@ export class DeliveryBuffer {
           ...(err !== null ? describeError(err) : {}),
         });
       }
-      this.blockedUntil = Math.max(this.blockedUntil, now + delay);
-      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.pump();
-      }, this.blockedUntil - now);
+      if (this.retryTimer === null && !this.stopped) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.pump();
+        }, this.closed ? Math.min(delay, 500) : delay);
+      }
     }
     if (this.count === 0 && this.drainWaiters.length > 0) {
       const waiters = this.drainWaiters;

@@ -60,8 +60,8 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-/** A network user id taken from a cookie must look like an id, so odd values cannot smuggle data downstream. */
-export const VALID_USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A network user id taken from a cookie must be a UUID (the schema's format), so odd values cannot smuggle data downstream. */
+export const VALID_USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const normalizeIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
 

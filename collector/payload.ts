@@ -9,23 +9,29 @@ export const BAD_ROW_SCHEMA = 'iglu:io.waymark/bad_row/jsonschema/1-0-0';
 /** Network user id of anonymous requests (`SP-Anonymous: *`). */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** The metadata of one event as the collector saw it, plus the event's tp2 parameters. */
+/**
+ * The metadata of one event as the collector saw it, plus the event's tp2 parameters: the `data` of
+ * iglu:io.waymark/collector_payload/jsonschema/1-0-0 (schemas/io.waymark/collector_payload).
+ */
 export interface CollectorPayloadData {
-  /** Time the collector received the request, ISO 8601 UTC with milliseconds. */
-  readonly collectorTstamp: string;
-  /** Collector name and version, e.g. `waymark-collector-0.1.0`. */
+  /** Time the collector received the request, RFC 3339 UTC with milliseconds. */
+  readonly timestamp: string;
+  /** Collector name and version, e.g. `waymark-collector/0.1.0`. */
   readonly collector: string;
-  /** Client IP (null for anonymous requests). */
-  readonly ip: string | null;
+  /** Client IP (null for anonymous requests or when unknown). */
+  readonly ipAddress: string | null;
   readonly userAgent: string | null;
   readonly refererUri: string | null;
   /** Allow-listed request headers, lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Cookie-based network user id; the nil UUID for anonymous requests; null when the cookie is disabled and absent. */
+  /** Cookie-based network user id (UUID); the nil UUID for anonymous requests; null when cookies are off and none came. */
   readonly networkUserId: string | null;
   readonly contentType: string | null;
+  readonly method: 'GET' | 'POST';
   /** Request path as received (a custom path stays custom). */
   readonly path: string;
+  /** Raw query string of a POST that had one (a GET's query string is `parameters`, not repeated here). */
+  readonly querystring?: string;
   readonly hostname: string | null;
   /** The event's tp2 parameters, every value a string. */
   readonly parameters: Readonly<Record<string, string>>;
@@ -55,7 +61,7 @@ export interface BadRow {
     readonly failure: { readonly timestamp: string; readonly messages: readonly BadRowMessage[] };
     /** The request as received, truncated to badRowMaxPayloadBytes; enough to replay after a fix. */
     readonly payload: {
-      readonly collectorTstamp: string;
+      readonly timestamp: string;
       readonly collector: string;
       readonly path: string;
       readonly method: string;
@@ -118,7 +124,7 @@ export function badRow(input: BadRowInput): BadRow {
       processor: { artifact: COLLECTOR_ARTIFACT, version: COLLECTOR_VERSION },
       failure: { timestamp: input.tstamp, messages: input.messages },
       payload: {
-        collectorTstamp: input.tstamp,
+        timestamp: input.tstamp,
         collector: COLLECTOR_ID,
         path: input.path,
         method: input.method,

@@ -189,7 +189,8 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
     for (const inv of parsed.invalid) records.push(bad('collector_payload_format_violation', [inv.message], inv.raw));
     if (events.length === 0) return text(400, 'malformed payload: no event in body.data is an object', cors, records);
   } else {
-    events = Object.keys(query).length > 0 ? [query] : [];
+    // HEAD (monitors, link checkers) and GETs without parameters are answered but record nothing.
+    events = req.method !== 'HEAD' && Object.keys(query).length > 0 ? [query] : [];
   }
 
   // Identity.
@@ -204,22 +205,26 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
     networkUserId = existing !== undefined && VALID_USER_ID.test(existing) ? existing : cookie.enabled ? ctx.uuid() : null;
     if (cookie.enabled && networkUserId !== null) setCookie = networkUserIdCookie(networkUserId, cookieDomain(origin, cookie), cookie, nowMs);
   }
-  const ip = anonymous ? null : clientIp(req.headers['x-forwarded-for'], req.remoteAddress, config.xffTrustedHops);
+  const method = req.kind === 'post' ? 'POST' : 'GET';
+  const querystring = req.kind === 'post' && req.query !== '' ? req.query : undefined;
+  const ipAddress = anonymous ? null : clientIp(req.headers['x-forwarded-for'], req.remoteAddress, config.xffTrustedHops);
   const headers = allowedHeaders(req.headers, config.headersAllowList, anonymous);
   const userAgent = header(req.headers, 'user-agent') ?? null;
   const refererUri = header(req.headers, 'referer') ?? null;
 
   for (const parameters of events) {
     const payload = collectorPayload({
-      collectorTstamp: tstamp,
+      timestamp: tstamp,
       collector: COLLECTOR_ID,
-      ip,
+      ipAddress,
       userAgent,
       refererUri,
       headers,
       networkUserId,
       contentType,
+      method,
       path: req.path,
+      ...(querystring === undefined ? {} : { querystring }),
       hostname,
       parameters,
     });
