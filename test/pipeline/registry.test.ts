@@ -1,6 +1,8 @@
+import * as acorn from 'acorn';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as vm from 'vm';
 import { additionProblems } from '../../pipeline/registry/compat';
 import { jsonSchemaProblems, regexProblem } from '../../pipeline/registry/jsonschema';
 import { BUILTIN_SCHEMAS_DIR, loadRegistry, readSchemaFolder } from '../../pipeline/registry/load';
@@ -16,6 +18,7 @@ import {
   SELF_DESCRIBING_META_SCHEMA,
   tryParseSchemaKey,
 } from '../../pipeline/registry/schemaver';
+import { bundleAsEs5Script, nashornLikeContext } from './validation-engines';
 
 const META = SELF_DESCRIBING_META_SCHEMA;
 
@@ -453,5 +456,51 @@ describe('regexProblem', () => {
     expect(regexProblem('\\\\p{L}')).toBeNull(); // an escaped backslash followed by p{L}
     expect(regexProblem('[(?<]x')).toBeNull(); // "(?<" inside a class is literal
     expect(regexProblem('(?:a|b)(?=c)(?!d)')).toBeNull();
+  });
+});
+
+describe('the registry core is engine-neutral', () => {
+  it('builds the same registry, with the same errors, as ES5 without the ES2015+ built-ins Nashorn lacks', () => {
+    const script = bundleAsEs5Script(
+      "export * from './pipeline/registry/registry'; export * from './pipeline/registry/schemaver'; export * from './pipeline/registry/compat';",
+      'WaymarkRegistry',
+    );
+    expect(() => acorn.parse(script, { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
+    const good = [readSchemaFolder(BUILTIN_SCHEMAS_DIR), buttonFolder(withChange((s) => (s.properties.color = { type: 'string' })))];
+    const bad = [buttonFolder(withChange((s) => {
+      delete s.properties.label;
+      s.properties.id.type = 'integer';
+      s.required.push('kind');
+    })), folder('/x', [{ path: 'com.acme/y/jsonschema/1-0', text: '{}' }, file('com.acme', 'z', '1-0-0', { type: 'strin', pattern: '\\p{L}' })])];
+    const probe = (api: any, goodFolders: SchemaFolder[], badFolders: SchemaFolder[]): string => {
+      const registry = api.buildRegistry(goodFolders);
+      const out: Record<string, unknown> = {
+        keys: registry.schemas.map((s: any) => s.key),
+        models: registry.models().map((m: any) => m.vendor + '/' + m.name + '/' + m.model + ' ' + m.latest.key + ' ' + m.versions.length),
+        latest: registry.latestInModel('com.acme', 'button', 1).key,
+        key: api.parseSchemaKey('iglu:com.acme/b/jsonschema/10-2-3'),
+      };
+      try {
+        api.buildRegistry(badFolders);
+      } catch (e) {
+        out.error = (e as Error).message;
+        out.problems = (e as RegistryError).problems;
+      }
+      try {
+        api.parseSchemaKey('iglu:com.acme/b/jsonschema/01-0-0');
+      } catch (e) {
+        out.keyError = (e as Error).message;
+      }
+      return JSON.stringify(out);
+    };
+    const context = nashornLikeContext();
+    vm.runInContext(script, context);
+    context.input = JSON.stringify({ good, bad });
+    // The same probe, run inside the context on data parsed there.
+    const inside = vm.runInContext(`(${probe.toString()})(WaymarkRegistry, JSON.parse(input).good, JSON.parse(input).bad)`, context) as string;
+    const outside = probe({ buildRegistry, parseSchemaKey }, good, bad);
+    expect(JSON.parse(inside)).toEqual(JSON.parse(outside));
+    expect(JSON.parse(outside).error).toContain('#/properties/label: property "label" was removed');
+    expect(JSON.parse(outside).keyError).toContain('MODEL 01 has a leading zero');
   });
 });
