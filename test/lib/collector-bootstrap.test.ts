@@ -1,0 +1,134 @@
+/**
+ * The container command of the instance-group, GKE and Cloud Run backends, run for real: `sh -c` with the
+ * bootstrap fetching the shipped collector bundle from a local stand-in for the metadata server and the
+ * Cloud Storage JSON API, then exec'ing it. The collector must come up and answer /health.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import { readFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { createServer, Server, get } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { BOOTSTRAP_ENV, bootstrapCommand, bootstrapEnvironment } from '../../lib/private/collector-bootstrap';
+import { collectorBundle } from '../../lib/private/runtime-bundles';
+
+interface Fake {
+  server: Server;
+  url: string;
+  requests: string[];
+}
+
+async function fakeGoogle(objects: Record<string, Buffer>): Promise<Fake> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    if (req.url === '/metadata/instance/service-accounts/default/token') {
+      if (req.headers['metadata-flavor'] !== 'Google') return void res.writeHead(403).end();
+      res.setHeader('content-type', 'application/json');
+      return void res.end(JSON.stringify({ access_token: 'test-token', expires_in: 3600 }));
+    }
+    const m = /^\/storage\/b\/([^/]+)\/o\/([^?]+)\?alt=media$/.exec(req.url ?? '');
+    if (m && req.headers.authorization === 'Bearer test-token') {
+      const body = objects[`${m[1]}/${decodeURIComponent(m[2])}`];
+      if (body) return void res.end(body);
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+function healthy(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/health', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, attempts: number): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+describe('collector bootstrap (container backends)', () => {
+  const bundle = collectorBundle();
+  let fake: Fake;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    fake = await fakeGoogle({
+      [`code-bucket/${bundle.hashedName}`]: bundle.contents,
+      ['code-bucket/collector-0123456789abcdef.js']: bundle.contents,
+    });
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await new Promise((resolve) => fake.server.close(resolve));
+  });
+
+  function start(objectName: string, port: number, dir: string): ChildProcess {
+    const [shell, flag, script] = bootstrapCommand();
+    const child = spawn(shell, [flag, script], {
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        WAYMARK_SINK: 'memory',
+        ...bootstrapEnvironment('code-bucket', objectName),
+        [BOOTSTRAP_ENV.file]: join(dir, 'collector.js'),
+        [BOOTSTRAP_ENV.metadataUrl]: `${fake.url}/metadata`,
+        [BOOTSTRAP_ENV.storageUrl]: `${fake.url}/storage`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    return child;
+  }
+
+  test('fetches the bundle with the workload token, checks its hash, and execs the collector', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
+    const port = await freePort();
+    const child = start(bundle.hashedName, port, dir);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const up = await waitFor(async () => (await healthy(port)) === 200, 100);
+    expect({ up, output: up ? '' : output }).toEqual({ up: true, output: '' });
+    expect(readFileSync(join(dir, 'collector.js')).equals(bundle.contents)).toBe(true);
+    expect(fake.requests).toContain(`GET /storage/b/code-bucket/o/${basename(bundle.hashedName)}?alt=media`);
+    expect(output).toContain('"component":"waymark-bootstrap"');
+    // exec: the collector itself receives SIGTERM and exits cleanly.
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  test('refuses a bundle whose content does not match the hash in its name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
+    const child = start('collector-0123456789abcdef.js', await freePort(), dir);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    // Ten attempts with backoff would take a while: the first failure is enough to see the reason.
+    await waitFor(async () => output.includes('hash mismatch'), 50);
+    child.kill('SIGKILL');
+    expect(output).toContain('bundle hash mismatch: name says 0123456789abcdef');
+    expect(existsSync(join(dir, 'collector.js'))).toBe(false);
+  });
+});
