@@ -10,6 +10,7 @@ import {
   launchChromium,
   LINK_CLICK,
   pageUrl,
+  schemaProblems,
   Received,
   sleep,
   startCollector,
@@ -41,6 +42,8 @@ afterEach(async () => {
   await context.close();
   expect(wire.problems).toEqual([]);
   expect(await collector.bad()).toEqual([]);
+  // What the tracker sent validates against the schema registry, as the enrichment will check it.
+  expect(schemaProblems(await collector.events())).toEqual([]);
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -10,6 +10,7 @@ import {
   launchChromium,
   NIL_UUID,
   pageUrl,
+  schemaProblems,
   Received,
   sleep,
   startCollector,
@@ -40,6 +41,8 @@ afterEach(async () => {
   await context.close();
   expect(wire.problems).toEqual([]);
   expect(await collector.bad()).toEqual([]);
+  // What the tracker sent validates against the schema registry, as the enrichment will check it.
+  expect(schemaProblems(await collector.events())).toEqual([]);
 });
 
 // Snowplow names its cookies after sha1(cookie domain or host + path), first 4 hex digits.

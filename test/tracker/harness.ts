@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { buildRuntimeBundle } from '../helpers/bundles';
+import { loadRegistry } from '../../pipeline/registry/load';
+import { compileValidators } from '../../pipeline/validation/compile';
+import type { ValidatorSet } from '../../pipeline/validation/types';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SITE_DIR = join(__dirname, '..', '..', 'examples', 'site');
@@ -277,4 +280,33 @@ export const LINK_CLICK = 'iglu:com.snowplowanalytics.snowplow/link_click/jsonsc
 export function pageUrl(site: string, collector: string, options: Record<string, unknown> = {}, extra: Record<string, string> = {}, path = '/'): string {
   const q = new URLSearchParams({ collector, options: JSON.stringify(options), ...extra });
   return `${site}${path}?${q}`;
+}
+
+let validators: ValidatorSet | undefined;
+/**
+ * Validates the self-describing JSON of events (the `ue_pr` event and its envelope, the `co` envelope and every
+ * entity) against the schema registry (schemas/), with the validators the enrichment compiles. Returns problems.
+ */
+export function schemaProblems(events: readonly Received[]): string[] {
+  validators = validators || compileValidators(loadRegistry([]).schemas);
+  const v = validators;
+  const problems: string[] = [];
+  const check = (sdj: { schema?: unknown; data?: unknown }, where: string): void => {
+    const key = String(sdj && sdj.schema);
+    const validate = v[key];
+    if (!validate) problems.push(`${where}: schema ${key} is not in the registry`);
+    else for (const e of validate(sdj.data)) problems.push(`${where}: ${key} ${e.path} ${e.message}`);
+  };
+  for (const e of events) {
+    const where = `${e.parameters.e} ${e.parameters.eid}`;
+    for (const param of ['ue_pr', 'co']) {
+      const text = e.parameters[param];
+      if (text === undefined) continue;
+      const envelope = JSON.parse(text) as { schema: string; data: { schema: string; data: unknown } | { schema: string; data: unknown }[] };
+      check(envelope, where + ' ' + param);
+      const inner = Array.isArray(envelope.data) ? envelope.data : [envelope.data];
+      inner.forEach((x, i) => check(x, `${where} ${param}[${i}]`));
+    }
+  }
+  return problems;
 }
