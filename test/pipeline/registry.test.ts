@@ -460,8 +460,8 @@ describe('regexProblem', () => {
 });
 
 describe('the registry core is engine-neutral', () => {
-  it('builds the same registry, with the same errors, as ES5 without the ES2015+ built-ins Nashorn lacks', () => {
-    const script = bundleAsEs5Script(
+  it('builds the same registry, with the same errors, as ES5 without the ES2015+ built-ins Nashorn lacks', async () => {
+    const script = await bundleAsEs5Script(
       "export * from './pipeline/registry/registry'; export * from './pipeline/registry/schemaver'; export * from './pipeline/registry/compat';",
       'WaymarkRegistry',
     );

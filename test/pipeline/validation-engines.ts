@@ -31,9 +31,9 @@ export function nashornLikeContext(): vm.Context {
  * Bundles TypeScript `source` (resolved from the repository root) the way the UDF target does: esbuild to one IIFE
  * assigning `globalName`, then TypeScript down to ES5 syntax.
  */
-export function bundleAsEs5Script(source: string, globalName: string): string {
+export async function bundleAsEs5Script(source: string, globalName: string, plugins: esbuild.Plugin[] = []): Promise<string> {
   const root = path.resolve(__dirname, '..', '..');
-  const out = esbuild.buildSync({
+  const out = await esbuild.build({
     stdin: { contents: source, resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' },
     bundle: true,
     format: 'iife',
@@ -42,6 +42,7 @@ export function bundleAsEs5Script(source: string, globalName: string): string {
     platform: 'neutral',
     write: false,
     logLevel: 'silent',
+    plugins,
   });
   const js = out.outputFiles[0].text;
   return ts.transpileModule(js, { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.None, allowJs: true } }).outputText;

@@ -1,4 +1,5 @@
 import * as acorn from 'acorn';
+import type * as esbuild from 'esbuild';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,7 +15,7 @@ import {
 } from '../../pipeline/validation/compile';
 import { validatorsModuleSource } from '../../pipeline/validation/module';
 import type { ValidationError } from '../../pipeline/validation/types';
-import { nashornLikeContext } from './validation-engines';
+import { bundleAsEs5Script, nashornLikeContext } from './validation-engines';
 
 /** One instance checked against one schema, with the errors expected as `path keyword` strings. */
 interface Case {
@@ -351,5 +352,34 @@ print(JSON.stringify(results));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the waymark:validators virtual module', () => {
+  it('bundles with esbuild and runs as ES5 without the ES2015+ built-ins Nashorn lacks', async () => {
+    const source = validatorsModuleSource([]);
+    const plugin = {
+      name: 'waymark-validators',
+      setup(build: esbuild.PluginBuild): void {
+        build.onResolve({ filter: /^waymark:validators$/ }, (args: { path: string }) => ({ path: args.path, namespace: 'waymark' }));
+        build.onLoad({ filter: /.*/, namespace: 'waymark' }, () => ({ contents: source, loader: 'js' }));
+      },
+    };
+    const script = await bundleAsEs5Script(
+      "import { validators } from 'waymark:validators';\n" +
+        'export function check(key: string, json: string): string { const v = validators[key]; return v ? JSON.stringify(v(JSON.parse(json))) : "unknown"; }',
+      'Udf',
+      [plugin],
+    );
+    expect(() => acorn.parse(script, { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
+    const context = nashornLikeContext();
+    vm.runInContext(script, context);
+    const check = (key: string, data: unknown): unknown => JSON.parse(vm.runInContext(`Udf.check(${JSON.stringify(key)}, ${JSON.stringify(JSON.stringify(data))})`, context));
+    expect(check('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', { id: 'not-a-uuid', x: 1 })).toEqual([
+      { path: '$.id', keyword: 'format', message: 'expected a valid uuid, found string "not-a-uuid"' },
+      { path: '$.x', keyword: 'additionalProperties', message: 'property "x" is not allowed' },
+    ]);
+    expect(check('iglu:io.waymark.example/button_click/jsonschema/1-0-1', { buttonId: 'b', position: 3 })).toEqual([]);
+    expect(vm.runInContext('Udf.check("toString", "{}")', context)).toBe('unknown');
   });
 });
