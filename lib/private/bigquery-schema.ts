@@ -1,22 +1,20 @@
 /**
- * JSON Schema → BigQuery fields, for the `events` table of a WarehouseSink.
+ * The BigQuery schemas of a WarehouseSink, built at synth time from the schema registry.
  *
- * The table is the atomic columns (pipeline/columns.ts, in their order) plus, for every vendor/name/MODEL of the
- * schema registry, an `unstruct_event_<vendor>_<name>_<model>` RECORD and a `contexts_<vendor>_<name>_<model>`
- * REPEATED RECORD built from the newest version of the MODEL. Column and field names come from THE naming functions
- * the enrichment uses (`selfDescribingColumnName`, `snakeCase`), so the table and the rows cannot drift apart.
+ * The `events` table is the atomic columns (pipeline/columns.ts, in their order) plus, for every vendor/name/MODEL
+ * of the registry, an `unstruct_event_<vendor>_<name>_<model>` RECORD and a `contexts_<vendor>_<name>_<model>`
+ * REPEATED RECORD, built from the newest version of the MODEL. Names and the JSON Schema → BigQuery conversion are
+ * the ones the enrichment uses to build rows (`selfDescribingColumnName`, `snakeCase` in pipeline/columns.ts,
+ * `schemaToShape`/`toBigQueryField` in pipeline/warehouse.ts): one implementation on both sides, so the table and
+ * the rows cannot drift apart.
  *
- * Types: string → STRING (format date-time → TIMESTAMP, date → DATE), integer → INTEGER, number (or integer|number)
- * → FLOAT, boolean → BOOLEAN, object with properties → RECORD, array → REPEATED of its items; everything BigQuery
- * cannot type (objects without properties, arrays of arrays, mixed types, untyped values) → JSON. Every nested
- * field is NULLABLE (or REPEATED): BigQuery can add NULLABLE fields in place, so ADDITION versions never force
- * the table to be re-created.
- *
- * Schema evolution: versions within a MODEL must map to BigQuery fields that only grow (same names, same types,
- * same modes, new fields). Anything else cannot be applied to an existing table in place and is reported as a
- * synth-time problem naming the schema file.
+ * On top of the conversion this module refuses, at synth time and naming the schema file, what would break the
+ * warehouse: versions of a MODEL whose columns are not in-place updates of each other (BigQuery can add NULLABLE
+ * fields to a table but never change a type or drop a field), properties that snake_case to the same field,
+ * nesting deeper than BigQuery allows, reserved field names, and two MODELs that would share a column.
  */
 import { ATOMIC_COLUMNS, selfDescribingColumnName, snakeCase, SelfDescribingKind } from '../../pipeline/columns';
+import { buildColumnShapes, schemaToShape, toBigQueryField, type ColumnShapes } from '../../pipeline/warehouse';
 import type { Registry, RegistrySchema, SchemaModel } from '../../pipeline/registry/registry';
 import { formatSchemaVer } from '../../pipeline/registry/schemaver';
 
@@ -31,6 +29,8 @@ export interface BigQueryField {
   readonly description?: string;
   /** The sub-fields of a RECORD. */
   readonly fields?: readonly BigQueryField[];
+  /** A SQL expression BigQuery fills in when a row omits the field. */
+  readonly defaultValueExpression?: string;
 }
 
 /** A problem with one schema file. */
@@ -83,35 +83,8 @@ export const DEAD_LETTER_FIELDS: readonly BigQueryField[] = [
 
 type Json = { readonly [key: string]: unknown };
 
-/** The BigQuery shape of a JSON Schema: a field without its name. */
-interface Shape {
-  readonly type: BigQueryType;
-  readonly repeated: boolean;
-  readonly fields?: readonly BigQueryField[];
-}
-
-const JSON_SHAPE: Shape = { type: 'JSON', repeated: false };
-
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function jsonTypeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
-
-function unique(values: readonly string[]): string[] {
-  return values.filter((v, i) => values.indexOf(v) === i);
-}
-
-function declaredTypes(schema: Json): string[] | null {
-  const t = schema.type;
-  if (typeof t === 'string') return [t];
-  if (Array.isArray(t)) return t.filter((x): x is string => typeof x === 'string');
-  return null;
 }
 
 function describe(text: unknown): string | undefined {
@@ -120,129 +93,6 @@ function describe(text: unknown): string | undefined {
   if (trimmed === '') return undefined;
   const max = BIGQUERY_LIMITS.maxDescriptionLength;
   return trimmed.length > max ? trimmed.slice(0, max - 3) + '...' : trimmed;
-}
-
-interface Context {
-  /** The file named in problems. */
-  readonly file: string;
-  readonly problems: WarehouseSchemaProblem[];
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return JSON.stringify(stripDescriptions(a)) === JSON.stringify(stripDescriptions(b));
-}
-
-function stripDescriptions(shape: Shape | BigQueryField): unknown {
-  return {
-    type: shape.type,
-    mode: 'repeated' in shape ? (shape.repeated ? 'REPEATED' : 'NULLABLE') : shape.mode,
-    fields: shape.fields?.map((f) => ({ name: f.name, ...(stripDescriptions(f) as object) })),
-  };
-}
-
-/** The BigQuery shape of one JSON Schema. `path` is the field path for messages, `depth` the RECORD depth of the field. */
-function shapeOf(schema: unknown, path: string, depth: number, ctx: Context): Shape {
-  if (!isObject(schema)) return JSON_SHAPE;
-  let types = declaredTypes(schema);
-  if (types === null) {
-    const branches = Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : null;
-    if (branches !== null) {
-      // Every branch must give the same shape (ignoring pure-null branches), else the value can only be JSON.
-      const shapes = branches
-        .filter((b) => !(isObject(b) && (b.type === 'null' || (Array.isArray(b.enum) && b.enum.every((v) => v === null)))))
-        .map((b) => shapeOf(b, path, depth, ctx));
-      if (shapes.length > 0 && shapes.every((s) => sameShape(s, shapes[0]))) return shapes[0];
-      return JSON_SHAPE;
-    }
-    if (Array.isArray(schema.enum)) types = unique(schema.enum.map(jsonTypeOf));
-    else if (isObject(schema.properties)) types = ['object'];
-    else if (isObject(schema.items) || Array.isArray(schema.items)) types = ['array'];
-    else return JSON_SHAPE;
-  }
-  const nonNull = unique(types.filter((t) => t !== 'null'));
-  if (nonNull.length === 0) return JSON_SHAPE;
-  if (nonNull.length > 1) {
-    if (nonNull.every((t) => t === 'integer' || t === 'number')) return { type: 'FLOAT', repeated: false };
-    return JSON_SHAPE;
-  }
-  switch (nonNull[0]) {
-    case 'string':
-      if (schema.format === 'date-time') return { type: 'TIMESTAMP', repeated: false };
-      if (schema.format === 'date') return { type: 'DATE', repeated: false };
-      return { type: 'STRING', repeated: false };
-    case 'integer':
-      return { type: 'INTEGER', repeated: false };
-    case 'number':
-      return { type: 'FLOAT', repeated: false };
-    case 'boolean':
-      return { type: 'BOOLEAN', repeated: false };
-    case 'object': {
-      const props = schema.properties;
-      if (!isObject(props) || Object.keys(props).length === 0) return JSON_SHAPE;
-      if (depth > BIGQUERY_LIMITS.maxDepth) {
-        ctx.problems.push({ file: ctx.file, message: `${path}: nested ${depth} RECORD levels deep; BigQuery allows at most ${BIGQUERY_LIMITS.maxDepth}` });
-        return JSON_SHAPE;
-      }
-      return { type: 'RECORD', repeated: false, fields: recordFields(props, path, depth, ctx) };
-    }
-    case 'array': {
-      const items = schema.items;
-      if (!isObject(items)) return JSON_SHAPE; // no items, or a tuple: no single element type
-      const element = shapeOf(items, path, depth, ctx);
-      // BigQuery has no arrays of arrays, and an array of untyped values is stored whole as JSON.
-      if (element.repeated || element.type === 'JSON') return JSON_SHAPE;
-      return { ...element, repeated: true };
-    }
-    default:
-      return JSON_SHAPE;
-  }
-}
-
-function recordFields(properties: Json, path: string, depth: number, ctx: Context): BigQueryField[] {
-  const fields: BigQueryField[] = [];
-  const sourceOf = new Map<string, string>();
-  for (const property of Object.keys(properties)) {
-    const name = snakeCase(property);
-    const fieldPath = path === '' ? name : `${path}.${name}`;
-    const clash = sourceOf.get(name);
-    if (clash !== undefined) {
-      ctx.problems.push({
-        file: ctx.file,
-        message: `${fieldPath}: properties ${JSON.stringify(clash)} and ${JSON.stringify(property)} both become the BigQuery field "${name}"; rename one of them`,
-      });
-      continue;
-    }
-    sourceOf.set(name, property);
-    if (name.length > BIGQUERY_LIMITS.maxFieldNameLength) {
-      ctx.problems.push({ file: ctx.file, message: `${fieldPath}: the field name has ${name.length} characters; BigQuery allows at most ${BIGQUERY_LIMITS.maxFieldNameLength}` });
-      continue;
-    }
-    const reserved = RESERVED_PREFIXES.find((p) => name.startsWith(p));
-    if (reserved !== undefined) {
-      ctx.problems.push({ file: ctx.file, message: `${fieldPath}: BigQuery reserves field names starting with "${reserved}"; rename the property ${JSON.stringify(property)}` });
-      continue;
-    }
-    const sub = properties[property];
-    const shape = shapeOf(sub, fieldPath, depth + 1, ctx);
-    const description = isObject(sub) ? describe(sub.description) : undefined;
-    fields.push(toField(name, shape, description));
-  }
-  return fields;
-}
-
-function toField(name: string, shape: Shape, description: string | undefined): BigQueryField {
-  return {
-    name,
-    type: shape.type,
-    mode: shape.repeated ? 'REPEATED' : 'NULLABLE',
-    ...(description !== undefined ? { description } : {}),
-    ...(shape.fields !== undefined ? { fields: shape.fields } : {}),
-  };
-}
-
-/** The BigQuery shape of a whole self-describing schema (the value of its column for one event or entity). */
-function schemaShape(schema: RegistrySchema, problems: WarehouseSchemaProblem[]): Shape {
-  return shapeOf(schema.schema, '', 1, { file: schema.file, problems });
 }
 
 function isProtocolSchema(vendor: string, name: string): boolean {
@@ -254,20 +104,64 @@ export function modelKey(model: SchemaModel): string {
   return `iglu:${model.vendor}/${model.name}/jsonschema/${model.model}-*-*`;
 }
 
-/** The two columns of one vendor/name/MODEL: the event (RECORD) and the entities (REPEATED). */
+/**
+ * Property names that snake_case to the same field name, anywhere in a schema: the row builder keeps the first
+ * and drops the other's data, so the warehouse refuses such a schema instead.
+ */
+function nameClashes(schema: unknown, path: string, out: string[], depth = 0): void {
+  if (!isObject(schema) || depth > 64) return;
+  const props = schema.properties;
+  if (isObject(props)) {
+    const seen = new Map<string, string>();
+    for (const property of Object.keys(props)) {
+      const name = snakeCase(property);
+      const at = path === '' ? name : `${path}.${name}`;
+      const first = seen.get(name);
+      if (first !== undefined) out.push(`${at}: properties ${JSON.stringify(first)} and ${JSON.stringify(property)} both become the BigQuery field "${name}"; rename one of them`);
+      else seen.set(name, property);
+      nameClashes(props[property], at, out, depth + 1);
+    }
+  }
+  if (isObject(schema.items)) nameClashes(schema.items, path, out, depth + 1);
+}
+
+/** BigQuery limits on generated fields: nesting depth, name length, reserved prefixes. */
+function limitProblems(fields: readonly BigQueryField[] | undefined, path: string, depth: number, out: string[]): void {
+  for (const f of fields ?? []) {
+    const at = path === '' ? f.name : `${path}.${f.name}`;
+    if (f.name.length > BIGQUERY_LIMITS.maxFieldNameLength) out.push(`${at}: the field name has ${f.name.length} characters; BigQuery allows at most ${BIGQUERY_LIMITS.maxFieldNameLength}`);
+    const reserved = RESERVED_PREFIXES.find((p) => f.name.toLowerCase().startsWith(p));
+    if (reserved !== undefined) out.push(`${at}: BigQuery reserves field names starting with "${reserved}"; rename the property`);
+    if (f.type === 'RECORD') {
+      if (depth + 1 > BIGQUERY_LIMITS.maxDepth) out.push(`${at}: RECORDs nested ${depth + 1} levels deep; BigQuery allows at most ${BIGQUERY_LIMITS.maxDepth}`);
+      else limitProblems(f.fields, at, depth + 1, out);
+    }
+  }
+}
+
+/** The BigQuery field of one column for one schema document (the row builder's conversion, pipeline/warehouse.ts). */
+function columnField(column: string, kind: SelfDescribingKind, schema: RegistrySchema, description?: string): BigQueryField {
+  return toBigQueryField(column, kind, schemaToShape(schema.schema), description) as BigQueryField;
+}
+
+/**
+ * The two columns of one vendor/name/MODEL, built from its newest version: the event (`unstruct_event_*`, a RECORD,
+ * or JSON when the schema has no properties) and the entities (`contexts_*`, REPEATED).
+ */
 export function selfDescribingColumns(model: SchemaModel, problems: WarehouseSchemaProblem[]): [BigQueryField, BigQueryField] {
   const latest = model.latest;
-  const shape = schemaShape(latest, problems);
   const about = `${modelKey(model)} (columns follow ${formatSchemaVer(latest.version)})`;
   const detail = describe(latest.schema.description);
   const description = describe(detail === undefined ? about : `${about}: ${detail}`);
-  const column = (kind: SelfDescribingKind): BigQueryField => {
-    const name = selfDescribingColumnName(kind, model.vendor, model.name, String(model.model));
-    if (kind === 'unstruct_event') return toField(name, shape, description);
-    // Entities are a list of values of the schema; a schema that is itself an array can only be stored as JSON.
-    return toField(name, shape.repeated ? { type: 'JSON', repeated: true } : { ...shape, repeated: true }, description);
-  };
-  return [column('unstruct_event'), column('contexts')];
+  const clashes: string[] = [];
+  nameClashes(latest.schema, '', clashes);
+  for (const message of clashes) problems.push({ file: latest.file, message });
+  const columns = (['unstruct_event', 'contexts'] as const).map((kind) =>
+    columnField(selfDescribingColumnName(kind, model.vendor, model.name, String(model.model)), kind, latest, description));
+  const limits: string[] = [];
+  limitProblems(columns[0].fields, columns[0].name, 1, limits);
+  for (const message of limits) problems.push({ file: latest.file, message });
+  return [columns[0], columns[1]];
 }
 
 /**
@@ -302,17 +196,14 @@ export function fieldEvolutionProblems(older: readonly BigQueryField[], newer: r
   return out;
 }
 
-/** Problems of a MODEL's versions: each one's column must be an in-place update of the previous one's. */
+/** Each version's column must be an in-place update of the previous version's. */
 function evolutionProblems(model: SchemaModel, problems: WarehouseSchemaProblem[]): void {
+  const column = selfDescribingColumnName('unstruct_event', model.vendor, model.name, String(model.model));
   for (let i = 1; i < model.versions.length; i++) {
     const older = model.versions[i - 1];
     const newer = model.versions[i];
-    const scratch: WarehouseSchemaProblem[] = [];
-    const a = schemaShape(older, scratch);
-    const b = schemaShape(newer, scratch);
-    const column = selfDescribingColumnName('unstruct_event', model.vendor, model.name, String(model.model));
-    const wrap = (s: Shape): BigQueryField[] => [toField(column, s, undefined)];
-    for (const message of fieldEvolutionProblems(wrap(a), wrap(b))) {
+    const found = fieldEvolutionProblems([columnField(column, 'unstruct_event', older)], [columnField(column, 'unstruct_event', newer)]);
+    for (const message of found) {
       problems.push({
         file: newer.file,
         message: `breaking warehouse change from ${formatSchemaVer(older.version)}: ${message}. ` +
@@ -325,7 +216,14 @@ function evolutionProblems(model: SchemaModel, problems: WarehouseSchemaProblem[
 /** The schema of the `events` table for a registry, with every problem found (empty when the registry is usable). */
 export function eventsTableFields(registry: Registry): { fields: BigQueryField[]; problems: WarehouseSchemaProblem[] } {
   const problems: WarehouseSchemaProblem[] = [];
-  const fields: BigQueryField[] = ATOMIC_COLUMNS.map((c) => ({ name: c.name, type: c.type, mode: c.mode, description: c.description }));
+  const fields: BigQueryField[] = ATOMIC_COLUMNS.map((c) => ({
+    name: c.name,
+    type: c.type,
+    mode: c.mode,
+    description: c.description,
+    // With the enrichment's `loadTstamp: 'omit'`, BigQuery records the real load time.
+    ...(c.name === 'load_tstamp' ? { defaultValueExpression: 'CURRENT_TIMESTAMP()' } : {}),
+  }));
   const owner = new Map<string, string>();
   for (const model of registry.models()) {
     if (isProtocolSchema(model.vendor, model.name)) continue;
@@ -344,6 +242,14 @@ export function eventsTableFields(registry: Registry): { fields: BigQueryField[]
     problems.push({ file: '(registry)', message: `the events table would have ${fields.length} columns; BigQuery allows at most ${BIGQUERY_LIMITS.maxColumns}` });
   }
   return { fields, problems };
+}
+
+/**
+ * The column shapes of a registry, as the enrichment's `config.shapes` takes them: the UDF built with these writes
+ * rows that fit {@link eventsTableFields} of the same registry.
+ */
+export function registryColumnShapes(registry: Registry): ColumnShapes {
+  return buildColumnShapes(registry.schemas.map((s) => ({ key: s.key, schema: s.schema })));
 }
 
 /** The Terraform / API `schema` JSON of a field list. */
