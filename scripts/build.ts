@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const builds: Array<[string, string, () => Bundle | Promise<Bundle>]> = [
     ['collector', 'collector/main.ts', runtime.collectorBundle],
     ['collector zip', 'collector/main.ts', runtime.collectorZip],
+    ['local mode', 'collector/local/main.ts', runtime.localCollectorBundle],
     ['tracker', 'tracker/sp.ts', runtime.trackerBundle],
     ['tracker ESM', 'tracker/index.ts', runtime.trackerEsmBundle],
     ['enrichment UDF', 'pipeline/udf.ts', async () => (await import('../lib/private/enrichment')).defaultEnrichmentBundle()],

@@ -16,6 +16,14 @@ export function collectorBundle(): Bundle {
   });
 }
 
+/**
+ * The collector in local mode (`npm start`): the same collector code plus the inspection API, the events page,
+ * the demo site and in-process enrichment through the shipped UDF bundle.
+ */
+export function localCollectorBundle(): Bundle {
+  return bundle({ entry: 'collector/local/main.ts', target: 'node', fileName: 'waymark-local.js' });
+}
+
 /** The collector as a Cloud Functions gen2 / App Engine source archive. */
 export function collectorZip(): Bundle {
   return nodeZip(collectorBundle(), { name: 'waymark-collector', version: VERSION });

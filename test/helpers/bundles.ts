@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Bundle, writeBundle } from '../../lib/private/bundler';
 import * as runtime from '../../lib/private/runtime-bundles';
 
-export type RuntimeBundleName = 'collector' | 'collector-zip' | 'tracker' | 'tracker-esm' | 'udf';
+export type RuntimeBundleName = 'collector' | 'collector-zip' | 'collector-local' | 'tracker' | 'tracker-esm' | 'udf';
 
 const built = new Map<RuntimeBundleName, string>();
 
@@ -25,6 +25,7 @@ async function make(name: RuntimeBundleName): Promise<Bundle> {
   switch (name) {
     case 'collector': return runtime.collectorBundle();
     case 'collector-zip': return runtime.collectorZip();
+    case 'collector-local': return runtime.localCollectorBundle();
     case 'tracker': return runtime.trackerBundle();
     case 'tracker-esm': return runtime.trackerEsmBundle();
     case 'udf': {
