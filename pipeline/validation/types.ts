@@ -13,10 +13,17 @@ export interface ValidationError {
   readonly message: string;
 }
 
-/** Validates one instance against one schema; returns an empty array when the instance is valid. */
+/**
+ * Validates one instance against one schema; returns an empty array when the instance is valid. Compiled validators
+ * (pipeline/validation/compile.ts) report at most `maxErrors` errors (default 10), in a deterministic order that is
+ * the same in every engine, and never recurse deeper than their schema, whatever the depth of the data.
+ */
 export type Validator = (data: unknown) => ValidationError[];
 
-/** Validators keyed by full Iglu schema key: `iglu:<vendor>/<name>/jsonschema/<M-R-A>`. */
+/**
+ * Validators keyed by full Iglu schema key: `iglu:<vendor>/<name>/jsonschema/<M-R-A>`. Compiled sets have no
+ * prototype, so looking up an unknown key (even `toString` or `__proto__`) gives undefined.
+ */
 export interface ValidatorSet {
   readonly [schemaKey: string]: Validator;
 }
