@@ -213,6 +213,20 @@ test('link click: link_click 1-0-1 sent as the page unloads, delivered once', as
   expect(await page.evaluate(() => localStorage.getItem('waymark_queue_sp'))).toBeNull();
 });
 
+test('buffered events are sent in one batch when the page is left', async () => {
+  const appId = 'buffer-test';
+  await page.goto(pageUrl(site.url, collector.url, { appId, bufferSize: 10 }));
+  await page.click('#like');
+  await page.click('#buy');
+  await sleep(300);
+  expect(await eventsOf(appId)).toEqual([]);
+  await page.goto(site.url + '/about.html?collector=' + encodeURIComponent(collector.url) + '&options=' + encodeURIComponent(JSON.stringify({ appId: 'other' })));
+  const es = await waitEvents(appId, 'the buffered events', (x) => x.length == 3);
+  expect(es.map((e) => e.parameters.e).sort()).toEqual(['pv', 'se', 'ue']);
+  // One request: the batch's events share their sent time.
+  expect(new Set(es.map((e) => e.parameters.stm)).size).toBe(1);
+});
+
 test('GET mode: one pixel request per event on /i with base64url ue_px and cx', async () => {
   const appId = 'get-test';
   await page.goto(pageUrl(site.url, collector.url, { appId, eventMethod: 'get' }));

@@ -1,0 +1,184 @@
+/**
+ * The outgoing queue's logic (batching, splitting, retries, the stored copy) in Node, with the few browser APIs
+ * it touches provided by small stand-ins: fetch answers as each test decides, localStorage is a Map.
+ */
+import { createQueue, QueueOptions } from '../../tracker/queue';
+
+type Answer = number | 'network-error';
+interface Sent {
+  url: string;
+  init: RequestInit;
+  body: { schema: string; data: Record<string, string>[] };
+  answer(a: Answer): Promise<void>;
+}
+
+let sent: Sent[];
+let store: Map<string, string>;
+const g = globalThis as Record<string, unknown>;
+
+beforeEach(() => {
+  sent = [];
+  store = new Map();
+  g.window = new EventTarget();
+  g.document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+  g.localStorage = {
+    getItem: (k: string) => (store.has(k) ? store.get(k) : null),
+    setItem: (k: string, v: string) => void store.set(k, v),
+    removeItem: (k: string) => void store.delete(k),
+  };
+  g.fetch = (url: string, init: RequestInit) =>
+    new Promise((resolve, reject) => {
+      sent.push({
+        url,
+        init,
+        body: JSON.parse(String(init.body)),
+        answer: async (a) => {
+          if (a == 'network-error') reject(new TypeError('Failed to fetch'));
+          else resolve({ status: a } as Response);
+          await settle();
+        },
+      });
+    });
+});
+afterEach(() => {
+  jest.useRealTimers();
+  for (const k of ['window', 'document', 'localStorage', 'fetch']) delete g[k];
+});
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+const opts = (o: Partial<QueueOptions> = {}): QueueOptions => ({
+  url: 'https://c.example',
+  get: false,
+  path: '/com.snowplowanalytics.snowplow/tp2',
+  buffer: 1,
+  maxBytes: 40000,
+  maxItems: 1000,
+  timeout: 5000,
+  key: 'q',
+  ...o,
+});
+const ev = (n: number, extra: Record<string, string> = {}): Record<string, string> => ({ e: 'se', eid: 'e' + n, ...extra });
+const stored = (): string[] => (JSON.parse(store.get('q') || '[]') as { eid: string }[]).map((p) => p.eid);
+const eids = (s: Sent): string[] => s.body.data.map((p) => p.eid);
+
+test('one request at a time; the stored copy drops events once the collector answered', async () => {
+  const q = createQueue(opts());
+  q.add(ev(1), false);
+  q.add(ev(2), false);
+  expect(sent).toHaveLength(1);
+  const [first] = sent;
+  expect(first.url).toBe('https://c.example/com.snowplowanalytics.snowplow/tp2');
+  expect(first.body.schema).toBe('iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4');
+  expect(first.init).toMatchObject({ method: 'POST', keepalive: true, credentials: 'include' });
+  expect(first.init.headers).toEqual({ 'Content-Type': 'application/json; charset=UTF-8' });
+  expect(first.body.data[0].stm).toMatch(/^\d{13}$/);
+  // On the wire with keepalive: left out of the stored copy (the browser completes it even if the page goes).
+  expect(stored()).toEqual(['e2']);
+  await first.answer(200);
+  expect(sent).toHaveLength(2);
+  expect(eids(sent[1])).toEqual(['e2']);
+  await sent[1].answer(200);
+  expect(store.has('q')).toBe(false);
+});
+
+test('bufferSize holds events until full; flush sends early; batches split at maxPostBytes', async () => {
+  const q = createQueue(opts({ buffer: 3, maxBytes: 600 }));
+  q.add(ev(1), false);
+  q.add(ev(2), false);
+  expect(sent).toHaveLength(0);
+  expect(stored()).toEqual(['e1', 'e2']);
+  q.add(ev(3), false);
+  expect(eids(sent[0])).toEqual(['e1', 'e2', 'e3']);
+  await sent[0].answer(200);
+  const big = 'x'.repeat(250);
+  q.add(ev(4, { v: big }), false);
+  q.send(true);
+  q.add(ev(5, { v: big }), false);
+  q.add(ev(6, { v: big }), false);
+  expect(eids(sent[1])).toEqual(['e4']);
+  await sent[1].answer(200);
+  q.send(true);
+  // 600 bytes hold one of these events with the envelope, not two.
+  expect(eids(sent[2])).toEqual(['e5']);
+  await sent[2].answer(200);
+  expect(eids(sent[3])).toEqual(['e6']);
+});
+
+test('failures are retried with exponential backoff and nothing is lost; 4xx that cannot succeed are dropped', async () => {
+  jest.useFakeTimers();
+  const q = createQueue(opts());
+  q.add(ev(1), false);
+  await sent[0].answer('network-error');
+  expect(stored()).toEqual(['e1']);
+  q.add(ev(2), false);
+  expect(sent).toHaveLength(1); // backing off: no request before the timer
+  jest.advanceTimersByTime(999);
+  expect(sent).toHaveLength(1);
+  jest.advanceTimersByTime(1);
+  expect(eids(sent[1])).toEqual(['e1', 'e2']);
+  await sent[1].answer(503);
+  jest.advanceTimersByTime(1999);
+  expect(sent).toHaveLength(2);
+  jest.advanceTimersByTime(1);
+  expect(sent).toHaveLength(3);
+  await sent[2].answer(400); // a malformed request will never succeed
+  expect(store.has('q')).toBe(false);
+  q.add(ev(3), false);
+  expect(eids(sent[3])).toEqual(['e3']); // the backoff was reset
+});
+
+test('a request that gets no answer is abandoned after the connection timeout and retried', async () => {
+  jest.useFakeTimers();
+  const q = createQueue(opts({ timeout: 3000 }));
+  q.add(ev(1), false);
+  const signal = sent[0].init.signal as AbortSignal;
+  jest.advanceTimersByTime(3000);
+  expect(signal.aborted).toBe(true);
+  await sent[0].answer('network-error');
+  jest.advanceTimersByTime(1000);
+  expect(eids(sent[1])).toEqual(['e1']);
+});
+
+test('the stored queue is picked up by the next page; anonymous events are never stored', async () => {
+  store.set('q', JSON.stringify([ev(1), ev(2), { broken: true }]));
+  const q = createQueue(opts());
+  expect(eids(sent[0])).toEqual(['e1', 'e2']);
+  q.add(ev(3), true);
+  await sent[0].answer('network-error');
+  expect(stored()).toEqual(['e1', 'e2']);
+  // Anonymous and identified events never share a request: the header applies to a whole request.
+  await new Promise((r) => setTimeout(r, 1100));
+  expect(eids(sent[1])).toEqual(['e1', 'e2']);
+  await sent[1].answer(200);
+  expect(eids(sent[2])).toEqual(['e3']);
+  expect(sent[2].init.headers).toEqual({ 'Content-Type': 'application/json; charset=UTF-8', 'SP-Anonymous': '*' });
+  expect(sent[2].init.credentials).toBe('omit');
+});
+
+test('a damaged stored queue is ignored', () => {
+  store.set('q', '{not json');
+  createQueue(opts());
+  expect(sent).toHaveLength(0);
+  expect(store.has('q')).toBe(false);
+});
+
+test('the queue keeps at most maxItems events, dropping the oldest', async () => {
+  const q = createQueue(opts({ buffer: 10, maxItems: 3 }));
+  for (let i = 1; i <= 5; i++) q.add(ev(i), false);
+  expect(stored()).toEqual(['e3', 'e4', 'e5']);
+});
+
+test('page hide sends everything at once, ignoring bufferSize', async () => {
+  const q = createQueue(opts({ buffer: 10, maxBytes: 300 }));
+  for (let i = 1; i <= 3; i++) q.add(ev(i, { v: 'x'.repeat(150) }), false);
+  expect(sent).toHaveLength(0);
+  (g.window as EventTarget).dispatchEvent(new Event('pagehide'));
+  expect(sent.map(eids)).toEqual([['e1'], ['e2'], ['e3']]);
+  expect(store.has('q')).toBe(false);
+  // The page lives on (bfcache) and one request failed: its event is stored again.
+  (g.window as EventTarget).dispatchEvent(new Event('pageshow'));
+  await sent[1].answer('network-error');
+  expect(stored()).toEqual(['e2']);
+});
