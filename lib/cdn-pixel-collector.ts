@@ -25,6 +25,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Token } from 'cdktf';
+import type { TopicReference } from './global-collector';
 import { StagedBundle, stageBundle } from './private/assets';
 import { dataFile } from './private/bundler';
 import { HttpsFrontend } from './private/https-frontend';
@@ -47,20 +48,13 @@ import { checkDomains, checkName, PropError } from './private/validate';
 
 const CONSTRUCT = 'CdnPixelCollector';
 
-/**
- * A Pub/Sub topic the sink writes to: a `PubsubTopic` (from `@cdktf/provider-google/lib/pubsub-topic`) or any
- * object with its `id` (`projects/<project>/topics/<name>`) and `name`, such as a topic data source.
- */
-export interface TopicReference {
-  /** `projects/<project>/topics/<name>`. */
-  readonly id: string;
-  readonly name: string;
-}
-
 export interface CdnPixelCollectorProps {
   /** Domains the pixel answers on; a Google-managed certificate covers them all. Point their DNS at `ipAddress`. */
   readonly domains: readonly string[];
-  /** The raw topic: the Logging sink publishes one `LogEntry` JSON message per pixel request to it. */
+  /**
+   * The raw topic: the Logging sink publishes one `LogEntry` JSON message per pixel request to it. A `PubsubTopic`
+   * or any `{ id: 'projects/<project>/topics/<name>', name }` reference (e.g. `ClickstreamTopics`' raw topic).
+   */
   readonly rawTopic: TopicReference;
   /**
    * The project the construct deploys into (the provider's project); it makes the default bucket name unique.

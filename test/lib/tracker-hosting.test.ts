@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { App, TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { ComputeBackendBucket } from '@cdktf/provider-google/lib/compute-backend-bucket';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { CollectorBackend } from '../../lib/collector-backend';
+import { GlobalCollector } from '../../lib/global-collector';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 import { trackerBundle } from '../../lib/private/runtime-bundles';
 import { GlobalCollectorLike, TrackerHosting, TrackerHostingProps } from '../../lib/tracker-hosting';
@@ -144,6 +147,24 @@ describe('TrackerHosting', () => {
     expect(tracker.ipAddress).toBeUndefined();
     expect(tracker.trackerUrl).toBe('https://c.example.com/t/sp-0000000000000000.js');
     expect(tracker.stableUrl).toBe('https://c.example.com/t/sp.js');
+  });
+
+  test("on a real GlobalCollector: the collector's URL map routes /t/* to the tracker's backend bucket", () => {
+    const stack = new TerraformStack(stableApp(), 'test');
+    const collector = new GlobalCollector(stack, 'collector', {
+      domains: ['c.example.com'],
+      backends: [CollectorBackend.cloudRun({ regions: ['us-central1'] })],
+      rawTopic: new PubsubTopic(stack, 'raw', { name: 'raw' }),
+      badTopic: new PubsubTopic(stack, 'bad', { name: 'bad' }),
+      projectId: 'my-project',
+    });
+    const tracker = new TrackerHosting(stack, 'tracker', { collector, projectId: 'my-project' });
+    const tf = JSON.parse(Testing.synth(stack));
+    const routed = Object.values<any>(tf.resource.google_compute_url_map).flatMap((m) => (m.path_matcher ?? []).flatMap((pm: any) => pm.path_rule ?? []));
+    expect(routed).toContainEqual({ paths: ['/t/*'], service: '${google_compute_backend_bucket.tracker_backend-bucket_E54A2DBB.id}' });
+    expect(tracker.stableUrl).toBe('https://c.example.com/t/sp.js');
+    // The tracker adds no load balancer: the collector's is the only HTTPS proxy.
+    expect(Object.keys(tf.resource.google_compute_target_https_proxy)).toHaveLength(1);
   });
 
   test('a custom path prefix names the objects and the route', () => {
