@@ -18,7 +18,10 @@ export class PubSubSink implements Sink {
   private readonly bad: Topic;
 
   constructor(private readonly config: PubSubSinkConfig) {
-    this.client = new PubSub(config.projectId === null ? {} : { projectId: config.projectId });
+    // Reconnect within seconds after an outage (gRPC's default backoff grows to two minutes); google-gax passes
+    // `grpc.*` options to the channel.
+    const channelOptions: Record<string, number> = { 'grpc.max_reconnect_backoff_ms': 5000 };
+    this.client = new PubSub({ ...(config.projectId === null ? {} : { projectId: config.projectId }), ...channelOptions });
     const timeout = config.publishTimeoutMs;
     const options = {
       batching: { maxMessages: config.batchMaxMessages, maxMilliseconds: config.batchMaxMilliseconds, maxBytes: config.batchMaxBytes },
