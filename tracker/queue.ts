@@ -1,6 +1,7 @@
 /**
- * The outgoing event queue: batching, transport (fetch POST with keepalive, or GET image pixel), retries with
- * exponential backoff, and a localStorage copy so that events survive a collector outage across page loads.
+ * The outgoing event queue: batching, transport (fetch POST with keepalive, sendBeacon when the page goes away,
+ * or GET image pixel), retries with exponential backoff, and a localStorage copy so that events survive a
+ * collector outage across page loads.
  *
  * Delivery: an event stays in the stored queue until the collector answers 2xx (or a status not worth
  * retrying), so collector outages, network errors and page loads during an outage lose nothing. One exception
@@ -60,7 +61,7 @@ export function createQueue(o: QueueOptions): Queue {
     local(key, keep.length ? JSON.stringify(keep) : null);
   };
 
-  const deliver = (batch: Item[], keepalive: boolean): Promise<number> => {
+  const deliver = (batch: Item[], keepalive: boolean, beacon: boolean): Promise<number> => {
     const stm = '' + Date.now();
     const events = batch.map((i): Params => Object.assign({}, i.p, { stm }));
     const anon = batch[0].a;
@@ -78,6 +79,9 @@ export function createQueue(o: QueueOptions): Queue {
       });
     }
     const body = JSON.stringify({ schema: PAYLOAD, data: events });
+    // The page is going away: a beacon (text/plain, no preflight) is the one request browsers promise to send.
+    // It can carry no SP-Anonymous header, so anonymous batches use fetch keepalive.
+    if (beacon && !anon && navigator.sendBeacon && navigator.sendBeacon(o.url + o.path, body)) return Promise.resolve(200);
     const ctl = new AbortController();
     const t = setTimeout(() => ctl.abort(), o.timeout);
     const headers: Params = { 'Content-Type': 'application/json; charset=UTF-8' };
@@ -97,7 +101,8 @@ export function createQueue(o: QueueOptions): Queue {
 
   /** Sends the next batch (or, when the page is hiding, every batch at once). */
   const send = (force = false, hide = false): void => {
-    while (!timer && (hide || !inflight)) {
+    // Leaving while offline: nothing to hand over to the browser, the stored copy waits for the next page.
+    while (!timer && (hide ? navigator.onLine : !inflight)) {
       const rest = items.filter((i) => !i.f);
       if (!rest.length || (!force && !hide && rest.length < o.buffer)) break;
       const batch: Item[] = [];
@@ -112,7 +117,7 @@ export function createQueue(o: QueueOptions): Queue {
       const keepalive = !o.get && size < 50000;
       batch.forEach((i) => ((i.f = true), (i.g = keepalive)));
       inflight++;
-      deliver(batch, keepalive).then((status) => {
+      deliver(batch, keepalive, gone && keepalive).then((status) => {
         inflight--;
         batch.forEach((i) => (i.f = false, i.g = i.g && gone));
         if ((status > 199 && status < 300) || FATAL.indexOf(status) >= 0) {

@@ -223,8 +223,9 @@ test('buffered events are sent in one batch when the page is left', async () => 
   await page.goto(site.url + '/about.html?collector=' + encodeURIComponent(collector.url) + '&options=' + encodeURIComponent(JSON.stringify({ appId: 'other' })));
   const es = await waitEvents(appId, 'the buffered events', (x) => x.length == 3);
   expect(es.map((e) => e.parameters.e).sort()).toEqual(['pv', 'se', 'ue']);
-  // One request: the batch's events share their sent time.
+  // One request, a beacon (text/plain needs no preflight): the batch's events share their sent time.
   expect(new Set(es.map((e) => e.parameters.stm)).size).toBe(1);
+  expect(es.map((e) => e.contentType)).toEqual(Array(3).fill('text/plain;charset=UTF-8'));
 });
 
 test('GET mode: one pixel request per event on /i with base64url ue_px and cx', async () => {

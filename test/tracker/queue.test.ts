@@ -14,11 +14,16 @@ interface Sent {
 
 let sent: Sent[];
 let store: Map<string, string>;
+let beacons: { url: string; body: string }[];
+let beaconAccepts: boolean;
 const g = globalThis as Record<string, unknown>;
 
 beforeEach(() => {
   sent = [];
   store = new Map();
+  beacons = [];
+  beaconAccepts = false;
+  g.navigator = { onLine: true, sendBeacon: (url: string, body: string) => beaconAccepts && beacons.push({ url, body }) > 0 };
   g.window = new EventTarget();
   g.document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
   g.localStorage = {
@@ -42,7 +47,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   jest.useRealTimers();
-  for (const k of ['window', 'document', 'localStorage', 'fetch']) delete g[k];
+  for (const k of ['window', 'document', 'localStorage', 'fetch', 'navigator']) delete g[k];
 });
 
 const settle = async (): Promise<void> => {
@@ -181,4 +186,30 @@ test('page hide sends everything at once, ignoring bufferSize', async () => {
   (g.window as EventTarget).dispatchEvent(new Event('pageshow'));
   await sent[1].answer('network-error');
   expect(stored()).toEqual(['e2']);
+});
+
+test('when the page goes away, identified batches go as beacons; anonymous ones (need a header) by fetch', () => {
+  beaconAccepts = true;
+  const q = createQueue(opts({ buffer: 10 }));
+  q.add(ev(1), false);
+  q.add(ev(2), false);
+  q.add(ev(3), true);
+  (g.window as EventTarget).dispatchEvent(new Event('pagehide'));
+  expect(beacons).toHaveLength(1);
+  expect(beacons[0].url).toBe('https://c.example/com.snowplowanalytics.snowplow/tp2');
+  expect(JSON.parse(beacons[0].body).data.map((p: { eid: string }) => p.eid)).toEqual(['e1', 'e2']);
+  expect(sent.map(eids)).toEqual([['e3']]);
+  expect(sent[0].init.headers).toMatchObject({ 'SP-Anonymous': '*' });
+  expect(store.has('q')).toBe(false);
+});
+
+test('leaving the page while offline keeps the events stored for the next page', () => {
+  beaconAccepts = true;
+  (g.navigator as { onLine: boolean }).onLine = false;
+  const q = createQueue(opts({ buffer: 10 }));
+  q.add(ev(1), false);
+  (g.window as EventTarget).dispatchEvent(new Event('pagehide'));
+  expect(beacons).toEqual([]);
+  expect(sent).toEqual([]);
+  expect(stored()).toEqual(['e1']);
 });
