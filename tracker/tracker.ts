@@ -170,6 +170,8 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
       }
     }
     if (all.length) p.co = JSON.stringify({ schema: IGLU + 'contexts/jsonschema/1-0-0', data: all });
+    // Like Snowplow's trackers, send no empty parameters (no referrer, unknown time zone, ...).
+    for (const k in p) if (p[k] == null || p[k] === '') delete p[k];
     queue.add(p, anonymous);
   };
 

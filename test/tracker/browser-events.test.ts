@@ -73,6 +73,8 @@ test('page view: tp2 strings in a payload_data POST, web_page entity, identity a
   expect(p.eid).toMatch(UUID);
   expect(p.tv).toMatch(/^js-waymark-\d+\.\d+\.\d+$/);
   expect(p.url).toBe(page.url());
+  expect(p.refr).toBeUndefined(); // opened directly: no referrer, and empty parameters are not sent
+  expect(Object.values(p)).not.toContain('');
   for (const k of ['dtm', 'stm']) expect(p[k]).toMatch(/^\d{13}$/);
   expect(+p.stm).toBeGreaterThanOrEqual(+p.dtm);
   for (const k of ['res', 'vp', 'ds']) expect(p[k]).toMatch(/^\d+x\d+$/);
