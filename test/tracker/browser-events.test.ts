@@ -266,3 +266,17 @@ test('the async queue: commands before the script loads are replayed; a bad comm
   expect(errors.join('\n')).toMatch(/trackStructEvent needs \{ category, action \}/);
   expect(errors.join('\n')).toMatch(/no tracker "nope"/);
 });
+
+test('the ESM build works in the browser as a bundled app would use it', async () => {
+  const appId = 'esm-test';
+  await page.goto(pageUrl(site.url, collector.url, { appId, contexts: { session: true } }, {}, '/esm.html'));
+  await waitEvents(appId, 'the page view', (x) => x.length == 1);
+  await page.click('#like');
+  const es = await waitEvents(appId, 'the structured event', (x) => x.length == 2);
+  expect(es.map((e) => [e.parameters.tna, e.parameters.e])).toEqual([
+    ['esm', 'pv'],
+    ['esm', 'se'],
+  ]);
+  expect(entities(es[1])[CLIENT_SESSION]).toMatchObject({ eventIndex: 2 });
+  expect(await page.evaluate(() => typeof (window as unknown as { waymark?: unknown }).waymark)).toBe('undefined');
+});

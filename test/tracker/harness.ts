@@ -189,14 +189,15 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Serves examples/site (the demo/test page) and the shipped tracker at `/sp.js` on 127.0.0.1. */
+/** Serves examples/site (the demo/test pages) and the shipped tracker (`/sp.js`, ESM `/sp.esm.js`) on 127.0.0.1. */
 export async function startSite(): Promise<{ url: string }> {
   const tracker = readFileSync(await buildRuntimeBundle('tracker'));
+  const esm = readFileSync(await buildRuntimeBundle('tracker-esm'));
   const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript', css: 'text/css' };
   const server = createServer((req, res) => {
     const path = new URL(req.url || '/', 'http://127.0.0.1').pathname;
-    if (path == '/sp.js') {
-      res.writeHead(200, { 'Content-Type': types.js, 'Cache-Control': 'no-store' }).end(tracker);
+    if (path == '/sp.js' || path == '/sp.esm.js') {
+      res.writeHead(200, { 'Content-Type': types.js, 'Cache-Control': 'no-store' }).end(path == '/sp.js' ? tracker : esm);
       return;
     }
     // Any other path is the single-page app's index (like a SPA host), unless it names a file of the site.
