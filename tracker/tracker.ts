@@ -101,12 +101,14 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
     put(sesKey, null);
     state = undefined;
   };
-  if (storage == 'cookie' && !anonymous) {
+  const probe = (): void => {
     // Cookies may be disabled or blocked (sandboxed frames, privacy settings): fall back to localStorage.
+    if (storage != 'cookie') return;
     put(sesKey + '.t', '1', 9);
     if (get(sesKey + '.t') != '1') storage = 'localStorage';
     else put(sesKey + '.t', null);
-  }
+  };
+  if (!anonymous) probe();
 
   const queue = createQueue({
     url: (collectorUrl.indexOf('//') < 0 ? 'https://' : '') + collectorUrl.replace(/\/+$/, ''),
@@ -128,23 +130,23 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
     const de = document.documentElement;
     const p: Params = Object.assign(
       {
-      eid: uuid(),
-      tv: 'js-waymark-' + VERSION,
-      tna: namespace,
-      p: o.platform || 'web',
-      dtm: '' + now,
-      url: location.href,
-      page: document.title,
-      refr: referrer,
-      tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
-      lang: navigator.language,
-      cs: document.characterSet,
-      res: screen.width + 'x' + screen.height,
-      cd: '' + screen.colorDepth,
-      vp: innerWidth + 'x' + innerHeight,
-      ds: de.scrollWidth + 'x' + de.scrollHeight,
-      cookie: navigator.cookieEnabled ? '1' : '0',
-    },
+        eid: uuid(),
+        tv: 'js-waymark-' + VERSION,
+        tna: namespace,
+        p: o.platform || 'web',
+        dtm: '' + now,
+        url: location.href,
+        page: document.title,
+        refr: referrer,
+        tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+        lang: navigator.language,
+        cs: document.characterSet,
+        res: screen.width + 'x' + screen.height,
+        cd: '' + screen.colorDepth,
+        vp: innerWidth + 'x' + innerHeight,
+        ds: de.scrollWidth + 'x' + de.scrollHeight,
+        cookie: navigator.cookieEnabled ? '1' : '0',
+      },
       params,
     );
     if (o.appId) p.aid = o.appId;
@@ -230,7 +232,7 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
     },
     trackSelfDescribingEvent(e: SelfDescribingEvent) {
       const ev = e && e.event;
-      if (!ev || !/^iglu:[^/]+\/[^/]+\/jsonschema\/\d+-\d+-\d+$/.test(ev.schema) || typeof ev.data != 'object')
+      if (!ev || !/^iglu:[^/]+\/[^/]+\/jsonschema\/\d+-\d+-\d+$/.test(ev.schema) || !ev.data || typeof ev.data != 'object')
         fail('trackSelfDescribingEvent needs { event: { schema: "iglu:vendor/name/jsonschema/1-0-0", data: {...} } }');
       track({ e: 'ue', ue_pr: JSON.stringify(sdj('unstruct_event', '1-0-0', ev)) }, e.context);
     },
@@ -287,6 +289,7 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
     },
     disableAnonymousTracking() {
       anonymous = false;
+      probe();
       if (storage != 'none') queue.store(queueKey);
     },
     optOut() {
