@@ -1,0 +1,175 @@
+/**
+ * Input adapters: the three shapes an event arrives in, turned into one {@link RawEvent}.
+ * - a Waymark CollectorPayload (contract 2): `{"schema":"iglu:io.waymark/collector_payload/jsonschema/1-0-0","data":{...}}`;
+ * - a Cloud Logging load-balancer LogEntry from the CDN pixel path (contract 3): parameters from the query string of
+ *   `httpRequest.requestUrl`, IP/user agent/referer/time from the entry, no network user id;
+ * - a bare tp2 parameter map (`{"e":"pv","eid":...}`), or a payload_data envelope holding exactly one such map.
+ */
+import { BAD_ROW_SCHEMA, FailureMessage, FailureType } from './badrow';
+import { hasOwn, isArray, isObject, preview, startsWith } from './es5';
+import { parseRfc3339 } from './time';
+import { decodeQueryComponent } from './url';
+
+export type InputFormat = 'collector_payload' | 'log_entry' | 'tp2';
+
+/** One event's parameters plus what the collector (or load balancer) saw. */
+export interface RawEvent {
+  readonly format: InputFormat;
+  /** tp2 parameters, every value a string. */
+  readonly params: { readonly [name: string]: string };
+  /** When the collector received the event (ms since epoch); null for bare parameter maps. */
+  readonly collectorTstamp: number | null;
+  /** Collector name and version (`v_collector`). */
+  readonly collector: string | null;
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  readonly refererUri: string | null;
+  readonly networkUserId: string | null;
+}
+
+export type AdaptResult =
+  | { event: RawEvent; failure?: undefined; passThrough?: undefined }
+  | { event?: undefined; failure: { type: FailureType; messages: FailureMessage[] }; passThrough?: undefined }
+  | { event?: undefined; failure?: undefined; passThrough: unknown };
+
+export const COLLECTOR_PAYLOAD_PREFIX = 'iglu:io.waymark/collector_payload/jsonschema/1-';
+export const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-';
+const BAD_ROW_PREFIX = BAD_ROW_SCHEMA.substring(0, BAD_ROW_SCHEMA.lastIndexOf('/') + 2);
+
+/** `v_collector` of events that came through the CDN pixel's load-balancer log. */
+export const CDN_PIXEL_COLLECTOR = 'gcp-cdn-pixel';
+
+function violation(type: FailureType, field: string, value: unknown, expectation: string): AdaptResult {
+  const v = value === undefined ? null : typeof value === 'string' ? preview(value, 200) : preview(JSON.stringify(value), 200);
+  return { failure: { type: type, messages: [{ field: field, value: v, expectation: expectation }] } };
+}
+
+function optionalString(obj: Record<string, unknown>, key: string): string | null {
+  const v = obj[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** Copies a parameter object, turning numbers and booleans into strings; reports anything else. */
+function stringMap(obj: Record<string, unknown>, field: string): { params: { [k: string]: string } } | { error: AdaptResult } {
+  const params: { [k: string]: string } = {};
+  for (const k in obj) {
+    if (!hasOwn(obj, k)) continue;
+    const v = obj[k];
+    if (typeof v === 'string') params[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);
+    else if (v === null) continue;
+    else return { error: violation('collector_payload_format_violation', field + '.' + k, v, 'a string value (tp2 parameters are strings)') };
+  }
+  return { params: params };
+}
+
+function adaptCollectorPayload(json: Record<string, unknown>): AdaptResult {
+  const data = json.data;
+  if (!isObject(data)) return violation('collector_payload_format_violation', 'data', data, 'an object with the collector payload fields');
+  // `timestamp`/`ipAddress` (the registered schema) and `collectorTstamp`/`ip` (older collector builds) are both read.
+  const tsField = hasOwn(data, 'timestamp') ? 'timestamp' : 'collectorTstamp';
+  const ts = data[tsField];
+  const tstamp = typeof ts === 'string' ? parseRfc3339(ts) : typeof ts === 'number' && ts >= 0 && Math.floor(ts) === ts ? ts : null;
+  if (tstamp === null) return violation('collector_payload_format_violation', 'data.' + tsField, ts, 'an RFC 3339 timestamp such as 2024-05-01T12:00:00.000Z');
+  const parameters = data.parameters;
+  if (!isObject(parameters)) return violation('collector_payload_format_violation', 'data.parameters', parameters, 'an object of tp2 parameters');
+  const map = stringMap(parameters, 'data.parameters');
+  if ('error' in map) return map.error;
+  return {
+    event: {
+      format: 'collector_payload',
+      params: map.params,
+      collectorTstamp: tstamp,
+      collector: optionalString(data, 'collector'),
+      ipAddress: optionalString(data, 'ipAddress') || optionalString(data, 'ip'),
+      userAgent: optionalString(data, 'userAgent'),
+      refererUri: optionalString(data, 'refererUri'),
+      networkUserId: optionalString(data, 'networkUserId'),
+    },
+  };
+}
+
+function adaptLogEntry(json: Record<string, unknown>): AdaptResult {
+  const req = json.httpRequest as Record<string, unknown>;
+  const url = req.requestUrl as string;
+  const tsRaw = typeof json.timestamp === 'string' ? json.timestamp : json.receiveTimestamp;
+  const tstamp = typeof tsRaw === 'string' ? parseRfc3339(tsRaw) : null;
+  if (tstamp === null) return violation('adapter_failures', 'timestamp', tsRaw, 'the LogEntry timestamp as RFC 3339');
+  const hash = url.indexOf('#');
+  const noFragment = hash === -1 ? url : url.substring(0, hash);
+  const q = noFragment.indexOf('?');
+  const params: { [k: string]: string } = {};
+  let count = 0;
+  if (q !== -1) {
+    const parts = noFragment.substring(q + 1).split('&');
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i] === '') continue;
+      const eq = parts[i].indexOf('=');
+      const name = decodeQueryComponent(eq === -1 ? parts[i] : parts[i].substring(0, eq));
+      if (name === '' || hasOwn(params, name)) continue; // the first occurrence wins, as in the collector
+      params[name] = eq === -1 ? '' : decodeQueryComponent(parts[i].substring(eq + 1));
+      count++;
+    }
+  }
+  if (count === 0 || !hasOwn(params, 'e')) {
+    return violation('adapter_failures', 'httpRequest.requestUrl', url, 'a tracker pixel request whose query string carries tp2 parameters (at least e)');
+  }
+  return {
+    event: {
+      format: 'log_entry',
+      params: params,
+      collectorTstamp: tstamp,
+      collector: CDN_PIXEL_COLLECTOR,
+      ipAddress: optionalString(req, 'remoteIp'),
+      userAgent: optionalString(req, 'userAgent'),
+      refererUri: optionalString(req, 'referer'),
+      networkUserId: null,
+    },
+  };
+}
+
+/** Recognises the input's format and adapts it; failures say what was expected. */
+export function adapt(json: unknown): AdaptResult {
+  if (!isObject(json)) {
+    return violation('collector_payload_format_violation', '$', json, 'a JSON object: a collector payload, a load-balancer LogEntry or a tp2 parameter map');
+  }
+  const schema = json.schema;
+  if (typeof schema === 'string') {
+    if (startsWith(schema, COLLECTOR_PAYLOAD_PREFIX)) return adaptCollectorPayload(json);
+    if (startsWith(schema, BAD_ROW_PREFIX)) return { passThrough: json };
+    if (startsWith(schema, PAYLOAD_DATA_PREFIX)) {
+      const data = json.data;
+      if (!isArray(data) || data.length !== 1 || !isObject(data[0])) {
+        return violation('adapter_failures', 'data', isArray(data) ? data.length + ' events' : data, 'exactly one event: the enricher is one-in/one-out, so batches are split before enrichment');
+      }
+      const map = stringMap(data[0], 'data[0]');
+      if ('error' in map) return map.error;
+      return { event: bareEvent(map.params) };
+    }
+    return violation('collector_payload_format_violation', 'schema', schema, 'iglu:io.waymark/collector_payload/jsonschema/1-0-0 or a payload_data envelope');
+  }
+  const req = json.httpRequest;
+  if (isObject(req)) {
+    if (typeof req.requestUrl !== 'string') return violation('adapter_failures', 'httpRequest.requestUrl', req.requestUrl, 'the request URL of the pixel request');
+    return adaptLogEntry(json);
+  }
+  if (hasOwn(json, 'e') || hasOwn(json, 'eid') || hasOwn(json, 'tv')) {
+    const map = stringMap(json, '$');
+    if ('error' in map) return map.error;
+    return { event: bareEvent(map.params) };
+  }
+  return violation('collector_payload_format_violation', '$', json, 'a collector payload, a load-balancer LogEntry or a tp2 parameter map (with e, eid, tv)');
+}
+
+function bareEvent(params: { [k: string]: string }): RawEvent {
+  return {
+    format: 'tp2',
+    params: params,
+    collectorTstamp: null,
+    collector: null,
+    ipAddress: null,
+    userAgent: null,
+    refererUri: null,
+    networkUserId: null,
+  };
+}

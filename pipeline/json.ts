@@ -1,0 +1,67 @@
+/**
+ * JSON parsing with guards. The nesting depth is checked by a linear scan BEFORE JSON.parse, because the JVM engines'
+ * JSON parsers recurse and a hostile `[[[[...` would overflow the stack (an error a script cannot reliably catch).
+ */
+
+/** Depth of the deepest nesting in JSON text, stopping early once it exceeds `max` (returns max + 1 then). */
+export function jsonDepth(s: string, max: number): number {
+  let depth = 0;
+  let deepest = 0;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) {
+      // Skip a string: up to the next quote not escaped by a backslash.
+      i++;
+      while (i < n) {
+        const d = s.charCodeAt(i);
+        if (d === 92) i += 2;
+        else if (d === 34) break;
+        else i++;
+      }
+    } else if (c === 123 || c === 91) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > max) return deepest;
+      }
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+export type JsonResult = { value: unknown; error?: undefined } | { value?: undefined; error: string };
+
+const OPENER = /[[{]/g;
+
+/**
+ * True when `s` holds more than `max` opening brackets; only then can it nest deeper than `max`. A regex search
+ * skips the text between brackets much faster than a char-by-char loop, and typical messages have few brackets.
+ */
+export function hasMoreOpeners(s: string, max: number): boolean {
+  OPENER.lastIndex = 0;
+  let count = 0;
+  while (OPENER.exec(s) !== null) {
+    if (++count > max) {
+      OPENER.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Parses JSON text after checking its nesting depth; returns an error sentence instead of throwing. */
+export function parseJson(s: string, maxDepth: number): JsonResult {
+  // Text with at most maxDepth brackets can't nest deeper: the exact (slower) scan runs only for the others.
+  if (hasMoreOpeners(s, maxDepth) && jsonDepth(s, maxDepth) > maxDepth) {
+    return { error: 'JSON nested deeper than ' + maxDepth + ' levels' };
+  }
+  try {
+    return { value: JSON.parse(s) };
+  } catch {
+    // The engine's own message is not used: it differs between V8, Nashorn and Rhino, and output must not.
+    return { error: 'not valid JSON' };
+  }
+}

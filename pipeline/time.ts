@@ -1,0 +1,70 @@
+/**
+ * Timestamps: milliseconds since the epoch in, RFC 3339 UTC strings out (`2024-05-01T12:34:56.789Z`, a form
+ * BigQuery's TIMESTAMP columns accept from JSON in both the streaming and the Storage Write APIs).
+ * Hand-written parsing: Date.parse differs between engines for anything beyond the simplest ISO form.
+ */
+import { zeroPad } from './es5';
+
+/** Largest timestamp BigQuery stores: 9999-12-31T23:59:59.999Z. */
+export const MAX_TIMESTAMP_MS = 253402300799999;
+
+/** Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SS.sssZ`; null outside 1970..9999 or for non-integers. */
+export function formatTimestamp(ms: number): string | null {
+  if (!(ms >= 0 && ms <= MAX_TIMESTAMP_MS) || Math.floor(ms) !== ms) return null;
+  // ES5's toISOString gives exactly this form for years 0000..9999 and is much faster than assembling it by hand.
+  return NATIVE_ISO ? new Date(ms).toISOString() : formatByHand(ms);
+}
+
+const NATIVE_ISO =
+  typeof Date.prototype.toISOString === 'function' &&
+  new Date(0).toISOString() === '1970-01-01T00:00:00.000Z' &&
+  new Date(MAX_TIMESTAMP_MS).toISOString() === '9999-12-31T23:59:59.999Z' &&
+  new Date(1714564800007).toISOString() === '2024-05-01T12:00:00.007Z';
+
+/** The same form assembled by hand, for engines whose toISOString deviates (checked once at load). */
+function formatByHand(ms: number): string {
+  const d = new Date(ms);
+  return (
+    zeroPad(d.getUTCFullYear(), 4) + '-' + zeroPad(d.getUTCMonth() + 1, 2) + '-' + zeroPad(d.getUTCDate(), 2) +
+    'T' + zeroPad(d.getUTCHours(), 2) + ':' + zeroPad(d.getUTCMinutes(), 2) + ':' + zeroPad(d.getUTCSeconds(), 2) +
+    '.' + zeroPad(d.getUTCMilliseconds(), 3) + 'Z'
+  );
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * Parses an RFC 3339 timestamp (fractions up to nanoseconds, `Z` or an offset) to ms since the epoch, truncating
+ * below the millisecond; null when it is not one or is out of range.
+ */
+export function parseRfc3339(s: string): number | null {
+  const m = RFC3339.exec(s);
+  if (!m) return null;
+  const year = +m[1];
+  const month = +m[2];
+  const day = +m[3];
+  const hour = +m[4];
+  const minute = +m[5];
+  const second = +m[6];
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  const frac = m[7] ? +(m[7] + '00').substring(0, 3) : 0;
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second === 60 ? 59 : second, frac);
+  // Date.UTC maps years 0..99 to 1900..1999; those are out of range for us anyway.
+  if (year < 1970) return null;
+  const check = new Date(ms);
+  if (check.getUTCDate() !== day) return null; // 2023-02-30 and the like
+  if (m[9]) {
+    const offset = (+m[10] * 60 + +m[11]) * 60000;
+    ms = m[9] === '+' ? ms - offset : ms + offset;
+  }
+  return ms >= 0 && ms <= MAX_TIMESTAMP_MS ? ms : null;
+}
+
+const MS_DIGITS = /^\d{1,15}$/;
+
+/** Parses a tracker timestamp (`dtm`, `stm`, `ttm`: integer ms since the epoch); null when invalid. */
+export function parseEpochMillis(s: string): number | null {
+  if (!MS_DIGITS.test(s)) return null;
+  const ms = +s;
+  return ms <= MAX_TIMESTAMP_MS ? ms : null;
+}

@@ -1,0 +1,39 @@
+/**
+ * The Dataflow UDF entry (bundled to `enrich.js`, ES5, run by the Google templates in Nashorn). The schema registry's
+ * compiled validators and the deployment's enrichment configuration are virtual modules generated at build time.
+ * The bundler turns the two exports into global functions of the script:
+ * - `process(message)`: streaming (PubSub_to_BigQuery_Flex). Returns the row as a JSON string, or throws an Error
+ *   whose message is the bad-row JSON; the template writes it to the dead-letter table with the payload.
+ * - `processBatch(line)`: batch (GCS_Text_to_BigQuery_Flex has no dead-letter, a throw would fail the job). Returns
+ *   the row, or null for a bad event (the template drops it; the raw archive keeps it for replay).
+ */
+import { validators } from 'waymark:validators';
+import config from 'waymark:config';
+import { badRow } from './badrow';
+import { createEnricher, EnrichResult } from './enrich';
+import { formatTimestamp } from './time';
+
+const enricher = createEnricher({ validators: validators, config: config });
+
+function run(input: unknown): EnrichResult {
+  try {
+    return enricher.enrich(input === null || input === undefined ? (input as unknown as string) : String(input));
+  } catch (e) {
+    // enrich() already turns every failure into a bad row; this only guards against the unforeseen.
+    const message = e instanceof Error ? e.name + ': ' + e.message : String(e);
+    return { badRow: badRow('generic_error', [{ message: message.substring(0, 500) }], formatTimestamp(Date.now()) || '', typeof input === 'string' ? input.substring(0, 100000) : null) };
+  }
+}
+
+/** Streaming entry: the row JSON, or throws an Error whose message is the bad-row JSON. */
+export function process(input: string): string {
+  const result = run(input);
+  if (result.row !== undefined) return JSON.stringify(result.row);
+  throw new Error(JSON.stringify(result.badRow));
+}
+
+/** Batch entry: the row JSON, or null for a bad event (never throws). */
+export function processBatch(input: string): string | null {
+  const result = run(input);
+  return result.row !== undefined ? JSON.stringify(result.row) : null;
+}
