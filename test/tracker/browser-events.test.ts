@@ -5,6 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
+  CUSTOM_POST_PATH,
   entities,
   json,
   launchChromium,
@@ -228,6 +229,14 @@ test('buffered events are sent in one batch when the page is left', async () => 
   // One request, a beacon (text/plain needs no preflight): the batch's events share their sent time.
   expect(new Set(es.map((e) => e.parameters.stm)).size).toBe(1);
   expect(es.map((e) => e.contentType)).toEqual(Array(3).fill('text/plain;charset=UTF-8'));
+});
+
+test('a custom POST path configured on the collector', async () => {
+  const appId = 'path-test';
+  await page.goto(pageUrl(site.url, collector.url, { appId, postPath: CUSTOM_POST_PATH }));
+  const [pv] = await waitEvents(appId, 'the page view', (x) => x.length == 1);
+  expect(pv.path).toBe(CUSTOM_POST_PATH);
+  expect(pv.parameters.e).toBe('pv');
 });
 
 test('GET mode: one pixel request per event on /i with base64url ue_px and cx', async () => {

@@ -17,6 +17,7 @@ import type { ValidatorSet } from '../../pipeline/validation/types';
 export const CHROMIUM = '/usr/bin/chromium';
 export const SITE_DIR = join(__dirname, '..', '..', 'examples', 'site');
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+export const CUSTOM_POST_PATH = '/acme/events';
 export const PAYLOAD_DATA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
 
 /** One event as the collector recorded it (the fields of its CollectorPayload that tests use). */
@@ -69,6 +70,8 @@ export async function startCollector(): Promise<TestCollector> {
       WAYMARK_COOKIE_SECURE: 'false',
       WAYMARK_COOKIE_SAME_SITE: 'Lax',
       WAYMARK_XFF_TRUSTED_HOPS: 'off',
+      // A custom POST path, as deployments use to dodge ad blockers' path lists.
+      WAYMARK_CUSTOM_PATHS: `${CUSTOM_POST_PATH}=/com.snowplowanalytics.snowplow/tp2`,
     };
     const proc = spawn(process.execPath, [bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
