@@ -68,7 +68,8 @@ const waymark = (p: Page, ...args: unknown[]): Promise<void> =>
 
 test('session continuity across reloads, then a new session after the timeout; cookies in Snowplow format', async () => {
   const appId = 'session-test';
-  const url = pageUrl(site.url, collector.url, { appId, sessionCookieTimeout: 2, contexts: { session: true } });
+  // Short, but long enough for a reload on a busy machine to happen within the session.
+  const url = pageUrl(site.url, collector.url, { appId, sessionCookieTimeout: 6, contexts: { session: true } });
   await page.goto(url);
   const [a] = await waitCount(appId, 1, 'the first page view');
   await page.reload();
@@ -90,8 +91,8 @@ test('session continuity across reloads, then a new session after the timeout; c
   expect(id[9]).toBe('2');
   for (const i of [1, 3]) expect(id[i]).toMatch(/^\d{10}$/);
 
-  // Past the session timeout (2 s) without events, the session marker has expired: a new session starts.
-  await waitFor('the session cookie to expire', async () => !(`_sp_ses.${HASH}` in (await cookieMap())), 10000);
+  // Past the session timeout without events, the session marker has expired: a new session starts.
+  await waitFor('the session cookie to expire', async () => !(`_sp_ses.${HASH}` in (await cookieMap())), 20000);
   await page.reload();
   const [, , c] = await waitCount(appId, 3, 'the page view in the new session');
   expect(c.parameters.duid).toBe(a.parameters.duid);
