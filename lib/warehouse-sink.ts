@@ -4,6 +4,7 @@
  * derived views: page views (with engaged time from page pings) and sessions.
  */
 import { Construct } from 'constructs';
+import { Token } from 'cdktf';
 import { BigqueryDataset } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryDatasetIamMember } from '@cdktf/provider-google/lib/bigquery-dataset-iam-member';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
@@ -377,7 +378,7 @@ function validateProps(props: WarehouseSinkProps): void {
   const twice = tables.find((t, i) => tables.indexOf(t) !== i);
   if (twice !== undefined) throw new PropError(NAME, props.eventsTableId === twice ? 'eventsTableId' : 'deadLetterTableId', `'${twice}' names two tables of the dataset`);
   if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
-  if (props.kmsKeyName !== undefined && !KMS_KEY.test(props.kmsKeyName) && !props.kmsKeyName.includes('${')) {
+  if (props.kmsKeyName !== undefined && !Token.isUnresolved(props.kmsKeyName) && !KMS_KEY.test(props.kmsKeyName)) {
     throw new PropError(NAME, 'kmsKeyName', `must be a key name such as 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k', got '${props.kmsKeyName}'`);
   }
   if (props.partitionExpirationDays !== undefined) checkInteger(NAME, 'partitionExpirationDays', props.partitionExpirationDays, 1, 36_500);
