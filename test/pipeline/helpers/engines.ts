@@ -1,0 +1,133 @@
+/**
+ * Runs the UDF bundle in three engines, each with a fixed clock, the way the Dataflow template calls it (the global
+ * functions `process` and `processBatch`):
+ * - Node: the script in this realm, scoped inside a function so its globals don't clobber Node's `process`;
+ * - Node `vm`: a fresh context with the ES2015+ built-ins that Nashorn lacks deleted (plus Map/Set, which Rhino lacks);
+ * - Rhino (Debian `rhino`), a second real JVM engine.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vm from 'node:vm';
+
+export interface UdfApi {
+  process(input: string): string;
+  processBatch(input: string): string | null;
+}
+
+/** What one call gave: the returned value, or the message of the thrown error. */
+export type Outcome = { returned: string | null } | { thrown: string };
+
+export function call(f: (s: string) => string | null, input: string): Outcome {
+  try {
+    return { returned: f(input) };
+  } catch (e) {
+    // The error comes from another realm (vm context, or Node's main realm under jest): no instanceof.
+    const message = e !== null && typeof e === 'object' ? (e as { message?: unknown }).message : undefined;
+    return { thrown: typeof message === 'string' ? message : String(e) };
+  }
+}
+
+/** A Date whose `now()` and no-argument constructor give `now`; everything else is the real Date. */
+function fixedDate(RealDate: DateConstructor, now: number): DateConstructor {
+  const D = function (this: unknown, ...args: unknown[]): Date {
+    return args.length === 0 ? new RealDate(now) : new (RealDate as unknown as new (...a: unknown[]) => Date)(...args);
+  } as unknown as DateConstructor & { now: () => number };
+  D.now = () => now;
+  (D as unknown as { UTC: typeof Date.UTC }).UTC = RealDate.UTC;
+  (D as unknown as { parse: typeof Date.parse }).parse = RealDate.parse;
+  (D as unknown as { prototype: Date }).prototype = RealDate.prototype;
+  return D;
+}
+
+/** The bundle in this realm (built-ins as Node has them). */
+export function loadInNode(code: string, now: number): UdfApi {
+  const factory = vm.runInThisContext(
+    '(function (Date) {\n' + code + '\nreturn { process: process, processBatch: processBatch };\n})',
+    { filename: 'enrich.js' },
+  ) as (d: DateConstructor) => UdfApi;
+  return factory(fixedDate(Date, now));
+}
+
+/** Built-ins of ES2015 and later that Nashorn (JDK 17, es6 mode) or Rhino lack; deleted in the vm context. */
+export const MISSING_BUILT_INS: readonly string[] = [
+  'Object.assign', 'Object.entries', 'Object.values', 'Object.is', 'Object.fromEntries', 'Object.getOwnPropertyDescriptors',
+  'Array.from', 'Array.of', 'Array.prototype.find', 'Array.prototype.findIndex', 'Array.prototype.fill', 'Array.prototype.includes',
+  'Array.prototype.flat', 'Array.prototype.flatMap', 'Array.prototype.findLast', 'Array.prototype.at',
+  'String.prototype.includes', 'String.prototype.padStart', 'String.prototype.padEnd', 'String.prototype.trimStart',
+  'String.prototype.trimEnd', 'String.prototype.startsWith', 'String.prototype.endsWith', 'String.prototype.repeat',
+  'String.prototype.codePointAt', 'String.prototype.normalize', 'String.prototype.replaceAll', 'String.prototype.at', 'String.fromCodePoint',
+  'Number.isInteger', 'Number.isFinite', 'Number.isNaN', 'Number.isSafeInteger',
+  'Math.trunc', 'Math.sign', 'Math.imul', 'Math.log2', 'Math.log10', 'Math.hypot', 'Math.cbrt',
+  'Promise', 'Reflect', 'Proxy', 'globalThis', 'console', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder',
+  'atob', 'btoa', 'Symbol', 'Map', 'Set', 'WeakMap', 'WeakSet', 'queueMicrotask', 'structuredClone', 'setTimeout', 'setInterval',
+];
+
+/** The bundle in a fresh vm context stripped of {@link MISSING_BUILT_INS}. */
+export function loadInStrippedVm(code: string, now: number): UdfApi & { context: vm.Context } {
+  const context = vm.createContext({});
+  const paths = JSON.stringify(MISSING_BUILT_INS);
+  vm.runInContext(
+    `(function (paths) {
+      for (var i = 0; i < paths.length; i++) {
+        var parts = paths[i].split('.');
+        var owner = this;
+        for (var j = 0; j < parts.length - 1 && owner; j++) owner = owner[parts[j]];
+        if (owner) delete owner[parts[parts.length - 1]];
+      }
+    }).call(this, ${paths});`,
+    context,
+  );
+  // Prove the deletion worked before trusting the results.
+  const left = vm.runInContext(`(function (paths) { var out = []; for (var i = 0; i < paths.length; i++) { var parts = paths[i].split('.'); var v = this; for (var j = 0; j < parts.length && v !== undefined && v !== null; j++) v = v[parts[j]]; if (v !== undefined) out.push(paths[i]); } return out.join(','); }).call(this, ${paths})`, context) as string;
+  if (left !== '') throw new Error('could not delete from the vm context: ' + left);
+  const RealDate = vm.runInContext('Date', context) as DateConstructor;
+  context.Date = fixedDate(RealDate, now);
+  vm.runInContext(code, context, { filename: 'enrich.js' });
+  return {
+    context,
+    process: vm.runInContext('process', context) as UdfApi['process'],
+    processBatch: vm.runInContext('processBatch', context) as UdfApi['processBatch'],
+  };
+}
+
+/** True when the `rhino` command works. */
+export function rhinoAvailable(): boolean {
+  const r = spawnSync('rhino', ['-e', 'print("ok")'], { encoding: 'utf8', timeout: 120000 });
+  return r.status === 0 && r.stdout.trim() === 'ok';
+}
+
+export const RHINO_MISSING = 'Rhino is not installed: `apt-get install -y rhino` (Debian package) provides the `rhino` command these tests need.';
+
+const RHINO_HARNESS = `
+var dir = arguments[0];
+var now = Number(arguments[1]);
+Date.now = function () { return now; };
+load(dir + '/enrich.js');
+var inputs = JSON.parse(String(readFile(dir + '/inputs.json', 'UTF-8')));
+function ascii(s) {
+  return s.replace(/[^\\x20-\\x7e]/g, function (c) { var h = c.charCodeAt(0).toString(16); while (h.length < 4) h = '0' + h; return '\\\\u' + h; });
+}
+function one(f, input) {
+  try { var r = f(input); return { returned: r === null || r === undefined ? null : String(r) }; }
+  catch (e) { return { thrown: String(e && e.message !== undefined ? e.message : e) }; }
+}
+var out = [];
+for (var i = 0; i < inputs.length; i++) out.push({ streaming: one(process, inputs[i]), batch: one(processBatch, inputs[i]) });
+print(ascii(JSON.stringify(out)));
+`;
+
+/** Runs every input through `process` and `processBatch` in Rhino; returns the outcomes in order. */
+export function runInRhino(code: string, now: number, inputs: readonly string[]): Array<{ streaming: Outcome; batch: Outcome }> {
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-rhino-'));
+  try {
+    writeFileSync(join(dir, 'enrich.js'), code);
+    writeFileSync(join(dir, 'inputs.json'), JSON.stringify(inputs));
+    writeFileSync(join(dir, 'run.js'), RHINO_HARNESS);
+    const out = execFileSync('rhino', ['-opt', '-1', join(dir, 'run.js'), dir, String(now)], { encoding: 'utf8', timeout: 300000, maxBuffer: 64 << 20 });
+    return JSON.parse(out.trim().split('\n').pop() as string) as Array<{ streaming: Outcome; batch: Outcome }>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
