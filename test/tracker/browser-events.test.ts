@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
   CUSTOM_POST_PATH,
+  enrichAll,
   entities,
   json,
   launchChromium,
@@ -43,8 +44,10 @@ afterEach(async () => {
   await context.close();
   expect(wire.problems).toEqual([]);
   expect(await collector.bad()).toEqual([]);
-  // What the tracker sent validates against the schema registry, as the enrichment will check it.
+  // What the tracker sent validates against the schema registry and passes the enrichment without bad rows.
   expect(schemaProblems(await collector.events())).toEqual([]);
+  const payloads = await collector.payloads();
+  expect(enrichAll(payloads)).toHaveLength(payloads.length);
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -94,6 +97,10 @@ test('page view: tp2 strings in a payload_data POST, web_page entity, identity a
     firstEventId: p.eid,
     firstEventTimestamp: new Date(+p.dtm).toISOString(),
   });
+  // The enrichment reads it into the warehouse row.
+  const row = enrichAll((await collector.payloads()).filter((x) => JSON.stringify(x).includes(p.eid)))[0];
+  expect(row).toMatchObject({ event: 'page_view', event_id: p.eid, app_id: appId, domain_userid: p.duid, page_title: 'Waymark demo' });
+  expect(JSON.stringify(row.contexts_com_snowplowanalytics_snowplow_web_page_1)).toContain(String(webPageId(pv)));
   // The page view id is shared by the following events of the same page.
   await page.click('#like');
   const es = await waitEvents(appId, 'the structured event', (x) => ofType(x, 'se').length == 1);

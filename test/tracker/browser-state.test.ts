@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
+  enrichAll,
   entities,
   launchChromium,
   NIL_UUID,
@@ -41,8 +42,10 @@ afterEach(async () => {
   await context.close();
   expect(wire.problems).toEqual([]);
   expect(await collector.bad()).toEqual([]);
-  // What the tracker sent validates against the schema registry, as the enrichment will check it.
+  // What the tracker sent validates against the schema registry and passes the enrichment without bad rows.
   expect(schemaProblems(await collector.events())).toEqual([]);
+  const payloads = await collector.payloads();
+  expect(enrichAll(payloads)).toHaveLength(payloads.length);
 });
 
 // Snowplow names its cookies after sha1(cookie domain or host + path), first 4 hex digits.

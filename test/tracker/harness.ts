@@ -13,6 +13,8 @@ import { buildRuntimeBundle } from '../helpers/bundles';
 import { loadRegistry } from '../../pipeline/registry/load';
 import { compileValidators } from '../../pipeline/validation/compile';
 import type { ValidatorSet } from '../../pipeline/validation/types';
+import { createNodeEnricher } from '../../pipeline/local/node-enricher';
+import type { Enricher } from '../../pipeline/enrich';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SITE_DIR = join(__dirname, '..', '..', 'examples', 'site');
@@ -37,6 +39,8 @@ export interface TestCollector {
   readonly slowUrl: string;
   /** Every good event received so far (across restarts), oldest first. */
   events(): Promise<Received[]>;
+  /** The same events as the collector wrote them: CollectorPayload JSON, the enrichment's input. */
+  payloads(): Promise<unknown[]>;
   /** Bad rows the collector wrote (malformed requests): must stay empty. */
   bad(): Promise<unknown[]>;
   /** Stops the collector process (its port then refuses connections). */
@@ -139,6 +143,7 @@ export async function startCollector(): Promise<TestCollector> {
     slowUrl: `http://127.0.0.1:${slowPort}`,
     events: async () =>
       (await all()).good.map(({ data: d }) => ({ parameters: d.parameters, networkUserId: d.networkUserId, path: d.path, contentType: d.contentType })),
+    payloads: async () => (await all()).good,
     bad: async () => (await all()).bad,
     stop,
     start: async () => {
@@ -313,4 +318,22 @@ export function schemaProblems(events: readonly Received[]): string[] {
     }
   }
   return problems;
+}
+
+let enricher: Enricher | undefined;
+/**
+ * Runs collector payloads through the enrichment (the same code and schema registry the UDF ships) and returns
+ * the good rows; any bad row fails with its messages.
+ */
+export function enrichAll(payloads: readonly unknown[]): Record<string, unknown>[] {
+  enricher = enricher || createNodeEnricher();
+  const rows: Record<string, unknown>[] = [];
+  const bad: unknown[] = [];
+  for (const p of payloads) {
+    const r = enricher.enrichJson(p);
+    if (r.row) rows.push(r.row);
+    else bad.push(r.badRow);
+  }
+  if (bad.length) throw new Error('the enrichment made bad rows of tracker events:\n' + JSON.stringify(bad, null, 1).slice(0, 4000));
+  return rows;
 }
