@@ -88,6 +88,22 @@ export function rawExchange(port: number, chunks: (string | Buffer)[], opts: { d
   });
 }
 
+/** One HTTP exchange without keep-alive (so no socket outlives the test). */
+export function plainHttp(method: string, url: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, agent: false, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(30000, () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.end(body);
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -237,10 +253,9 @@ export async function startEmulator(): Promise<Emulator> {
   let output = '';
   const base = `http://${host}/v1/projects/${EMULATOR_PROJECT}`;
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`emulator ${method} ${path}: ${res.status} ${text}`);
-    return text === '' ? {} : JSON.parse(text);
+    const res = await plainHttp(method, `${base}${path}`, body === undefined ? undefined : JSON.stringify(body));
+    if (res.status < 200 || res.status > 299) throw new Error(`emulator ${method} ${path}: ${res.status} ${res.text}`);
+    return res.text === '' ? {} : JSON.parse(res.text);
   };
   const emulator: Emulator = {
     host,
@@ -259,8 +274,8 @@ export async function startEmulator(): Promise<Emulator> {
       await waitFor('the Pub/Sub emulator to start', async () => {
         if (gone) throw new Error(`the Pub/Sub emulator exited:\n${output}`);
         try {
-          const res = await fetch(`http://${host}/`);
-          return res.ok ? true : undefined;
+          const res = await plainHttp('GET', `http://${host}/`);
+          return res.status === 200 ? true : undefined;
         } catch {
           return undefined;
         }
@@ -276,7 +291,9 @@ export async function startEmulator(): Promise<Emulator> {
       } catch {
         return;
       }
-      const killed = await Promise.race([exited.then(() => true), sleep(10000).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10000)))]);
+      clearTimeout(timer);
       if (!killed) {
         try {
           process.kill(-c.pid!, 'SIGKILL');
@@ -285,15 +302,31 @@ export async function startEmulator(): Promise<Emulator> {
         }
         await exited;
       }
-      // The JVM is a child of the gcloud Python process: wait until the port is free.
-      await waitFor('the emulator port to close', async () => {
+      // The JVM is a child of the gcloud Python process: wait until the whole group is gone and the port is free.
+      const groupAlive = (): boolean => {
         try {
-          await fetch(`http://${host}/`);
+          process.kill(-c.pid!, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const deadline = Date.now() + 20000;
+      while (groupAlive() && Date.now() < deadline) {
+        if (Date.now() > deadline - 15000) {
           try {
             process.kill(-c.pid!, 'SIGKILL');
           } catch {
-            // group already gone
+            // gone meanwhile
           }
+        }
+        await sleep(100);
+      }
+      c.stdout?.destroy();
+      c.stderr?.destroy();
+      await waitFor('the emulator port to close', async () => {
+        try {
+          await plainHttp('GET', `http://${host}/`);
           return undefined;
         } catch {
           return true;
@@ -378,4 +411,59 @@ export function schemaProblems(schema: Record<string, unknown>, value: unknown, 
     }
   }
   return problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A TCP relay in front of a port, which can be cut (connections dropped, new ones refused) and resumed
+
+export interface Relay {
+  readonly port: number;
+  cut(): Promise<void>;
+  resume(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRelay(targetPort: number): Promise<Relay> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = new Socket();
+    sockets.add(inbound);
+    sockets.add(outbound);
+    const drop = (): void => {
+      inbound.destroy();
+      outbound.destroy();
+      sockets.delete(inbound);
+      sockets.delete(outbound);
+    };
+    inbound.on('error', drop).on('close', drop);
+    outbound.on('error', drop).on('close', drop);
+    outbound.connect(targetPort, '127.0.0.1', () => {
+      inbound.pipe(outbound);
+      outbound.pipe(inbound);
+    });
+  });
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.removeListener('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  const port = await listen(0);
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    });
+  return {
+    port,
+    cut: stop,
+    async resume() {
+      await listen(port);
+    },
+    close: stop,
+  };
 }
