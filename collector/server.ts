@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { DeliveryBuffer } from './buffer';
 import { CollectorConfig, loadConfig } from './config';
 import { corsHeaders, preflightHeaders } from './http-parts';
@@ -290,6 +291,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         handler,
       );
       if (http.maxConnections > 0) s.maxConnections = http.maxConnections;
+      // CONNECT (proxy tunnelling) is not served: answer instead of dropping the connection silently.
+      s.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+        socket.on('error', () => socket.destroy());
+        socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
       server = s;
       return new Promise((resolve, reject) => {
         s.once('error', reject);
