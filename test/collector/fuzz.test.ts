@@ -84,7 +84,7 @@ function randomCase(rnd: () => number, i: number): Case {
     else if (kind === 8) headers.push(`${randomBytes(1 + int(10)).toString('latin1').replace(/[\r\n:]/g, '')}: ${randomBytes(int(30)).toString('latin1').replace(/[\r\n]/g, '')}`);
     else headers.push(`Content-Type: ${pick(['application/json', 'text/plain', 'application/json; charset=utf-8', token(10)])}`);
   }
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   const bodyKind = int(8);
   if (method === 'POST' || bodyKind === 0) {
     if (bodyKind < 2) body = randomBytes(int(3000));
