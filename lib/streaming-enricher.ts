@@ -245,7 +245,7 @@ export function workBucket(scope: Construct, project: string | undefined, name: 
     publicAccessPrevention: 'enforced',
     // Generated code and temporary files only: nothing to protect.
     forceDestroy: true,
-    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['temp/', 'staging/'] } }],
+    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['temp/', 'staging/', 'bq-temp/'] } }],
     labels,
   });
 }

@@ -212,12 +212,14 @@ export class WarehouseSink extends Construct {
   }
 
   /**
-   * Lets `member` write rows to the events and dead-letter tables (`roles/bigquery.dataEditor` on those two tables
-   * only): what an enricher needs.
+   * Lets `member` write rows to the events and dead-letter tables (`roles/bigquery.dataEditor` on those tables
+   * only): what the streaming enricher needs. With `deadLetter: false`, the events table only (a batch replay).
    */
-  public grantWrite(member: string): BigqueryTableIamMember[] {
+  public grantWrite(member: string, options: { readonly deadLetter?: boolean } = {}): BigqueryTableIamMember[] {
     const n = this.grantId('write');
-    return [this.eventsTable, this.deadLetterTable].map((table, i) => new BigqueryTableIamMember(this, `${n}-${i === 0 ? 'events' : 'dead-letter'}`, {
+    const tables: Array<[string, BigqueryTable]> = [['events', this.eventsTable]];
+    if (options.deadLetter ?? true) tables.push(['dead-letter', this.deadLetterTable]);
+    return tables.map(([name, table]) => new BigqueryTableIamMember(this, `${n}-${name}`, {
       project: table.project,
       datasetId: table.datasetId,
       tableId: table.tableId,

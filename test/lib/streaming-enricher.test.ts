@@ -148,7 +148,7 @@ describe('StreamingEnricher', () => {
     expect(bucket).toMatchObject({
       uniform_bucket_level_access: true,
       public_access_prevention: 'enforced',
-      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'staging/'] } }],
+      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'staging/', 'bq-temp/'] } }],
       labels: { env: 'prod', 'managed-by': 'waymark' },
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);

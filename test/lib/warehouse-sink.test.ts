@@ -285,6 +285,10 @@ describe('WarehouseSink', () => {
       '${google_bigquery_table.warehouse_dead-letter', '${google_bigquery_table.warehouse_events',
     ]);
     expect(roles.some((r) => PRIMITIVE_ROLES.includes(r.role))).toBe(false);
+    // A batch replay writes the events table only.
+    const only = make();
+    only.warehouse.grantWrite('serviceAccount:replay@acme-analytics.iam.gserviceaccount.com', { deadLetter: false });
+    expect(synth(only.stack).list('google_bigquery_table_iam_member').map((m) => m.table_id)).toEqual([expect.stringMatching(/warehouse_events_[0-9A-F]+\.table_id\}$/)]);
   });
 
   test('table specs for the Dataflow templates: project:dataset.table', () => {
