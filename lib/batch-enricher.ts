@@ -21,7 +21,7 @@ import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
 import { periodGlob } from './raw-archive';
 import type { RawArchive } from './raw-archive';
-import { BucketReference, EnrichmentDestination, EnrichmentRegistrySource, enrichmentUdf, workBucket } from './streaming-enricher';
+import { BucketReference, EnrichmentDestination, EnrichmentRegistrySource, EnrichmentSettings, enrichmentUdf, workBucket } from './streaming-enricher';
 
 const NAME = 'BatchEnricher';
 
@@ -57,7 +57,7 @@ export interface BatchEnricherProps {
   /** Prefix of resource names (pipeline and job `<prefix>-replay`). @default 'waymark' */
   readonly namePrefix?: string;
   /** The enrichment configuration, as for the streaming enricher (use the same). @default the enrichment's defaults */
-  readonly enrichmentConfig?: Readonly<Record<string, unknown>>;
+  readonly enrichmentConfig?: EnrichmentSettings;
   /** Worker machine type. @default 'n2-standard-2' */
   readonly machineType?: string;
   /** Upper bound of autoscaling. @default 10 */

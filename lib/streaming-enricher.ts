@@ -14,7 +14,7 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { resolveEnrichmentConfig } from '../pipeline/config';
+import { resolveEnrichmentConfig, type EnrichmentConfig } from '../pipeline/config';
 import type { Registry } from '../pipeline/registry/registry';
 import { stageBundle, StagedBundle } from './private/assets';
 import { registryColumnShapes } from './private/bigquery-schema';
@@ -34,6 +34,12 @@ export interface EnrichmentRegistrySource {
   /** The user's schema folders (the built-ins are always included). */
   readonly schemaFolders: readonly string[];
 }
+
+/**
+ * The enrichment configuration (see pipeline/config.ts): internal domains, enrichments on/off, IP anonymisation, PII
+ * pseudonymisation, campaign fields, limits. The warehouse column shapes are generated from the registry.
+ */
+export type EnrichmentSettings = Omit<EnrichmentConfig, 'shapes'>;
 
 /** A Pub/Sub subscription: a `PubsubSubscription` or any object with its id and name. */
 export interface SubscriptionReference {
@@ -68,7 +74,7 @@ export interface StreamingEnricherProps {
    * pseudonymisation, campaign fields, limits). Checked at synth time; the column shapes of the registry are added.
    * @default the enrichment's defaults
    */
-  readonly enrichmentConfig?: Readonly<Record<string, unknown>>;
+  readonly enrichmentConfig?: EnrichmentSettings;
   /** Worker machine type. @default 'n2-standard-2' */
   readonly machineType?: string;
   /** Workers at start. @default 1 */
@@ -224,7 +230,7 @@ export class StreamingEnricher extends Construct {
  * rows fit the events table generated from the same registry.
  * @internal
  */
-export function enrichmentUdf(construct: string, registry: EnrichmentRegistrySource, config: Readonly<Record<string, unknown>> | undefined): Bundle {
+export function enrichmentUdf(construct: string, registry: EnrichmentRegistrySource, config: EnrichmentSettings | undefined): Bundle {
   const full = { ...(config ?? {}), shapes: registryColumnShapes(registry.registry) };
   if (config !== undefined && 'shapes' in config) throw new PropError(construct, 'enrichmentConfig', "must not set 'shapes': they are generated from the schema registry");
   try {

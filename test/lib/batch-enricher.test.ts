@@ -151,7 +151,7 @@ describe('BatchEnricher', () => {
     [{ region: 'eu' }, "BatchEnricher: prop 'region' must be a Google Cloud region"],
     [{ maxWorkers: 0 }, "BatchEnricher: prop 'maxWorkers' must be an integer between 1 and 1000, got 0"],
     [{ subnetwork: 'regions/us-east1/subnetworks/x' }, "BatchEnricher: prop 'subnetwork' is in region 'us-east1', but 'region' is 'europe-west1'"],
-    [{ enrichmentConfig: { nope: true } }, "BatchEnricher: prop 'enrichmentConfig' is invalid:"],
+    [{ enrichmentConfig: { nope: true } as any }, "BatchEnricher: prop 'enrichmentConfig' is invalid:"],
   ] as Array<[Partial<BatchEnricherProps>, string]>)('validation: %j', (props, message) => {
     expect(() => make(props)).toThrow(message);
   });

@@ -228,8 +228,8 @@ describe('StreamingEnricher', () => {
 
   test('an invalid enrichment configuration fails synth, naming the prop', () => {
     expect(() => make({ enrichmentConfig: { limits: { maxContexts: -1 } } })).toThrow("StreamingEnricher: prop 'enrichmentConfig' is invalid:");
-    expect(() => make({ enrichmentConfig: { colour: 'blue' } })).toThrow("StreamingEnricher: prop 'enrichmentConfig' is invalid:");
-    expect(() => make({ enrichmentConfig: { shapes: {} } })).toThrow("StreamingEnricher: prop 'enrichmentConfig' must not set 'shapes'");
+    expect(() => make({ enrichmentConfig: { colour: 'blue' } as any })).toThrow("StreamingEnricher: prop 'enrichmentConfig' is invalid:");
+    expect(() => make({ enrichmentConfig: { shapes: {} } as any })).toThrow("StreamingEnricher: prop 'enrichmentConfig' must not set 'shapes'");
   });
 
   test('without a google-beta provider in the stack the error says how to add one; an explicit one is used', () => {
