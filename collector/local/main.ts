@@ -18,7 +18,7 @@ import { inspectionRoutes, RowSource } from './api';
 import { Emulator, EmulatorError, ensureEmulator } from './emulator';
 import { EnrichingSink, memorySource } from './in-process';
 import { LocalOptions, resolveOptions } from './options';
-import { PubSubPipeline, startPubSubPipeline } from './pubsub';
+import { PubSubPipeline, startPubSubPipeline, TOPICS } from './pubsub';
 import { staticRoutes } from './static';
 import { EventStore } from './store';
 import { EnrichOutcome, loadUdf, UdfLoadError } from './udf';
@@ -115,8 +115,11 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
     } catch (e) {
       throw new StartError(e instanceof EmulatorError ? e.message : String(e), 69);
     }
-    // The Pub/Sub client reads the emulator's address from the environment.
+    // The Pub/Sub client reads the emulator's address from the environment; the emulator needs no credentials, so
+    // the client need not probe for a Compute Engine metadata server (which warns on a laptop).
     process.env.PUBSUB_EMULATOR_HOST = emulator.host;
+    process.env.METADATA_SERVER_DETECTION ??= 'none';
+    if (emulator.pgid !== null) print(`Pub/Sub emulator ready on ${emulator.host} (process group ${emulator.pgid}; stopped with local mode)`);
     try {
       pipeline = await startPubSubPipeline({ projectId: options.projectId, dataDir: options.dataDir, udf, store, logger, onRow });
     } catch (e) {
@@ -179,7 +182,7 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   print(`  inspection API   ${base}/micro/all  /micro/good  /micro/bad  /micro/reset`);
   print(`  collector        ${base}/com.snowplowanalytics.snowplow/tp2  (also /i)`);
   if (options.mode === 'pubsub') {
-    print(`  enrichment       Pub/Sub emulator ${emulator?.host} (topic ${'waymark-raw'}) → local enricher → ${options.dataDir}`);
+    print(`  enrichment       Pub/Sub emulator ${emulator?.host} (topic ${TOPICS.raw}) → local enricher → ${options.dataDir}`);
   } else {
     print(`  enrichment       in-process, ${options.udfPath}`);
   }
