@@ -118,7 +118,7 @@ export class BatchEnricher extends Construct {
 
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-replay`, region, this.labels);
     this.udf = stageBundle(this, 'udf-bundle', enrichmentUdf(NAME, props.registry, props.enrichmentConfig));
-    const udfPath = `udf/batch/${this.udf.objectName}`;
+    const udfPath = `udf/${name}/${this.udf.objectName}`;
     this.udfObject = new StorageBucketObject(this, 'udf', {
       bucket: this.bucket.name,
       name: udfPath,
@@ -128,7 +128,7 @@ export class BatchEnricher extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
     const schema = stageBundle(this, 'schema-file', jsonFile('events-schema.json', textToBigQuerySchemaFile(props.warehouse.fields)));
-    const schemaPath = `batch/${schema.objectName}`;
+    const schemaPath = `schemas/${name}/${schema.objectName}`;
     this.schemaObject = new StorageBucketObject(this, 'schema', {
       bucket: this.bucket.name,
       name: schemaPath,

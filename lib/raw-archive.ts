@@ -19,12 +19,20 @@ const MULTI_REGIONS = /^(US|EU|ASIA|NAM4|EUR4|ASIA1|EUR5|EUR7|EUR8)$/i;
 
 /** Where the archive files go in the bucket: `raw/<YYYY-MM-DD>/<hh>_<mm>_<ss>Z_<id>.jsonl`. */
 export const ARCHIVE_PREFIX = 'raw/';
+/** Where the collector's bad rows go, when the bad topic is archived too. */
+export const BAD_ARCHIVE_PREFIX = 'bad/';
 /** The Pub/Sub file name datetime format: a folder per day, the hour first in the name. */
 export const ARCHIVE_DATETIME_FORMAT = 'YYYY-MM-DD/hh_mm_ssZ';
 
 export interface RawArchiveProps {
   /** The topic to archive: the raw topic (`topics.raw`). */
   readonly topic: TopicReference;
+  /**
+   * Also archive this topic, under `bad/`: the collector's bad rows (`topics.bad`: oversized or malformed
+   * requests), which no enricher reads and which would otherwise live only as long as the topic's retention.
+   * @default the bad rows are not archived
+   */
+  readonly badTopic?: TopicReference;
   /** The project of the bucket and subscription. @default the provider's project */
   readonly projectId?: string;
   /** Prefix of resource names. @default 'waymark' */
@@ -65,6 +73,8 @@ export class RawArchive extends Construct {
   public readonly bucket: StorageBucket;
   /** The Cloud Storage subscription on the raw topic. */
   public readonly subscription: PubsubSubscription;
+  /** The Cloud Storage subscription on the bad topic (with `badTopic`). */
+  public readonly badSubscription?: PubsubSubscription;
   /** `gs://<bucket>/raw/`: every archive file is below it. */
   public readonly archiveUri: string;
   public readonly labels: Readonly<Record<string, string>>;
@@ -103,25 +113,28 @@ export class RawArchive extends Construct {
     ];
 
     const maxFileSeconds = (props.maxFileMinutes ?? 10) * 60;
-    this.subscription = new PubsubSubscription(this, 'subscription', {
-      project,
-      name: resourceName([prefix, 'raw-archive'], 255),
-      topic: props.topic.id,
-      // A file stays open up to maxDuration, and its messages stay unacknowledged until it is written.
-      ackDeadlineSeconds: Math.max(maxFileSeconds, 60),
-      messageRetentionDuration: `${(props.retentionDays ?? 7) * DAY_SECONDS}s`,
-      expirationPolicy: { ttl: '' },
-      cloudStorageConfig: {
-        bucket: this.bucket.name,
-        filenamePrefix: ARCHIVE_PREFIX,
-        filenameDatetimeFormat: ARCHIVE_DATETIME_FORMAT,
-        filenameSuffix: '.jsonl',
-        maxDuration: `${maxFileSeconds}s`,
-      },
-      labels: this.labels,
-      // Pub/Sub checks its access to the bucket when the subscription is created.
-      dependsOn: writer,
-    });
+    const archiveSubscription = (subscriptionId: string, name: string, topic: TopicReference, filenamePrefix: string): PubsubSubscription =>
+      new PubsubSubscription(this, subscriptionId, {
+        project,
+        name: resourceName([prefix, name], 255),
+        topic: topic.id,
+        // A file stays open up to maxDuration, and its messages stay unacknowledged until it is written.
+        ackDeadlineSeconds: Math.max(maxFileSeconds, 60),
+        messageRetentionDuration: `${(props.retentionDays ?? 7) * DAY_SECONDS}s`,
+        expirationPolicy: { ttl: '' },
+        cloudStorageConfig: {
+          bucket: this.bucket.name,
+          filenamePrefix,
+          filenameDatetimeFormat: ARCHIVE_DATETIME_FORMAT,
+          filenameSuffix: '.jsonl',
+          maxDuration: `${maxFileSeconds}s`,
+        },
+        labels: this.labels,
+        // Pub/Sub checks its access to the bucket when the subscription is created.
+        dependsOn: writer,
+      });
+    this.subscription = archiveSubscription('subscription', 'raw-archive', props.topic, ARCHIVE_PREFIX);
+    if (props.badTopic !== undefined) this.badSubscription = archiveSubscription('bad-subscription', 'bad-archive', props.badTopic, BAD_ARCHIVE_PREFIX);
     this.archiveUri = `gs://${this.bucket.name}/${ARCHIVE_PREFIX}`;
   }
 
@@ -168,6 +181,7 @@ function lifecycleRules(props: RawArchiveProps): StorageBucketLifecycleRule[] {
 
 function validate(props: RawArchiveProps): void {
   if (props.topic === undefined) throw new PropError(NAME, 'topic', 'is required: pass the raw topic (topics.raw)');
+  if (props.badTopic !== undefined && props.badTopic.id === props.topic.id) throw new PropError(NAME, 'badTopic', "must differ from 'topic': both would be archived twice");
   if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
   if (props.namePrefix !== undefined) checkName(NAME, 'namePrefix', props.namePrefix, RFC1035);
   if (props.bucketName !== undefined) checkName(NAME, 'bucketName', props.bucketName, BUCKET_NAME);

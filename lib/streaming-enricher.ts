@@ -122,7 +122,7 @@ export interface StreamingEnricherProps {
  * its own least-privilege worker service account, Streaming Engine, autoscaling and drain on delete.
  *
  * Updating the enrichment: the UDF is uploaded under a content-hashed name into a folder the job reads by pattern
- * (`udf/streaming/*.js`), the new file before the old one is deleted. With `udfReloadIntervalMinutes` workers
+ * (`udf/<job name>/*.js`, so enrichers may share a bucket), the new file before the old one is deleted. With `udfReloadIntervalMinutes` workers
  * load the new file within minutes; the job itself is not touched (zero downtime, no state lost).
  */
 export class StreamingEnricher extends Construct {
@@ -131,7 +131,7 @@ export class StreamingEnricher extends Construct {
   public readonly serviceAccount: ServiceAccount;
   /** The bucket holding the UDF and Dataflow's temporary files (`existingBucket` or a new one). */
   public readonly bucket: BucketReference;
-  /** The UDF file (`udf/streaming/enrich-<hash>.js`). */
+  /** The UDF file (`udf/<job name>/enrich-<hash>.js`). */
   public readonly udfObject: StorageBucketObject;
   /** The staged UDF bundle. */
   public readonly udf: StagedBundle;
@@ -150,11 +150,12 @@ export class StreamingEnricher extends Construct {
     const beta = props.betaProvider ?? findBetaProvider(this);
     const projectId = props.projectId ?? new DataGoogleClientConfig(this, 'client').project;
 
+    const jobName = resourceName([prefix, 'enrich']);
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-dataflow`, props.region, this.labels);
     this.udf = stageBundle(this, 'udf-bundle', enrichmentUdf(NAME, props.registry, props.enrichmentConfig));
     this.udfObject = new StorageBucketObject(this, 'udf', {
       bucket: this.bucket.name,
-      name: `udf/streaming/${this.udf.objectName}`,
+      name: `udf/${jobName}/${this.udf.objectName}`,
       source: this.udf.asset.path,
       contentType: 'text/javascript',
       cacheControl: 'no-store',
@@ -193,7 +194,7 @@ export class StreamingEnricher extends Construct {
           storageWriteApiTriggeringFrequencySec: String(props.storageWriteApiTriggeringFrequencySeconds ?? 5),
         }
         : {}),
-      javascriptTextTransformGcsPath: `gs://${this.bucket.name}/udf/streaming/*.js`,
+      javascriptTextTransformGcsPath: `gs://${this.bucket.name}/udf/${jobName}/*.js`,
       javascriptTextTransformFunctionName: UDF_FUNCTIONS.streaming,
       javascriptTextTransformReloadIntervalMinutes: String(props.udfReloadIntervalMinutes ?? 10),
     };
@@ -203,7 +204,7 @@ export class StreamingEnricher extends Construct {
       provider: beta,
       project,
       region,
-      name: resourceName([prefix, 'enrich']),
+      name: jobName,
       containerSpecGcsPath: this.templatePath,
       parameters: this.parameters,
       serviceAccountEmail: this.serviceAccount.email,

@@ -50,9 +50,9 @@ describe('BatchEnricher', () => {
     const p = launch(s).parameters;
     expect(Object.keys(p).sort()).toEqual(['JSONPath', 'bigQueryLoadingTemporaryDirectory', 'inputFilePattern', 'javascriptTextTransformFunctionName', 'javascriptTextTransformGcsPath', 'outputTable']);
     expect(p.inputFilePattern).toMatch(/^gs:\/\/\$\{google_storage_bucket\.archive_bucket_[0-9A-F]+\.name\}\/raw\/2025-03-01\/\*$/);
-    expect(p.JSONPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.replay_bucket_[0-9A-F]+\.name\}\/batch\/events-schema-0000000000000000\.json$/);
+    expect(p.JSONPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.replay_bucket_[0-9A-F]+\.name\}\/schemas\/waymark-replay\/events-schema-0000000000000000\.json$/);
     expect(p.outputTable).toMatch(/^\$\{google_bigquery_table\.warehouse_events_[0-9A-F]+\.project\}:.+warehouse_events_[0-9A-F]+\.table_id\}$/);
-    expect(p.javascriptTextTransformGcsPath).toMatch(/replay_bucket_[0-9A-F]+\.name\}\/udf\/batch\/enrich-0000000000000000\.js$/);
+    expect(p.javascriptTextTransformGcsPath).toMatch(/replay_bucket_[0-9A-F]+\.name\}\/udf\/waymark-replay\/enrich-0000000000000000\.js$/);
     expect(p.javascriptTextTransformFunctionName).toBe('processBatch');
     expect(p.bigQueryLoadingTemporaryDirectory).toMatch(/replay_bucket_[0-9A-F]+\.name\}\/bq-temp$/);
     const custom = launch(synth(make({ period: undefined, inputPattern: '2025-03-0[1-7]/*' }).stack)).parameters;

@@ -39,6 +39,19 @@ describe('RawArchive', () => {
     expect(sub.depends_on).toHaveLength(2);
   });
 
+  test('badTopic: the collector\'s bad rows are archived too, under bad/', () => {
+    const stack = dataStack();
+    const topics = new ClickstreamTopics(stack, 'topics', { projectId: PROJECT });
+    const archive = new RawArchive(stack, 'archive', { topic: topics.raw, badTopic: topics.bad, projectId: PROJECT });
+    const s = synth(stack);
+    const bad = s.list('google_pubsub_subscription').find((x) => x.name === 'waymark-bad-archive');
+    expect(bad.topic).toMatch(/topics_bad_[0-9A-F]+\.id\}$/);
+    expect(bad.cloud_storage_config).toMatchObject({ filename_prefix: 'bad/', filename_datetime_format: 'YYYY-MM-DD/hh_mm_ssZ' });
+    expect(bad.cloud_storage_config.bucket).toMatch(/archive_bucket_[0-9A-F]+\.name\}$/);
+    expect(archive.badSubscription).toBeDefined();
+    expect(make().archive.badSubscription).toBeUndefined();
+  });
+
   test('bucket: uniform access, private, lifecycle to colder storage, deletion-protected, labelled', () => {
     const s = synth(make({ deleteAfterDays: 730, labels: { env: 'prod' } }).stack);
     expect(bucket(s)).toMatchObject({
@@ -106,6 +119,7 @@ describe('RawArchive', () => {
     [{ location: 'moon' }, "RawArchive: prop 'location' must be a Google Cloud region"],
     [{ namePrefix: 'a-much-longer-prefix-that-overflows-it' }, "RawArchive: prop 'namePrefix' makes the bucket name"],
     [{ topic: undefined as any }, "RawArchive: prop 'topic' is required"],
+    [{ badTopic: { id: 'projects/p/topics/waymark-raw', name: 'waymark-raw' }, topic: { id: 'projects/p/topics/waymark-raw', name: 'waymark-raw' } }, "RawArchive: prop 'badTopic' must differ from 'topic'"],
   ] as Array<[Partial<RawArchiveProps>, string]>)('validation: %j', (props, message) => {
     expect(() => make(props)).toThrow(message);
   });

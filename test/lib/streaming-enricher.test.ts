@@ -74,7 +74,7 @@ describe('StreamingEnricher', () => {
       javascriptTextTransformFunctionName: 'process',
       javascriptTextTransformReloadIntervalMinutes: '10',
     });
-    expect(p.javascriptTextTransformGcsPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.enricher_bucket_[0-9A-F]+\.name\}\/udf\/streaming\/\*\.js$/);
+    expect(p.javascriptTextTransformGcsPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.enricher_bucket_[0-9A-F]+\.name\}\/udf\/waymark-enrich\/\*\.js$/);
   });
 
   test('at-least-once writes leave out the exactly-once stream settings', () => {
@@ -88,7 +88,7 @@ describe('StreamingEnricher', () => {
   test('the UDF is uploaded under a content-hashed name into the folder the job reads, new before old', () => {
     const s = synth(make().stack);
     const udf = s.list('google_storage_bucket_object').find((o) => o.name.startsWith('udf/'));
-    expect(udf).toMatchObject({ name: 'udf/streaming/enrich-0000000000000000.js', content_type: 'text/javascript', lifecycle: { create_before_destroy: true } });
+    expect(udf).toMatchObject({ name: 'udf/waymark-enrich/enrich-0000000000000000.js', content_type: 'text/javascript', lifecycle: { create_before_destroy: true } });
     expect(udf.source).toMatch(/^assets\//);
     // The job waits for the UDF and for every grant it needs.
     const deps: string[] = job(s.text).depends_on;
@@ -153,7 +153,7 @@ describe('StreamingEnricher', () => {
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);
     expect(existing.list('google_storage_bucket').map((b) => b.name)).not.toContain('acme-analytics-waymark-dataflow');
-    expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/streaming/*.js');
+    expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/*.js');
   });
 
   test('the shipped UDF writes exactly the warehouse\'s column names for the same registry (one naming function)', () => {
