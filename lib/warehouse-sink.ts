@@ -83,7 +83,9 @@ export interface WarehouseSinkProps {
  * the schema registry: the atomic columns plus `unstruct_event_<vendor>_<name>_<model>` (RECORD) and
  * `contexts_<vendor>_<name>_<model>` (REPEATED RECORD) for every MODEL, named by the same function the enrichment
  * uses. Schema evolution: a new ADDITION updates its column in place, a new MODEL adds columns, and a change that
- * BigQuery cannot apply in place fails synth naming the schema file.
+ * BigQuery cannot apply in place fails synth naming the schema file. Keep published schemas in the registry: removing
+ * a MODEL would drop its columns, which BigQuery cannot do in place, so Terraform would have to replace the table,
+ * and deletion protection refuses that.
  *
  * ```ts
  * const warehouse = new WarehouseSink(this, 'warehouse', { registry, location: 'EU' });
