@@ -33,7 +33,9 @@ export const EVENTS_PAGE = `<!doctype html>
   tbody tr.row { cursor: pointer; }
   tbody tr.row:hover { background: #f3f6fb; }
   td.mono, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
-  td.url { max-width: 340px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  td.url { max-width: 260px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  td.nowrap { white-space: nowrap; }
+  td.what { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
   .tag { display: inline-block; margin: 1px 4px 1px 0; padding: 0 6px; border-radius: 4px; background: #f0f3f8; font-size: 12px; }
   .type { font-weight: 600; }
   .bad .type { color: var(--bad); }
@@ -58,7 +60,7 @@ export const EVENTS_PAGE = `<!doctype html>
 <main>
   <h2>Good events <small>latest first · enriched rows as BigQuery gets them · click a row for all its columns</small></h2>
   <table id="good" class="good">
-    <thead><tr><th>#</th><th>Received</th><th>Event</th><th>Schema</th><th>App</th><th>Page</th><th>Entities</th></tr></thead>
+    <thead><tr><th>#</th><th>Received</th><th>Event</th><th>Details</th><th>Schema</th><th>Page</th><th>Entities</th></tr></thead>
     <tbody><tr class="empty"><td colspan="7">No events yet: open the demo site, or send events to this collector.</td></tr></tbody>
   </table>
   <h2>Bad events <small>latest first · what failed, and the payload kept for replay</small></h2>
@@ -76,9 +78,20 @@ export const EVENTS_PAGE = `<!doctype html>
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  function time(iso) { return iso ? iso.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z') : ''; }
+  function time(iso) { return iso ? iso.slice(11, 19) : ''; }
   function shortSchema(s) { return s ? s.replace(/^iglu:/, '') : ''; }
-  function entityName(column) { return column.replace(/^contexts_/, ''); }
+  function entityName(column) { return column.replace(/^contexts_(com_snowplowanalytics_snowplow_|io_waymark_example_)?/, ''); }
+  // What the event says, in a few words: the struct fields, the self-describing data, the title, the scroll depth.
+  function what(g) {
+    var e = g.event;
+    if (g.eventType === 'struct') return [e.se_category, e.se_action, e.se_label, e.se_property, e.se_value].filter(function (v) { return v !== undefined && v !== null; }).join(' · ');
+    if (g.eventType === 'unstruct') {
+      for (var k in e) if (k.indexOf('unstruct_event_') === 0) return JSON.stringify(e[k]);
+      return '';
+    }
+    if (g.eventType === 'page_ping') return 'scrolled to ' + (e.pp_yoffset_max || 0) + ' px';
+    return e.page_title || '';
+  }
   function detail(tbody, row, key, value, colspan) {
     row.addEventListener('click', function () {
       var next = row.nextSibling;
@@ -106,15 +119,19 @@ export const EVENTS_PAGE = `<!doctype html>
     var tr = el('tr', 'row');
     tr.dataset.seq = g.seq;
     tr.appendChild(el('td', 'mono', g.seq));
-    tr.appendChild(el('td', 'mono', time(g.received)));
-    tr.appendChild(el('td', 'type', g.eventName || g.eventType));
-    tr.appendChild(el('td', 'mono', shortSchema(g.schema)));
-    tr.appendChild(el('td', '', g.event.app_id || ''));
+    var received = el('td', 'mono', time(g.received));
+    received.title = g.received;
+    tr.appendChild(received);
+    tr.appendChild(el('td', 'type', g.eventType === 'unstruct' ? g.eventName : g.eventType || g.eventName));
+    var w = el('td', 'what', what(g));
+    w.title = w.textContent;
+    tr.appendChild(w);
+    tr.appendChild(el('td', 'mono nowrap', shortSchema(g.schema)));
     var url = el('td', 'url mono', g.event.page_urlpath ? g.event.page_urlpath + (g.event.page_urlquery ? '?' + g.event.page_urlquery : '') : '');
     url.title = g.event.page_url || '';
     tr.appendChild(url);
     var ents = el('td');
-    g.contexts.forEach(function (c) { ents.appendChild(el('span', 'tag', entityName(c))); });
+    g.contexts.forEach(function (c) { var t = el('span', 'tag', entityName(c)); t.title = c; ents.appendChild(t); });
     tr.appendChild(ents);
     tbody.appendChild(tr);
     detail(tbody, tr, 'g' + g.seq, g.event, 7);
@@ -123,7 +140,9 @@ export const EVENTS_PAGE = `<!doctype html>
     var tr = el('tr', 'row');
     tr.dataset.seq = b.seq;
     tr.appendChild(el('td', 'mono', b.seq));
-    tr.appendChild(el('td', 'mono', time(b.received)));
+    var received = el('td', 'mono', time(b.received));
+    received.title = b.received;
+    tr.appendChild(received);
     tr.appendChild(el('td', 'type', b.type));
     tr.appendChild(el('td', '', b.processor || ''));
     var td = el('td'), ul = el('ul', 'errors');

@@ -55,9 +55,10 @@ export function expectDemoRows(r: DemoResult, base: string, port: number): void 
     session_id: pv.event.domain_sessionid,
     session_index: 1,
     event_index: 1,
-    previous_session_id: null,
     first_event_id: pv.event.event_id,
   });
+  // The first session has no previous one (null, or left out as BigQuery NULL).
+  expect(sessions[0].previous_session_id ?? null).toBeNull();
 
   // Page ping: the same page view (web_page id), scroll offsets.
   expect(r.ping.event).toMatchObject({ event: 'page_ping', event_name: 'page_ping', page_url: r.pageUrl, domain_sessionid: pv.event.domain_sessionid });

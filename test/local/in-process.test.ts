@@ -93,18 +93,26 @@ test('the events page lists the latest good and bad events and refreshes live; r
     await page.waitForSelector('#good tbody tr.row');
     const rows = await page.$$eval('#good tbody tr.row', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     expect(rows).toHaveLength(good.length);
-    // Newest first: the page view of the second page leads; columns are #, received, event, schema, app, page, entities.
+    // Newest first: the page view of the second page leads; columns are #, received, event, details, schema, page, entities.
     expect(rows[0]).toEqual([
       String(result.secondPageView.seq),
-      result.secondPageView.received.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      result.secondPageView.received.slice(11, 19),
       'page_view',
+      'About the Waymark demo',
       'com.snowplowanalytics.snowplow/page_view/jsonschema/1-0-0',
-      'waymark-demo',
       '/about.html',
-      'com_snowplowanalytics_snowplow_client_session_1com_snowplowanalytics_snowplow_web_page_1',
+      'client_session_1web_page_1',
     ]);
     const click = rows.find((r) => r[2] === 'button_click')!;
-    expect(click.slice(3)).toEqual(['io.waymark.example/button_click/jsonschema/1-0-1', 'waymark-demo', '/?pings=1,1', expect.stringContaining('io_waymark_example_product_1')]);
+    expect(click.slice(3)).toEqual([
+      '{"button_id":"add-to-basket","label":"Add to basket","position":0}',
+      'io.waymark.example/button_click/jsonschema/1-0-1',
+      '/?pings=1,1',
+      'client_session_1web_page_1product_1',
+    ]);
+    expect(rows.find((r) => r[2] === 'struct')!.slice(3, 5)).toEqual(['product · like · WM-001 · 1', 'com.snowplowanalytics.snowplow/event/jsonschema/1-0-0']);
+    expect(rows.find((r) => r[2] === 'link_click')![3]).toBe(JSON.stringify(result.linkClick.event.unstruct_event_com_snowplowanalytics_snowplow_link_click_1));
+    expect(rows.find((r) => r[2] === 'page_ping')![3]).toMatch(/^scrolled to \d+ px$/);
     const bad = await page.$$eval('#bad tbody tr.row', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     expect(bad).toHaveLength(1);
     expect(bad[0].slice(2)).toEqual(['schema_violations', 'waymark-enrich', result.invalid.errors.join('')]);
@@ -119,7 +127,7 @@ test('the events page lists the latest good and bad events and refreshes live; r
     const eid = '0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d';
     const sent = await fetch(`${inst.base}/i?e=se&se_ca=live&se_ac=refresh&eid=${eid}&tv=test&p=web&aid=live-test`);
     expect(sent.status).toBe(200);
-    await page.waitForFunction(() => document.querySelector('#good tbody tr.row td:nth-child(5)')?.textContent === 'live-test');
+    await page.waitForFunction(() => document.querySelector('#good tbody tr.row td:nth-child(4)')?.textContent === 'live · refresh');
 
     // Reset from the page.
     await page.click('#reset');
