@@ -21,7 +21,9 @@ import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
 import { periodGlob } from './raw-archive';
 import type { RawArchive } from './raw-archive';
-import { BucketReference, EnrichmentDestination, EnrichmentRegistrySource, EnrichmentSettings, enrichmentUdf, workBucket } from './streaming-enricher';
+import { workBucket } from './private/dataflow';
+import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
+import type { BucketReference, EnrichmentDestination, EnrichmentRegistrySource } from './streaming-enricher';
 
 const NAME = 'BatchEnricher';
 
@@ -117,7 +119,7 @@ export class BatchEnricher extends Construct {
     const name = resourceName([prefix, 'replay']);
 
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-replay`, region, this.labels);
-    this.udf = stageBundle(this, 'udf-bundle', enrichmentUdf(NAME, props.registry, props.enrichmentConfig));
+    this.udf = stageBundle(this, 'udf-bundle', udfForRegistry(NAME, props.registry.registry, props.enrichmentConfig));
     const udfPath = `udf/${name}/${this.udf.objectName}`;
     this.udfObject = new StorageBucketObject(this, 'udf', {
       bucket: this.bucket.name,

@@ -25,7 +25,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Token } from 'cdktf';
-import type { TopicReference } from './global-collector';
+import type { TopicReference } from './topics';
 import { StagedBundle, stageBundle } from './private/assets';
 import { dataFile } from './private/bundler';
 import { HttpsFrontend } from './private/https-frontend';

@@ -10,6 +10,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { BoundCollectorBackend, CollectorBackend, CollectorBackendContext } from './collector-backend';
+import type { TopicReference } from './topics';
 import { stageBundle, StagedBundle } from './private/assets';
 import { CollectorNetwork } from './private/collector-network';
 import { HttpsFrontend } from './private/https-frontend';
@@ -20,12 +21,6 @@ import { checkDomain, checkDomains, checkInteger, checkName, checkNumber, checkP
 
 const NAME = 'GlobalCollector';
 
-/** A Pub/Sub topic the collector publishes to: a `PubsubTopic` or any object with its id and name. */
-export interface TopicReference {
-  /** `projects/<project>/topics/<name>`. */
-  readonly id: string;
-  readonly name: string;
-}
 
 export interface CollectorCookieOptions {
   /** Name of the network user id cookie. @default 'sp' */

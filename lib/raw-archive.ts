@@ -8,7 +8,7 @@ import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-projec
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import type { TopicReference } from './global-collector';
+import type { TopicReference } from './topics';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';

@@ -4,22 +4,18 @@
  * table through the Storage Write API, failed rows to the dead-letter table.
  */
 import { Construct } from 'constructs';
-import { TerraformProvider, TerraformStack, Token } from 'cdktf';
-import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { TerraformProvider, Token } from 'cdktf';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { resolveEnrichmentConfig, type EnrichmentConfig } from '../pipeline/config';
 import type { Registry } from '../pipeline/registry/registry';
 import { stageBundle, StagedBundle } from './private/assets';
-import { registryColumnShapes } from './private/bigquery-schema';
-import { Bundle } from './private/bundler';
-import { defaultEnrichmentBundle } from './private/enrichment';
+import { findBetaProvider, workBucket } from './private/dataflow';
+import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
@@ -35,11 +31,7 @@ export interface EnrichmentRegistrySource {
   readonly schemaFolders: readonly string[];
 }
 
-/**
- * The enrichment configuration (see pipeline/config.ts): internal domains, enrichments on/off, IP anonymisation, PII
- * pseudonymisation, campaign fields, limits. The warehouse column shapes are generated from the registry.
- */
-export type EnrichmentSettings = Omit<EnrichmentConfig, 'shapes'>;
+export type { EnrichmentSettings };
 
 /** A Pub/Sub subscription: a `PubsubSubscription` or any object with its id and name. */
 export interface SubscriptionReference {
@@ -147,12 +139,12 @@ export class StreamingEnricher extends Construct {
     this.labels = constructLabels(NAME, props.labels);
     const project = props.projectId;
     const prefix = props.namePrefix ?? 'waymark';
-    const beta = props.betaProvider ?? findBetaProvider(this);
+    const beta = props.betaProvider ?? findBetaProvider(this, NAME);
     const projectId = props.projectId ?? new DataGoogleClientConfig(this, 'client').project;
 
     const jobName = resourceName([prefix, 'enrich']);
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-dataflow`, props.region, this.labels);
-    this.udf = stageBundle(this, 'udf-bundle', enrichmentUdf(NAME, props.registry, props.enrichmentConfig));
+    this.udf = stageBundle(this, 'udf-bundle', udfForRegistry(NAME, props.registry.registry, props.enrichmentConfig));
     this.udfObject = new StorageBucketObject(this, 'udf', {
       bucket: this.bucket.name,
       name: `udf/${jobName}/${this.udf.objectName}`,
@@ -225,47 +217,6 @@ export class StreamingEnricher extends Construct {
   }
 }
 
-/**
- * Builds the enrichment UDF for a registry and configuration: the configuration is checked at synth time (errors
- * name `construct`'s `enrichmentConfig` prop) and completed with the registry's warehouse column shapes, so the
- * rows fit the events table generated from the same registry.
- * @internal
- */
-export function enrichmentUdf(construct: string, registry: EnrichmentRegistrySource, config: EnrichmentSettings | undefined): Bundle {
-  const full = { ...(config ?? {}), shapes: registryColumnShapes(registry.registry) };
-  if (config !== undefined && 'shapes' in config) throw new PropError(construct, 'enrichmentConfig', "must not set 'shapes': they are generated from the schema registry");
-  try {
-    resolveEnrichmentConfig(full);
-  } catch (error) {
-    throw new PropError(construct, 'enrichmentConfig', `is invalid: ${(error as Error).message}`);
-  }
-  return defaultEnrichmentBundle({ schemaFolders: registry.schemaFolders, config: full });
-}
-
-/** A private bucket for the UDF and Dataflow's temporary files, which are deleted after a week. @internal */
-export function workBucket(scope: Construct, project: string | undefined, name: string, region: string, labels: Readonly<Record<string, string>>): StorageBucket {
-  return new StorageBucket(scope, 'bucket', {
-    project,
-    name,
-    location: region.toUpperCase(),
-    uniformBucketLevelAccess: true,
-    publicAccessPrevention: 'enforced',
-    // Generated code and temporary files only: nothing to protect.
-    forceDestroy: true,
-    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['temp/', 'staging/', 'bq-temp/'] } }],
-    labels,
-  });
-}
-
-/** The stack's google-beta provider without alias. @internal */
-export function findBetaProvider(scope: Construct, construct = NAME): TerraformProvider {
-  const stack = TerraformStack.of(scope);
-  const found = stack.node.findAll().find((c): c is GoogleBetaProvider => c instanceof GoogleBetaProvider && c.alias === undefined);
-  if (!found) {
-    throw new PropError(construct, 'betaProvider', "is required when the stack has no google-beta provider: the Dataflow flex template job exists only there. Add `new GoogleBetaProvider(stack, 'google-beta', { project, region })` or pass one");
-  }
-  return found;
-}
 
 function validate(props: StreamingEnricherProps): void {
   if (props.registry === undefined || props.subscription === undefined || props.warehouse === undefined) {

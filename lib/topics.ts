@@ -9,13 +9,19 @@ import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscripti
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
-import type { TopicReference } from './global-collector';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { checkInteger, checkName, checkProjectId, PropError, RFC1035 } from './private/validate';
 
 const NAME = 'ClickstreamTopics';
 const DAY_SECONDS = 86_400;
+
+/** A Pub/Sub topic: a `PubsubTopic` or any object with its id and name. */
+export interface TopicReference {
+  /** `projects/<project>/topics/<name>`. */
+  readonly id: string;
+  readonly name: string;
+}
 
 export interface ClickstreamTopicsProps {
   /** The project of the topics and subscriptions. @default the provider's project */

@@ -1,0 +1,31 @@
+/** Pieces the Dataflow-based constructs (StreamingEnricher, BatchEnricher) share. */
+import { Construct } from 'constructs';
+import { TerraformProvider, TerraformStack } from 'cdktf';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { PropError } from './validate';
+
+/** A private bucket for the UDF and Dataflow's temporary files, which are deleted after a week. */
+export function workBucket(scope: Construct, project: string | undefined, name: string, region: string, labels: Readonly<Record<string, string>>): StorageBucket {
+  return new StorageBucket(scope, 'bucket', {
+    project,
+    name,
+    location: region.toUpperCase(),
+    uniformBucketLevelAccess: true,
+    publicAccessPrevention: 'enforced',
+    // Generated code and temporary files only: nothing to protect.
+    forceDestroy: true,
+    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['temp/', 'staging/', 'bq-temp/'] } }],
+    labels,
+  });
+}
+
+/** The stack's google-beta provider without alias; errors name `construct`'s `betaProvider` prop. */
+export function findBetaProvider(scope: Construct, construct: string): TerraformProvider {
+  const stack = TerraformStack.of(scope);
+  const found = stack.node.findAll().find((c): c is GoogleBetaProvider => c instanceof GoogleBetaProvider && c.alias === undefined);
+  if (!found) {
+    throw new PropError(construct, 'betaProvider', "is required when the stack has no google-beta provider: the Dataflow flex template job exists only there. Add `new GoogleBetaProvider(stack, 'google-beta', { project, region })` or pass one");
+  }
+  return found;
+}
