@@ -51,6 +51,15 @@ function optionalString(obj: Record<string, unknown>, key: string): string | nul
 
 /** Copies a parameter object, turning numbers and booleans into strings; reports anything else. */
 function stringMap(obj: Record<string, unknown>, field: string): { params: { [k: string]: string } } | { error: AdaptResult } {
+  // Trackers send strings only: then the object is used as it is, without a copy.
+  let allStrings = true;
+  for (const k in obj) {
+    if (hasOwn(obj, k) && typeof obj[k] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return { params: obj as { [k: string]: string } };
   const params: { [k: string]: string } = {};
   for (const k in obj) {
     if (!hasOwn(obj, k)) continue;

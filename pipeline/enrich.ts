@@ -9,7 +9,7 @@ import { BadRow, badRow, FailureMessage, FailureType, rawPayload } from './badro
 import { attributeCampaign } from './campaign';
 import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnName } from './columns';
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
-import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
+import { hasOwn, isArray, isObject, keys, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererIndex } from './referer';
@@ -29,6 +29,9 @@ export interface Row {
 
 export type EnrichResult = { row: Row; badRow?: undefined } | { row?: undefined; badRow: BadRow };
 
+/** The good row already serialised (what the UDF returns), or the bad row. */
+export type EnrichJsonResult = { json: string; badRow?: undefined } | { json?: undefined; badRow: BadRow };
+
 export interface EnricherOptions {
   /** Compiled validators keyed by full Iglu schema key (`waymark:validators` in the UDF). */
   readonly validators: ValidatorSet;
@@ -41,6 +44,11 @@ export interface EnricherOptions {
 export interface Enricher {
   /** Enriches one message: the text of a Pub/Sub message or one JSONL line. */
   enrich(input: string): EnrichResult;
+  /**
+   * Like {@link enrich}, with the good row as JSON text: exactly `JSON.stringify(enrich(input).row)`, written
+   * directly (the UDF's hot path).
+   */
+  enrichToJson(input: string): EnrichJsonResult;
   /** Enriches an already-parsed message (`raw`, when known, is kept in bad rows instead of re-serialising). */
   enrichJson(json: unknown): EnrichResult;
   /** Enriches one adapted event. */
@@ -95,6 +103,35 @@ const FLOAT = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?$/;
 const NUMERIC = /^-?[0-9]{1,29}(\.[0-9]{1,9})?$/;
 const DIMENSIONS = /^([0-9]{1,6})x([0-9]{1,6})$/;
 
+/** Column name → index in the row's value array (atomic columns, table order). */
+const C: { [column: string]: number } = {};
+for (let i = 0; i < ATOMIC_COLUMN_NAMES.length; i++) C[ATOMIC_COLUMN_NAMES[i]] = i;
+const N_COLUMNS = ATOMIC_COLUMN_NAMES.length;
+/** `"column":` for the JSON writer. */
+const JSON_KEYS: string[] = [];
+for (let i = 0; i < N_COLUMNS; i++) JSON_KEYS.push(JSON.stringify(ATOMIC_COLUMN_NAMES[i]) + ':');
+
+/** Maps parameter → column tables to parameter → column index. */
+function indexed(table: ReadonlyArray<readonly [string, string]>): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i < table.length; i++) out.push([table[i][0], C[table[i][1]]]);
+  return out;
+}
+const STRING_COLS = indexed(STRING_PARAMS);
+const INT_COLS = indexed(INT_PARAMS);
+const OFFSET_COLS = indexed(OFFSET_PARAMS);
+const NUMERIC_COLS = indexed(NUMERIC_PARAMS);
+const BOOLEAN_COLS = indexed(BOOLEAN_PARAMS);
+const TSTAMP_COLS = indexed(TSTAMP_PARAMS);
+const DIMENSION_COLS: Array<[string, number, number]> = [];
+for (let i = 0; i < DIMENSION_PARAMS.length; i++) DIMENSION_COLS.push([DIMENSION_PARAMS[i][0], C[DIMENSION_PARAMS[i][1]], C[DIMENSION_PARAMS[i][2]]]);
+
+/** A row under construction: atomic values by column index, then the self-describing columns in order. */
+interface Built {
+  readonly vals: unknown[];
+  readonly sd: Array<{ readonly column: string; value: unknown }>;
+}
+
 const UNSTRUCT_ENVELOPE = 'com.snowplowanalytics.snowplow/unstruct_event';
 const CONTEXTS_ENVELOPE = 'com.snowplowanalytics.snowplow/contexts';
 const SNOWPLOW_VENDOR = 'com.snowplowanalytics.snowplow';
@@ -107,6 +144,39 @@ interface SelfDescribing {
   readonly key: SchemaKey;
   readonly schemaKey: string;
   readonly data: unknown;
+  /** Its column as the event (`unstruct_event_*`) and as an entity (`contexts_*`). */
+  readonly eventColumn: string;
+  readonly contextsColumn: string;
+}
+
+interface SchemaKeyInfo {
+  readonly key: SchemaKey;
+  readonly eventColumn: string;
+  readonly contextsColumn: string;
+}
+
+/** Parsed schema keys and their column names, cached (a registry has few schemas; cleared if it ever grows large). */
+let keyCache: { [schemaKey: string]: SchemaKeyInfo } = {};
+let keyCacheSize = 0;
+
+function schemaKeyInfo(schemaKey: string): SchemaKeyInfo | null {
+  const cacheKey = '~' + schemaKey;
+  const hit = keyCache[cacheKey];
+  if (hit !== undefined) return hit;
+  const key = parseSchemaKey(schemaKey);
+  if (key === null) return null;
+  const info: SchemaKeyInfo = {
+    key: key,
+    eventColumn: selfDescribingColumnName('unstruct_event', key.vendor, key.name, key.version),
+    contextsColumn: selfDescribingColumnName('contexts', key.vendor, key.name, key.version),
+  };
+  if (keyCacheSize >= 1000) {
+    keyCache = {};
+    keyCacheSize = 0;
+  }
+  keyCache[cacheKey] = info;
+  keyCacheSize++;
+  return info;
 }
 
 /** Outcome of one stage: the failure type and messages when it failed. */
@@ -123,13 +193,25 @@ export function createEnricher(options: EnricherOptions): Enricher {
   const refererIndex: RefererIndex = indexSources(config.refererSources.concat(BUILT_IN_SOURCES));
   const parseUa = createUserAgentParser(2000);
   const shapes = config.shapes;
+  const en = config.enrichments;
 
-  function failure(type: FailureType, messages: FailureMessage[], payload: unknown, now: number): EnrichResult {
-    return { badRow: badRow(type, messages, formatTimestamp(now) || '1970-01-01T00:00:00.000Z', payload) };
+  // The last etl time and its text: events of the same millisecond share them.
+  let lastNow = -1;
+  let lastNowText = '';
+  function nowText(now: number): string {
+    if (now !== lastNow) {
+      lastNowText = formatTimestamp(now) || '1970-01-01T00:00:00.000Z';
+      lastNow = now;
+    }
+    return lastNowText;
   }
 
-  function enrich(input: string): EnrichResult {
-    const now = clock();
+  function failure(type: FailureType, messages: FailureMessage[], payload: unknown, now: number): { badRow: BadRow } {
+    return { badRow: badRow(type, messages, nowText(now), payload) };
+  }
+
+  /** Message text → a built row or a bad row. */
+  function fromText(input: string, now: number): Built | { badRow: BadRow } {
     if (typeof input !== 'string') {
       return failure('collector_payload_format_violation', [{ field: '$', value: null, expectation: 'the message text (a JSON string)' }], null, now);
     }
@@ -144,60 +226,76 @@ export function createEnricher(options: EnricherOptions): Enricher {
     if (parsed.error !== undefined) {
       return failure('collector_payload_format_violation', [{ field: '$', value: preview(input, 200), expectation: 'a JSON object (' + parsed.error + ')' }], rawPayload(input), now);
     }
-    return enrichParsed(parsed.value, now);
+    return fromJson(parsed.value, now);
   }
 
-  function enrichJson(json: unknown): EnrichResult {
-    return enrichParsed(json, clock());
-  }
-
-  function enrichParsed(json: unknown, now: number): EnrichResult {
-    const adapted = adapt(json);
+  function fromJson(json: unknown, now: number): Built | { badRow: BadRow } {
+    let adapted;
+    try {
+      adapted = adapt(json);
+    } catch (e) {
+      return failure('generic_error', [{ message: errorText(e) }], json, now);
+    }
     if (adapted.passThrough !== undefined) return { badRow: adapted.passThrough as BadRow };
     if (adapted.failure !== undefined) return failure(adapted.failure.type, adapted.failure.messages, json, now);
-    return enrichAt(adapted.event as RawEvent, json, now);
+    return fromEvent(adapted.event as RawEvent, json, now);
   }
 
-  function enrichEvent(event: RawEvent, payload: unknown): EnrichResult {
-    return enrichAt(event, payload, clock());
-  }
-
-  function enrichAt(event: RawEvent, payload: unknown, now: number): EnrichResult {
+  function fromEvent(event: RawEvent, payload: unknown, now: number): Built | { badRow: BadRow } {
     try {
-      const r: Row = {};
-      const failed = buildRow(event, r, now);
+      const built: Built = { vals: new Array(N_COLUMNS), sd: [] };
+      const failed = buildRow(event, built, now);
       if (failed !== null) return failure(failed.type, failed.messages, payload, now);
-      return { row: r };
+      return built;
     } catch (e) {
       // A bug, not bad data: still one bad row, with the payload, never a crash of the caller.
-      const message = e instanceof Error ? e.name + ': ' + e.message : String(e);
-      return failure('generic_error', [{ message: preview(message, 500) }], payload, now);
+      return failure('generic_error', [{ message: errorText(e) }], payload, now);
     }
   }
 
-  /** Fills `out` with the row; returns the failure of the first stage that failed, or null. */
-  function buildRow(event: RawEvent, out: Row, now: number): StageFailure | null {
+  function asRow(b: Built | { badRow: BadRow }): EnrichResult {
+    return 'vals' in b ? { row: toRow(b) } : b;
+  }
+
+  const enricher: Enricher = {
+    enrich: function (input: string): EnrichResult {
+      return asRow(fromText(input, clock()));
+    },
+    enrichToJson: function (input: string): EnrichJsonResult {
+      const b = fromText(input, clock());
+      return 'vals' in b ? { json: toJson(b) } : b;
+    },
+    enrichJson: function (json: unknown): EnrichResult {
+      return asRow(fromJson(json, clock()));
+    },
+    enrichEvent: function (event: RawEvent, payload: unknown): EnrichResult {
+      return asRow(fromEvent(event, payload, clock()));
+    },
+    config: config,
+  };
+
+  /** Fills `b` with the row; returns the failure of the first stage that failed, or null. */
+  function buildRow(event: RawEvent, b: Built, now: number): StageFailure | null {
     const p = event.params;
-    const r: Row = {};
+    const r = b.vals;
     const tpv: FailureMessage[] = [];
 
     // ---- Guards and tracker protocol ----
-    let count = 0;
-    for (const k in p) {
-      if (!hasOwn(p, k)) continue;
-      count++;
-      const value = p[k];
-      if (value.length > config.maxFieldChars && !hasOwn(LARGE_PARAMS, k)) {
-        tpv.push({ field: k, value: v(value), expectation: 'at most ' + config.maxFieldChars + ' characters, got ' + value.length });
+    const names = keys(p);
+    if (names.length > config.maxParams) {
+      return { type: 'size_violation', messages: [{ field: 'parameters', value: names.length + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
+    }
+    for (let i = 0; i < names.length; i++) {
+      const value = p[names[i]];
+      if (value.length > config.maxFieldChars && !hasOwn(LARGE_PARAMS, names[i])) {
+        tpv.push({ field: names[i], value: v(value), expectation: 'at most ' + config.maxFieldChars + ' characters, got ' + value.length });
       }
     }
-    if (count > config.maxParams) {
-      return { type: 'size_violation', messages: [{ field: 'parameters', value: count + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
-    }
+    // Parameter names read below are fixed and none is a name of Object.prototype, whose properties are functions
+    // anyway: a plain lookup (no hasOwnProperty call) is safe here.
     const get = function (name: string): string | null {
-      if (!hasOwn(p, name)) return null;
       const s = p[name];
-      return s === '' ? null : s;
+      return typeof s === 'string' && s !== '' ? s : null;
     };
 
     const e = get('e');
@@ -209,68 +307,72 @@ export function createEnricher(options: EnricherOptions): Enricher {
     const eid = get('eid');
     if (eid === null) tpv.push({ field: 'eid', value: null, expectation: 'the event id, a UUID' });
     else if (!UUID.test(eid)) tpv.push({ field: 'eid', value: v(eid), expectation: 'a UUID such as 6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a' });
-    else r.event_id = eid.toLowerCase();
+    else r[C.event_id] = eid.toLowerCase();
 
     if (get('tv') === null) tpv.push({ field: 'tv', value: null, expectation: 'the tracker version' });
 
     const platform = get('p');
     if (platform !== null) {
-      if (hasOwn(PLATFORMS, platform)) r.platform = platform;
+      if (hasOwn(PLATFORMS, platform)) r[C.platform] = platform;
       else tpv.push({ field: 'p', value: v(platform), expectation: 'one of web, mob, pc, srv, app, tv, cnsl, iot, headset' });
     }
 
-    for (let i = 0; i < STRING_PARAMS.length; i++) {
-      const s = get(STRING_PARAMS[i][0]);
-      if (s !== null && !hasOwn(r, STRING_PARAMS[i][1])) r[STRING_PARAMS[i][1]] = s;
+    for (let i = 0; i < STRING_COLS.length; i++) {
+      const s = get(STRING_COLS[i][0]);
+      if (s !== null && r[STRING_COLS[i][1]] === undefined) r[STRING_COLS[i][1]] = s;
     }
-    for (let i = 0; i < INT_PARAMS.length; i++) {
-      const s = get(INT_PARAMS[i][0]);
+    for (let i = 0; i < INT_COLS.length; i++) {
+      const s = get(INT_COLS[i][0]);
       if (s === null) continue;
-      if (INTEGER.test(s) && Math.abs(+s) <= MAX_SAFE_INTEGER) r[INT_PARAMS[i][1]] = +s;
-      else tpv.push({ field: INT_PARAMS[i][0], value: v(s), expectation: 'an integer' });
+      if (INTEGER.test(s) && Math.abs(+s) <= MAX_SAFE_INTEGER) r[INT_COLS[i][1]] = +s;
+      else tpv.push({ field: INT_COLS[i][0], value: v(s), expectation: 'an integer' });
     }
-    for (let i = 0; i < OFFSET_PARAMS.length; i++) {
-      const s = get(OFFSET_PARAMS[i][0]);
+    for (let i = 0; i < OFFSET_COLS.length; i++) {
+      const s = get(OFFSET_COLS[i][0]);
       if (s === null) continue;
-      if (DECIMAL.test(s)) r[OFFSET_PARAMS[i][1]] = Math.round(+s);
-      else tpv.push({ field: OFFSET_PARAMS[i][0], value: v(s), expectation: 'a number of pixels' });
+      if (DECIMAL.test(s)) r[OFFSET_COLS[i][1]] = Math.round(+s);
+      else tpv.push({ field: OFFSET_COLS[i][0], value: v(s), expectation: 'a number of pixels' });
     }
     const seValue = get('se_va');
     if (seValue !== null) {
-      if (FLOAT.test(seValue) && isFinite(+seValue)) r.se_value = +seValue;
+      if (FLOAT.test(seValue) && isFinite(+seValue)) r[C.se_value] = +seValue;
       else tpv.push({ field: 'se_va', value: v(seValue), expectation: 'a number' });
     }
-    for (let i = 0; i < NUMERIC_PARAMS.length; i++) {
-      const s = get(NUMERIC_PARAMS[i][0]);
+    for (let i = 0; i < NUMERIC_COLS.length; i++) {
+      const s = get(NUMERIC_COLS[i][0]);
       if (s === null) continue;
-      if (NUMERIC.test(s)) r[NUMERIC_PARAMS[i][1]] = s;
-      else tpv.push({ field: NUMERIC_PARAMS[i][0], value: v(s), expectation: 'a decimal number with at most 29 digits before and 9 after the point, such as 12.50' });
+      if (NUMERIC.test(s)) r[NUMERIC_COLS[i][1]] = s;
+      else tpv.push({ field: NUMERIC_COLS[i][0], value: v(s), expectation: 'a decimal number with at most 29 digits before and 9 after the point, such as 12.50' });
     }
-    for (let i = 0; i < BOOLEAN_PARAMS.length; i++) {
-      const s = get(BOOLEAN_PARAMS[i][0]);
+    for (let i = 0; i < BOOLEAN_COLS.length; i++) {
+      const s = get(BOOLEAN_COLS[i][0]);
       if (s === null) continue;
-      if (s === '1' || s === 'true') r[BOOLEAN_PARAMS[i][1]] = true;
-      else if (s === '0' || s === 'false') r[BOOLEAN_PARAMS[i][1]] = false;
-      else tpv.push({ field: BOOLEAN_PARAMS[i][0], value: v(s), expectation: '1 or 0' });
+      if (s === '1' || s === 'true') r[BOOLEAN_COLS[i][1]] = true;
+      else if (s === '0' || s === 'false') r[BOOLEAN_COLS[i][1]] = false;
+      else tpv.push({ field: BOOLEAN_COLS[i][0], value: v(s), expectation: '1 or 0' });
     }
-    for (let i = 0; i < DIMENSION_PARAMS.length; i++) {
-      const s = get(DIMENSION_PARAMS[i][0]);
+    for (let i = 0; i < DIMENSION_COLS.length; i++) {
+      const s = get(DIMENSION_COLS[i][0]);
       if (s === null) continue;
       const m = DIMENSIONS.exec(s);
       if (m) {
-        r[DIMENSION_PARAMS[i][1]] = +m[1];
-        r[DIMENSION_PARAMS[i][2]] = +m[2];
-      } else tpv.push({ field: DIMENSION_PARAMS[i][0], value: v(s), expectation: 'width x height in pixels, such as 1920x1080' });
+        r[DIMENSION_COLS[i][1]] = +m[1];
+        r[DIMENSION_COLS[i][2]] = +m[2];
+      } else tpv.push({ field: DIMENSION_COLS[i][0], value: v(s), expectation: 'width x height in pixels, such as 1920x1080' });
     }
-    const tstamps: { [column: string]: number } = {};
-    for (let i = 0; i < TSTAMP_PARAMS.length; i++) {
-      const s = get(TSTAMP_PARAMS[i][0]);
+    let created = -1;
+    let sent = -1;
+    let trueTstamp = -1;
+    for (let i = 0; i < TSTAMP_COLS.length; i++) {
+      const s = get(TSTAMP_COLS[i][0]);
       if (s === null) continue;
       const ms = parseEpochMillis(s);
-      if (ms === null) tpv.push({ field: TSTAMP_PARAMS[i][0], value: v(s), expectation: 'milliseconds since the Unix epoch (an integer up to year 9999)' });
+      if (ms === null) tpv.push({ field: TSTAMP_COLS[i][0], value: v(s), expectation: 'milliseconds since the Unix epoch (an integer up to year 9999)' });
       else {
-        tstamps[TSTAMP_PARAMS[i][1]] = ms;
-        r[TSTAMP_PARAMS[i][1]] = formatTimestamp(ms);
+        r[TSTAMP_COLS[i][1]] = formatTimestamp(ms);
+        if (i === 0) created = ms;
+        else if (i === 1) sent = ms;
+        else trueTstamp = ms;
       }
     }
 
@@ -305,67 +407,67 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
     // ---- Atomic fields from the collector ----
     const collectorTstamp = event.collectorTstamp !== null ? event.collectorTstamp : now;
-    r.collector_tstamp = formatTimestamp(collectorTstamp);
-    r.etl_tstamp = formatTimestamp(now);
-    if (config.loadTstamp === 'etl') r.load_tstamp = r.etl_tstamp;
-    r.v_etl = V_ETL;
-    if (event.collector !== null) r.v_collector = event.collector;
-    r.event = (eventType as { event: string }).event;
+    const collectorText = formatTimestamp(collectorTstamp);
+    r[C.collector_tstamp] = collectorText;
+    r[C.etl_tstamp] = nowText(now);
+    if (config.loadTstamp === 'etl') r[C.load_tstamp] = nowText(now);
+    r[C.v_etl] = V_ETL;
+    if (event.collector !== null) r[C.v_collector] = event.collector;
+    r[C.event] = (eventType as { event: string }).event;
     if (unstruct !== null) {
-      r.event_vendor = unstruct.key.vendor;
-      r.event_name = unstruct.key.name;
-      r.event_format = unstruct.key.format;
-      r.event_version = unstruct.key.version;
+      r[C.event_vendor] = unstruct.key.vendor;
+      r[C.event_name] = unstruct.key.name;
+      r[C.event_format] = unstruct.key.format;
+      r[C.event_version] = unstruct.key.version;
     } else {
-      r.event_vendor = SNOWPLOW_VENDOR;
-      r.event_name = (eventType as { name: string }).name;
-      r.event_format = 'jsonschema';
-      r.event_version = '1-0-0';
+      r[C.event_vendor] = SNOWPLOW_VENDOR;
+      r[C.event_name] = (eventType as { name: string }).name;
+      r[C.event_format] = 'jsonschema';
+      r[C.event_version] = '1-0-0';
     }
     const ua = get('ua') || event.userAgent;
-    if (ua !== null) r.useragent = ua;
+    if (ua !== null) r[C.useragent] = ua;
     const ip = get('ip') || event.ipAddress;
     if (ip !== null) {
       const clean = normaliseIp(ip);
-      if (clean !== null) r.user_ipaddress = clean;
-      else if (!config.enrichments.ipAnonymisation) r.user_ipaddress = preview(ip, 128);
+      if (clean !== null) r[C.user_ipaddress] = clean;
+      else if (!en.ipAnonymisation) r[C.user_ipaddress] = preview(ip, 128);
     }
     const nuid = get('tnuid') || get('nuid') || event.networkUserId;
-    if (nuid !== null) r.network_userid = nuid;
-    if (!hasOwn(r, 'page_url') && event.refererUri !== null) r.page_url = event.refererUri;
+    if (nuid !== null) r[C.network_userid] = nuid;
+    if (r[C.page_url] === undefined && event.refererUri !== null) r[C.page_url] = event.refererUri;
 
     // derived_tstamp: the device clock corrected by the collector's, unless the tracker set a true timestamp.
     let derived = collectorTstamp;
-    if (hasOwn(tstamps, 'true_tstamp')) derived = tstamps.true_tstamp;
-    else if (hasOwn(tstamps, 'dvce_created_tstamp') && hasOwn(tstamps, 'dvce_sent_tstamp')) {
-      derived = collectorTstamp - (tstamps.dvce_sent_tstamp - tstamps.dvce_created_tstamp);
-    }
-    const derivedText = formatTimestamp(derived);
-    r.derived_tstamp = derivedText !== null ? derivedText : r.collector_tstamp;
+    if (trueTstamp >= 0) derived = trueTstamp;
+    else if (created >= 0 && sent >= 0) derived = collectorTstamp - (sent - created);
+    const derivedText = derived === collectorTstamp ? collectorText : formatTimestamp(derived);
+    r[C.derived_tstamp] = derivedText !== null ? derivedText : collectorText;
 
     // ---- Enrichments ----
     const ef: FailureMessage[] = [];
     runEnrichments(r, ef, p, unstruct, contexts);
     if (ef.length > 0) return { type: 'enrichment_failures', messages: ef };
 
-    // ---- The row, in column order ----
-    for (let i = 0; i < ATOMIC_COLUMN_NAMES.length; i++) {
-      const c = ATOMIC_COLUMN_NAMES[i];
-      const value = r[c];
-      if (value !== undefined && value !== null) out[c] = value;
-    }
+    // ---- Self-describing columns, in order of appearance (entities of one schema MODEL share a column) ----
     if (unstruct !== null) {
-      const column = selfDescribingColumnName('unstruct_event', unstruct.key.vendor, unstruct.key.name, unstruct.key.version);
-      out[column] = shapeData(unstruct.data, shapeFor(unstruct.key));
+      const column = unstruct.eventColumn;
+      b.sd.push({ column: column, value: shapeData(unstruct.data, shapeFor(unstruct.key)) });
     }
     for (let i = 0; i < contexts.length; i++) {
       const c = contexts[i];
-      const column = selfDescribingColumnName('contexts', c.key.vendor, c.key.name, c.key.version);
       const shaped = shapeData(c.data, shapeFor(c.key));
       if (shaped === null) continue;
-      const list = out[column];
-      if (list === undefined) out[column] = [shaped];
-      else (list as unknown[]).push(shaped);
+      const column = c.contextsColumn;
+      let found = false;
+      for (let k = 0; k < b.sd.length; k++) {
+        if (b.sd[k].column === column) {
+          (b.sd[k].value as unknown[]).push(shaped);
+          found = true;
+          break;
+        }
+      }
+      if (!found) b.sd.push({ column: column, value: [shaped] });
     }
     return null;
   }
@@ -425,12 +527,12 @@ export function createEnricher(options: EnricherOptions): Enricher {
       sv.push(schemaMessage(field, undefined, path, 'iglu', 'expected a self-describing JSON object {"schema": "iglu:...", "data": ...}', index));
       return null;
     }
-    const key = parseSchemaKey(value.schema);
-    if (key === null) {
+    const known = schemaKeyInfo(value.schema);
+    if (known === null) {
       sv.push(schemaMessage(field, preview(value.schema, 200), path + '.schema', 'iglu', 'not an Iglu schema key (iglu:<vendor>/<name>/jsonschema/<M-R-A>)', index));
       return null;
     }
-    return { key: key, schemaKey: value.schema, data: value.data };
+    return { key: known.key, schemaKey: value.schema, data: value.data, eventColumn: known.eventColumn, contextsColumn: known.contextsColumn };
   }
 
   function parseSelfDescribingJson(text: string, field: string, sv: FailureMessage[]): unknown {
@@ -486,34 +588,35 @@ export function createEnricher(options: EnricherOptions): Enricher {
   }
 
   function runEnrichments(
-    r: Row,
+    r: unknown[],
     ef: FailureMessage[],
     params: { readonly [name: string]: string },
     unstruct: SelfDescribing | null,
     contexts: SelfDescribing[],
   ): void {
-    const en = config.enrichments;
     let step = 'url_parser';
     try {
       // Page and referrer URLs.
       let page: ParsedUrl | null = null;
       let pageQuery: Array<[string, string]> = [];
-      if (typeof r.page_url === 'string') {
-        const parsed = parseUrl(r.page_url);
-        if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_url', value: v(r.page_url), expectation: 'a parseable URL: ' + parsed.error });
+      const pageUrl = r[C.page_url];
+      if (typeof pageUrl === 'string') {
+        const parsed = parseUrl(pageUrl);
+        if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_url', value: v(pageUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
           page = parsed.url;
-          setUrlColumns(r, 'page_', page);
+          setUrlColumns(r, PAGE_URL_COLUMNS, page);
           pageQuery = parseQuery(page.query);
         }
       }
       let refr: ParsedUrl | null = null;
-      if (typeof r.page_referrer === 'string') {
-        const parsed = parseUrl(r.page_referrer);
-        if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_referrer', value: v(r.page_referrer), expectation: 'a parseable URL: ' + parsed.error });
+      const refrUrl = r[C.page_referrer];
+      if (typeof refrUrl === 'string') {
+        const parsed = parseUrl(refrUrl);
+        if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_referrer', value: v(refrUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
           refr = parsed.url;
-          setUrlColumns(r, 'refr_', refr);
+          setUrlColumns(r, REFR_URL_COLUMNS, refr);
         }
       }
 
@@ -522,10 +625,10 @@ export function createEnricher(options: EnricherOptions): Enricher {
         const sp = queryParam(pageQuery, '_sp');
         if (sp !== null) {
           const parts = sp.split('.');
-          if (parts[0] !== '') r.refr_domain_userid = parts[0];
+          if (parts[0] !== '') r[C.refr_domain_userid] = parts[0];
           if (parts.length > 1) {
             const ms = parseEpochMillis(parts[1]);
-            if (ms !== null) r.refr_dvce_tstamp = formatTimestamp(ms);
+            if (ms !== null) r[C.refr_dvce_tstamp] = formatTimestamp(ms);
           }
         }
       }
@@ -533,70 +636,67 @@ export function createEnricher(options: EnricherOptions): Enricher {
       step = 'campaign_attribution';
       if (en.campaignAttribution && pageQuery.length > 0) {
         const c = attributeCampaign(pageQuery, config.campaignFields, config.clickIds);
-        if (c.medium !== null) r.mkt_medium = c.medium;
-        if (c.source !== null) r.mkt_source = c.source;
-        if (c.term !== null) r.mkt_term = c.term;
-        if (c.content !== null) r.mkt_content = c.content;
-        if (c.campaign !== null) r.mkt_campaign = c.campaign;
-        if (c.clickId !== null) r.mkt_clickid = c.clickId;
-        if (c.network !== null) r.mkt_network = c.network;
+        if (c.medium !== null) r[C.mkt_medium] = c.medium;
+        if (c.source !== null) r[C.mkt_source] = c.source;
+        if (c.term !== null) r[C.mkt_term] = c.term;
+        if (c.content !== null) r[C.mkt_content] = c.content;
+        if (c.campaign !== null) r[C.mkt_campaign] = c.campaign;
+        if (c.clickId !== null) r[C.mkt_clickid] = c.clickId;
+        if (c.network !== null) r[C.mkt_network] = c.network;
       }
 
       step = 'referer_parser';
       if (en.refererParser && refr !== null && refr.host !== null) {
         const cls = classifyReferer(refererIndex, refr.host, parseQuery(refr.query), page !== null ? page.host : null, config.internalDomains);
-        r.refr_medium = cls.medium;
-        if (cls.source !== null) r.refr_source = cls.source;
-        if (cls.term !== null) r.refr_term = cls.term;
+        r[C.refr_medium] = cls.medium;
+        if (cls.source !== null) r[C.refr_source] = cls.source;
+        if (cls.term !== null) r[C.refr_term] = cls.term;
       }
 
       step = 'user_agent_parser';
-      if (en.userAgentParser && typeof r.useragent === 'string') {
-        const info: UserAgentInfo = parseUa(r.useragent);
-        r.br_name = info.br_name;
-        r.br_family = info.br_family;
-        r.br_version = info.br_version;
-        r.br_type = info.br_type;
-        r.br_renderengine = info.br_renderengine;
-        r.os_name = info.os_name;
-        r.os_family = info.os_family;
-        r.os_manufacturer = info.os_manufacturer;
-        r.dvce_type = info.dvce_type;
-        r.dvce_ismobile = info.dvce_ismobile;
+      const ua = r[C.useragent];
+      if (en.userAgentParser && typeof ua === 'string') {
+        const info: UserAgentInfo = parseUa(ua);
+        r[C.br_name] = info.br_name;
+        r[C.br_family] = info.br_family;
+        r[C.br_version] = info.br_version;
+        r[C.br_type] = info.br_type;
+        r[C.br_renderengine] = info.br_renderengine;
+        r[C.os_name] = info.os_name;
+        r[C.os_family] = info.os_family;
+        r[C.os_manufacturer] = info.os_manufacturer;
+        r[C.dvce_type] = info.dvce_type;
+        r[C.dvce_ismobile] = info.dvce_ismobile;
       }
 
       step = 'ip_anonymisation';
-      if (en.ipAnonymisation && typeof r.user_ipaddress === 'string') {
-        r.user_ipaddress = anonymiseIp(r.user_ipaddress, config.ipv4Octets, config.ipv6Segments);
-      }
+      const ip = r[C.user_ipaddress];
+      if (en.ipAnonymisation && typeof ip === 'string') r[C.user_ipaddress] = anonymiseIp(ip, config.ipv4Octets, config.ipv6Segments);
 
       step = 'pii_pseudonymisation';
       if (en.piiPseudonymisation && config.piiSalt !== '') {
         for (let i = 0; i < config.piiFields.length; i++) {
-          const f = config.piiFields[i];
-          if (typeof r[f] === 'string') r[f] = sha256Hex(config.piiSalt + (r[f] as string));
+          const column = C[config.piiFields[i]];
+          const value = r[column];
+          if (typeof value === 'string') r[column] = sha256Hex(config.piiSalt + value);
         }
         for (let i = 0; i < config.piiJsonFields.length; i++) {
           const jf = config.piiJsonFields[i];
-          if (unstruct !== null && jf.in !== 'contexts' && matches(jf.criterion, unstruct.key)) unstruct = pseudonymiseData(unstruct, jf.path);
+          if (unstruct !== null && jf.in !== 'contexts' && matches(jf.criterion, unstruct.key)) hashPath(unstruct.data, jf.path, 0);
           if (jf.in !== 'unstruct_event') {
-            for (let k = 0; k < contexts.length; k++) if (matches(jf.criterion, contexts[k].key)) contexts[k] = pseudonymiseData(contexts[k], jf.path);
+            for (let k = 0; k < contexts.length; k++) if (matches(jf.criterion, contexts[k].key)) hashPath(contexts[k].data, jf.path, 0);
           }
         }
       }
 
       step = 'event_fingerprint';
-      if (en.eventFingerprint) r.event_fingerprint = fingerprint(params);
+      if (en.eventFingerprint) r[C.event_fingerprint] = fingerprint(params);
     } catch (err) {
-      ef.push({ enrichment: step, message: preview(err instanceof Error ? err.message : String(err), 500) });
+      ef.push({ enrichment: step, message: errorText(err) });
     }
   }
 
-  function pseudonymiseData(sd: SelfDescribing, path: readonly string[]): SelfDescribing {
-    hashPath(sd.data, path, 0);
-    return sd;
-  }
-
+  /** Replaces the strings at `path` (arrays along the way are traversed) by their salted SHA-256. */
   function hashPath(node: unknown, path: readonly string[], at: number): void {
     if (isArray(node)) {
       for (let i = 0; i < node.length; i++) hashPath(node[i], path, at);
@@ -624,13 +724,15 @@ export function createEnricher(options: EnricherOptions): Enricher {
     return sha256Hex(text);
   }
 
-  const enricher: Enricher = {
-    enrich: enrich,
-    enrichJson: enrichJson,
-    enrichEvent: enrichEvent,
-    config: config,
-  };
   return enricher;
+}
+
+/** The engine's message for an unexpected error (generic_error and enrichment_failures bad rows). */
+function errorText(e: unknown): string {
+  const message = e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string'
+    ? String((e as { name?: unknown }).name || 'Error') + ': ' + (e as { message: string }).message
+    : String(e);
+  return preview(message, 500);
 }
 
 function matches(c: CriterionParts, k: SchemaKey): boolean {
@@ -638,11 +740,56 @@ function matches(c: CriterionParts, k: SchemaKey): boolean {
     (c.revision === null || c.revision === k.revision) && (c.addition === null || c.addition === k.addition);
 }
 
-function setUrlColumns(r: Row, prefix: string, u: ParsedUrl): void {
-  r[prefix + 'urlscheme'] = u.scheme;
-  if (u.host !== null) r[prefix + 'urlhost'] = u.host;
-  if (u.port !== null) r[prefix + 'urlport'] = u.port;
-  if (u.path !== null) r[prefix + 'urlpath'] = u.path;
-  if (u.query !== null) r[prefix + 'urlquery'] = u.query;
-  if (u.fragment !== null) r[prefix + 'urlfragment'] = u.fragment;
+const URL_PARTS = ['urlscheme', 'urlhost', 'urlport', 'urlpath', 'urlquery', 'urlfragment'];
+const PAGE_URL_COLUMNS = URL_PARTS.map(function (part) {
+  return C['page_' + part];
+});
+const REFR_URL_COLUMNS = URL_PARTS.map(function (part) {
+  return C['refr_' + part];
+});
+
+function setUrlColumns(r: unknown[], columns: readonly number[], u: ParsedUrl): void {
+  r[columns[0]] = u.scheme;
+  if (u.host !== null) r[columns[1]] = u.host;
+  if (u.port !== null) r[columns[2]] = u.port;
+  if (u.path !== null) r[columns[3]] = u.path;
+  if (u.query !== null) r[columns[4]] = u.query;
+  if (u.fragment !== null) r[columns[5]] = u.fragment;
+}
+
+/** The row object: atomic columns in table order (null ones left out), then the self-describing columns. */
+function toRow(b: Built): Row {
+  const row: Row = {};
+  const vals = b.vals;
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (value !== undefined && value !== null) row[ATOMIC_COLUMN_NAMES[i]] = value;
+  }
+  for (let i = 0; i < b.sd.length; i++) row[b.sd[i].column] = b.sd[i].value;
+  return row;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(toRow(b))`, written directly. Strings with nothing to escape (the usual case, checked with one
+ * regex test over all of them together) are quoted as they are; otherwise each string is checked on its own.
+ */
+function toJson(b: Built): string {
+  const vals = b.vals;
+  let all = '';
+  for (let i = 0; i < N_COLUMNS; i++) if (typeof vals[i] === 'string') all += vals[i] as string;
+  const checkEach = NEEDS_ESCAPE.test(all);
+  let out = '';
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (value === undefined || value === null) continue;
+    let text: string;
+    if (typeof value === 'string') text = checkEach && NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
+    else text = String(value);
+    out += (out === '' ? '{' : ',') + JSON_KEYS[i] + text;
+  }
+  for (let i = 0; i < b.sd.length; i++) out += (out === '' ? '{' : ',') + JSON.stringify(b.sd[i].column) + ':' + JSON.stringify(b.sd[i].value);
+  return out === '' ? '{}' : out + '}';
 }

@@ -3,7 +3,6 @@
  * pseudonymisation and the event fingerprint. Plain arrays and 32-bit integer arithmetic only; ASCII strings are
  * hashed straight from their char codes, other strings through a UTF-8 byte array.
  */
-import { encodeUtf8 } from './text';
 
 const K = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -44,21 +43,26 @@ function reset(): void {
   H[7] = 0x5be0cd19;
 }
 
-/** Compresses the 16 words in W[0..15] into H. */
+/**
+ * Compresses the 16 words in W[0..15] into H. Every addition is truncated with `| 0` at once, which lets JIT
+ * compilers keep the arithmetic in 32-bit integers instead of falling back to doubles on overflow.
+ */
 function compress(): void {
   for (let t = 16; t < 64; t++) {
     const w15 = W[t - 15];
     const w2 = W[t - 2];
     const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
     const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-    W[t] = (W[t - 16] + s0 + W[t - 7] + s1) | 0;
+    W[t] = (((W[t - 16] + s0) | 0) + ((W[t - 7] + s1) | 0)) | 0;
   }
   let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
   for (let t = 0; t < 64; t++) {
-    const t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
-      ((e & f) ^ (~e & g)) + KK[t] + W[t]) | 0;
-    const t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
-      ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const ch = (e & f) ^ (~e & g);
+    const t1 = (((((h + s1) | 0) + ch) | 0) + ((KK[t] + W[t]) | 0)) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const t2 = (s0 + maj) | 0;
     h = g;
     g = f;
     f = e;
@@ -101,10 +105,9 @@ function finish(tail: number[], len: number): string {
   return out;
 }
 
-/** SHA-256 of a byte array (values 0..255), as lowercase hex. */
-export function sha256Bytes(bytes: readonly number[]): string {
+/** SHA-256 of `bytes[0..len)` (values 0..255), as lowercase hex. */
+function hashBytes(bytes: ArrayLike<number>, len: number): string {
   reset();
-  const len = bytes.length;
   const full = len - (len % 64);
   for (let off = 0; off < full; off += 64) {
     for (let t = 0; t < 16; t++) {
@@ -118,12 +121,57 @@ export function sha256Bytes(bytes: readonly number[]): string {
   return finish(tail, len);
 }
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
+/** SHA-256 of a byte array (values 0..255), as lowercase hex. */
+export function sha256Bytes(bytes: readonly number[]): string {
+  return hashBytes(bytes, bytes.length);
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are ASCII too
 const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A reused buffer for UTF-8 bytes (Uint8Array where the engine has one), grown as needed. */
+let scratch: { [i: number]: number; length: number } = typeof Uint8Array !== 'undefined' ? new Uint8Array(4096) : [];
+
+/** Writes the UTF-8 encoding of `s` into the scratch buffer; returns its length (lone surrogates → U+FFFD). */
+function utf8IntoScratch(s: string): number {
+  const n = s.length;
+  if (typeof Uint8Array !== 'undefined' && scratch.length < n * 3) scratch = new Uint8Array(n * 3 + 1024);
+  const out = scratch;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[k++] = c;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        out[k++] = 0xf0 | (c >> 18);
+        out[k++] = 0x80 | ((c >> 12) & 0x3f);
+        out[k++] = 0x80 | ((c >> 6) & 0x3f);
+        out[k++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x800) {
+      out[k++] = 0xc0 | (c >> 6);
+      out[k++] = 0x80 | (c & 0x3f);
+    } else {
+      out[k++] = 0xe0 | (c >> 12);
+      out[k++] = 0x80 | ((c >> 6) & 0x3f);
+      out[k++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return k;
+}
 
 /** SHA-256 of a string's UTF-8 encoding, as lowercase hex. */
 export function sha256Hex(s: string): string {
-  if (NON_ASCII.test(s)) return sha256Bytes(encodeUtf8(s));
+  if (NON_ASCII.test(s)) return hashBytes(scratch, utf8IntoScratch(s));
   reset();
   const len = s.length;
   const full = len - (len % 64);

@@ -127,11 +127,80 @@ export function decodeUtf8(bytes: readonly number[]): string {
   return result;
 }
 
-/** Decodes base64/base64url text holding UTF-8 (the encoding of `ue_px` and `cx`). */
+/** Byte buffer reused by {@link decodeBase64Utf8} (calls are synchronous, so sharing it is safe). */
+const SCRATCH: number[] = [];
+
+/** `String.fromCharCode` over `codes[from..to)`, in chunks small enough for `apply`. */
+function charsOf(codes: readonly number[], from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i += 4096) {
+    const end = i + 4096 < to ? i + 4096 : to;
+    out += String.fromCharCode.apply(null, codes.slice(i, end));
+  }
+  return out;
+}
+
+/**
+ * Decodes base64/base64url text holding UTF-8 (the encoding of `ue_px` and `cx`) in one pass over a reused buffer;
+ * pure-ASCII content (the usual case: JSON with non-ASCII escaped or absent) skips the UTF-8 decoder.
+ */
 export function decodeBase64Utf8(input: string): DecodeResult {
-  const decoded = decodeBase64Bytes(input);
-  if (decoded.error !== undefined) return { error: decoded.error };
-  return { value: decodeUtf8(decoded.bytes) };
+  let end = input.length;
+  let padding = 0;
+  while (end > 0 && input.charCodeAt(end - 1) === 61 /* = */ && padding < 2) {
+    end--;
+    padding++;
+  }
+  if (padding > 0 && input.length % 4 !== 0) {
+    return { error: 'padding "=" is only valid when the length is a multiple of 4' };
+  }
+  if (end % 4 === 1) {
+    return { error: 'length ' + end + ' (without padding) is not a valid base64 length: the input is truncated' };
+  }
+  const bytes = SCRATCH;
+  let n = 0;
+  let high = 0;
+  const full = end - (end % 4);
+  for (let i = 0; i < full; i += 4) {
+    const c0 = input.charCodeAt(i), c1 = input.charCodeAt(i + 1), c2 = input.charCodeAt(i + 2), c3 = input.charCodeAt(i + 3);
+    const v0 = c0 < 128 ? BASE64_VALUES[c0] : -1;
+    const v1 = c1 < 128 ? BASE64_VALUES[c1] : -1;
+    const v2 = c2 < 128 ? BASE64_VALUES[c2] : -1;
+    const v3 = c3 < 128 ? BASE64_VALUES[c3] : -1;
+    if ((v0 | v1 | v2 | v3) < 0) return { error: badChar(input, i) };
+    const word = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+    const b0 = word >> 16, b1 = (word >> 8) & 255, b2 = word & 255;
+    bytes[n++] = b0;
+    bytes[n++] = b1;
+    bytes[n++] = b2;
+    high |= b0 | b1 | b2;
+  }
+  if (end > full) {
+    let word = 0;
+    for (let i = full; i < end; i++) {
+      const c = input.charCodeAt(i);
+      const val = c < 128 ? BASE64_VALUES[c] : -1;
+      if (val < 0) return { error: badChar(input, full) };
+      word = (word << 6) | val;
+    }
+    if (end - full === 2) {
+      bytes[n++] = (word >> 4) & 255;
+      high |= bytes[n - 1];
+    } else {
+      bytes[n++] = (word >> 10) & 255;
+      bytes[n++] = (word >> 2) & 255;
+      high |= bytes[n - 2] | bytes[n - 1];
+    }
+  }
+  return { value: high < 128 ? charsOf(bytes, 0, n) : decodeUtf8(bytes.slice(0, n)) };
+}
+
+function badChar(input: string, from: number): string {
+  for (let i = from; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c >= 128 || BASE64_VALUES[c] < 0) return 'character ' + JSON.stringify(input.charAt(i)) + ' at position ' + i + ' is not base64';
+  }
+  return 'not base64';
 }
 
 /** Encodes a string as UTF-8 bytes; lone surrogates become U+FFFD (EF BF BD). */

@@ -11,8 +11,37 @@ export const MAX_TIMESTAMP_MS = 253402300799999;
 /** Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SS.sssZ`; null outside 1970..9999 or for non-integers. */
 export function formatTimestamp(ms: number): string | null {
   if (!(ms >= 0 && ms <= MAX_TIMESTAMP_MS) || Math.floor(ms) !== ms) return null;
-  // ES5's toISOString gives exactly this form for years 0000..9999 and is much faster than assembling it by hand.
-  return NATIVE_ISO ? new Date(ms).toISOString() : formatByHand(ms);
+  const day = Math.floor(ms / DAY_MS);
+  let dayText: string;
+  if (day === cacheDayA) dayText = cacheTextA;
+  else if (day === cacheDayB) dayText = cacheTextB;
+  else {
+    // Two cached days cover midnight; the date part comes from the engine's calendar arithmetic.
+    dayText = (NATIVE_ISO ? new Date(day * DAY_MS).toISOString() : formatByHand(day * DAY_MS)).substring(0, 11);
+    cacheDayB = cacheDayA;
+    cacheTextB = cacheTextA;
+    cacheDayA = day;
+    cacheTextA = dayText;
+  }
+  let rest = ms - day * DAY_MS;
+  const hours = Math.floor(rest / 3600000);
+  rest -= hours * 3600000;
+  const minutes = Math.floor(rest / 60000);
+  rest -= minutes * 60000;
+  const seconds = Math.floor(rest / 1000);
+  return dayText + TWO_DIGITS[hours] + ':' + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.' + THREE_DIGITS[rest - seconds * 1000] + 'Z';
+}
+
+const DAY_MS = 86400000;
+let cacheDayA = -1;
+let cacheTextA = '';
+let cacheDayB = -1;
+let cacheTextB = '';
+const TWO_DIGITS: string[] = [];
+const THREE_DIGITS: string[] = [];
+for (let i = 0; i < 1000; i++) {
+  if (i < 100) TWO_DIGITS.push(zeroPad(i, 2));
+  THREE_DIGITS.push(zeroPad(i, 3));
 }
 
 const NATIVE_ISO =

@@ -10,14 +10,14 @@
 import { validators } from 'waymark:validators';
 import config from 'waymark:config';
 import { badRow } from './badrow';
-import { createEnricher, EnrichResult } from './enrich';
+import { createEnricher, EnrichJsonResult } from './enrich';
 import { formatTimestamp } from './time';
 
 const enricher = createEnricher({ validators: validators, config: config });
 
-function run(input: unknown): EnrichResult {
+function run(input: unknown): EnrichJsonResult {
   try {
-    return enricher.enrich(input === null || input === undefined ? (input as unknown as string) : String(input));
+    return enricher.enrichToJson(input === null || input === undefined ? (input as unknown as string) : String(input));
   } catch (e) {
     // enrich() already turns every failure into a bad row; this only guards against the unforeseen.
     const message = e instanceof Error ? e.name + ': ' + e.message : String(e);
@@ -28,12 +28,12 @@ function run(input: unknown): EnrichResult {
 /** Streaming entry: the row JSON, or throws an Error whose message is the bad-row JSON. */
 export function process(input: string): string {
   const result = run(input);
-  if (result.row !== undefined) return JSON.stringify(result.row);
+  if (result.json !== undefined) return result.json;
   throw new Error(JSON.stringify(result.badRow));
 }
 
 /** Batch entry: the row JSON, or null for a bad event (never throws). */
 export function processBatch(input: string): string | null {
   const result = run(input);
-  return result.row !== undefined ? JSON.stringify(result.row) : null;
+  return result.json !== undefined ? result.json : null;
 }
