@@ -146,7 +146,7 @@ const NOT_PSEUDONYMISABLE: { [name: string]: boolean } = {
 const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 
 function fail(setting: string, problem: string): never {
-  throw new Error('enrichment config: ' + setting + ' ' + problem);
+  throw new Error(setting === '' ? 'enrichment config ' + problem : 'enrichment config: ' + setting + ' ' + problem);
 }
 
 function optionalBoolean(obj: Record<string, unknown>, key: string, setting: string): boolean {

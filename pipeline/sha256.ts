@@ -171,7 +171,10 @@ function utf8IntoScratch(s: string): number {
 
 /** SHA-256 of a string's UTF-8 encoding, as lowercase hex. */
 export function sha256Hex(s: string): string {
-  if (NON_ASCII.test(s)) return hashBytes(scratch, utf8IntoScratch(s));
+  if (NON_ASCII.test(s)) {
+    const len = utf8IntoScratch(s); // may replace `scratch` with a larger buffer: read it afterwards
+    return hashBytes(scratch, len);
+  }
   reset();
   const len = s.length;
   const full = len - (len % 64);

@@ -1,0 +1,38 @@
+import { formatTimestamp, MAX_TIMESTAMP_MS, parseEpochMillis, parseRfc3339 } from '../../pipeline/time';
+import { prng } from '../../pipeline/local/sample-events';
+
+describe('timestamps', () => {
+  it('formats ms since the epoch exactly like toISOString, across days and years', () => {
+    const rand = prng(11);
+    for (let t = 0; t < 5000; t++) {
+      const ms = t < 100 ? Date.UTC(2024, 1, 28 + (t % 3), 23, 59, 59, t) : Math.floor(rand() * MAX_TIMESTAMP_MS);
+      expect(formatTimestamp(ms)).toBe(new Date(ms).toISOString());
+    }
+    expect(formatTimestamp(0)).toBe('1970-01-01T00:00:00.000Z');
+    expect(formatTimestamp(MAX_TIMESTAMP_MS)).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('refuses what BigQuery could not store', () => {
+    expect(formatTimestamp(-1)).toBeNull();
+    expect(formatTimestamp(MAX_TIMESTAMP_MS + 1)).toBeNull();
+    expect(formatTimestamp(1.5)).toBeNull();
+    expect(formatTimestamp(NaN)).toBeNull();
+  });
+
+  it('parses RFC 3339 with fractions up to nanoseconds and offsets', () => {
+    expect(parseRfc3339('2024-05-01T12:00:50.123456789Z')).toBe(Date.UTC(2024, 4, 1, 12, 0, 50, 123));
+    expect(parseRfc3339('2024-05-01T12:00:50Z')).toBe(Date.UTC(2024, 4, 1, 12, 0, 50));
+    expect(parseRfc3339('2024-05-01 12:00:50.5z')).toBe(Date.UTC(2024, 4, 1, 12, 0, 50, 500));
+    expect(parseRfc3339('2024-05-01T14:00:00+02:00')).toBe(Date.UTC(2024, 4, 1, 12));
+    expect(parseRfc3339('2024-05-01T10:30:00-0130')).toBe(Date.UTC(2024, 4, 1, 12));
+    for (const bad of ['yesterday', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-05-01T24:00:00Z', '2024-05-01T12:00:00', '1969-12-31T23:59:59Z', '']) {
+      expect(parseRfc3339(bad)).toBeNull();
+    }
+  });
+
+  it('parses tracker timestamps (integer ms) and nothing else', () => {
+    expect(parseEpochMillis('1714564800000')).toBe(1714564800000);
+    expect(parseEpochMillis('0')).toBe(0);
+    for (const bad of ['1714564800000.5', '-1', '1e12', ' 1', '', '9999999999999999', 'abc']) expect(parseEpochMillis(bad)).toBeNull();
+  });
+});
