@@ -31,7 +31,6 @@ function send(res: ServerResponse, status: number, type: string, body: string, e
     'Content-Type': type,
     'Content-Length': String(Buffer.byteLength(body)),
     'Cache-Control': 'no-store',
-    'Access-Control-Allow-Origin': '*',
     ...extra,
   });
   res.end(body);

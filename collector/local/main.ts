@@ -72,6 +72,40 @@ function outcomeLine(outcome: EnrichOutcome): string {
   return `  bad   ${String(d?.type ?? 'unknown').padEnd(16)} ${first.length > 160 ? `${first.slice(0, 160)}…` : first}`;
 }
 
+/**
+ * Prints one line per row, at most `perSecond` a second: under load the rest are counted and summed up once a
+ * second (the events page and the API have them all).
+ */
+export function rowPrinter(print: (line: string) => void, perSecond = 20, now: () => number = Date.now): (o: EnrichOutcome) => void {
+  let windowStart = 0;
+  let printed = 0;
+  let skipped = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    timer = null;
+    if (skipped > 0) print(`  … and ${skipped} more (all of them are on the events page)`);
+    skipped = 0;
+  };
+  return (o) => {
+    const t = now();
+    if (t - windowStart >= 1000) {
+      if (timer !== null) {
+        clearTimeout(timer);
+        flush();
+      }
+      windowStart = t;
+      printed = 0;
+    }
+    if (printed < perSecond) {
+      printed++;
+      print(outcomeLine(o));
+      return;
+    }
+    skipped++;
+    timer ??= setTimeout(flush, Math.max(0, windowStart + 1000 - t)).unref();
+  };
+}
+
 function displayHost(host: string): string {
   return host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === '::1' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 }
@@ -104,7 +138,7 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   if (!existsSync(options.trackerPath)) print(`warning: the tracker bundle ${options.trackerPath} does not exist (--tracker / WAYMARK_LOCAL_TRACKER): run \`npm run build\``);
 
   const store = new EventStore(options.maxEvents);
-  const onRow = (o: EnrichOutcome): void => print(outcomeLine(o));
+  const onRow = rowPrinter(print);
   let emulator: Emulator | null = null;
   let pipeline: PubSubPipeline | null = null;
   let sink: Sink;

@@ -12,6 +12,7 @@ import { EventStore } from '../../collector/local/store';
 import { sitePath } from '../../collector/local/static';
 import { interpret, loadUdf, UdfLoadError } from '../../collector/local/udf';
 import { dataFiles, FileQueue, fileSource, JsonlTail, JsonlWriter } from '../../collector/local/pubsub';
+import { rowPrinter } from '../../collector/local/main';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'waymark-local-core-'));
 
@@ -262,5 +263,21 @@ describe('UDF loader', () => {
     expect(() => loadUdf(join(dir, 'other.js'))).toThrow('defines no global function process()');
     writeFileSync(join(dir, 'broken.js'), 'function process( {');
     expect(() => loadUdf(join(dir, 'broken.js'))).toThrow('does not run');
+  });
+});
+
+describe('terminal lines', () => {
+  test('one line per row, at most N a second; the rest are summed up', () => {
+    const lines: string[] = [];
+    let t = 10_000;
+    const print = rowPrinter((l) => lines.push(l), 2, () => t);
+    for (let i = 0; i < 5; i++) print({ good: { ...pageView, page_urlpath: `/p/${i}` } });
+    expect(lines).toEqual(['  good  page_view        /p/0', '  good  page_view        /p/1']);
+    t += 1000;
+    print({ bad: schemaBadRow });
+    expect(lines.slice(2)).toEqual([
+      '  … and 3 more (all of them are on the events page)',
+      '  bad   schema_violations iglu:io.waymark.example/button_click/jsonschema/1-0-1 field ue_pr at $ (required): missing required property "buttonId"',
+    ]);
   });
 });

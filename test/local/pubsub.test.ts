@@ -64,6 +64,8 @@ describe('through an emulator started by the test', () => {
 
   test('the demo visit arrives as the same rows as in-process, field by field', () => {
     expect(inst.proc.output()).toContain(`enrichment       Pub/Sub emulator 127.0.0.1:`);
+    // No credentials are looked for (the emulator needs none): no metadata-server warnings on a laptop.
+    expect(inst.proc.output()).not.toContain('MetadataLookupWarning');
     expectDemoRows(result, inst.base, inst.port);
   });
 
