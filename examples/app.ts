@@ -11,14 +11,49 @@ import { App, GcsBackend, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { ClickstreamPipeline, CollectorBackend } from '../lib';
 import { EnvironmentConfig, ENVIRONMENTS } from './environments';
 
+/** The collector backend of an environment (the pixel topology has none). */
+function backendFor(e: EnvironmentConfig): CollectorBackend | undefined {
+  const { min, max } = e.collectorInstances;
+  const regions = e.collectorRegions;
+  switch (e.collector) {
+    case 'cloud-run': return CollectorBackend.cloudRun({ regions, minInstances: min, maxInstances: max });
+    case 'cloud-functions': return CollectorBackend.cloudFunctions({ regions, minInstances: min, maxInstances: max });
+    case 'app-engine': return CollectorBackend.appEngine({ region: regions[0], minInstances: min, maxInstances: max });
+    case 'instance-groups': return CollectorBackend.instanceGroups({ regions, minReplicas: min, maxReplicas: max });
+    case 'gke': return CollectorBackend.gke({ regions, minReplicas: min, maxReplicas: max });
+    case 'cdn-pixel': return undefined;
+  }
+}
+
 export class WaymarkEnvironmentStack extends TerraformStack {
+  public readonly pipeline: ClickstreamPipeline;
+
   constructor(scope: Construct, readonly environment: EnvironmentConfig) {
     super(scope, `waymark-${environment.name}`);
     const { projectId, region, labels } = environment;
     new GoogleProvider(this, 'google', { project: projectId, region, defaultLabels: { ...labels } });
     new GoogleBetaProvider(this, 'google-beta', { project: projectId, region, defaultLabels: { ...labels } });
+
+    const backend = backendFor(environment);
+    this.pipeline = new ClickstreamPipeline(this, 'clickstream', {
+      projectId,
+      region,
+      labels: { ...labels },
+      collector: backend && {
+        domains: environment.collectorDomains,
+        backends: [backend],
+        cookie: { domains: environment.cookieDomains },
+      },
+      pixelCollector: backend ? undefined : { domains: environment.collectorDomains },
+      warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },
+      enricher: { maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType },
+      archive: { deletionProtection: environment.deletionProtection },
+      replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
+      enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },
+    });
 
     const stateBucket = process.env.WAYMARK_STATE_BUCKET;
     if (stateBucket) {

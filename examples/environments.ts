@@ -2,6 +2,9 @@
  * The per-environment settings of the example deployment. Each environment becomes one stack and one
  * Terraform state; `cdktf deploy waymark-dev` or `cdktf deploy waymark-prod` deploys it.
  */
+/** Where the collector runs: a GlobalCollector backend kind, or the Cloud CDN pixel. */
+export type CollectorKind = 'cloud-run' | 'cloud-functions' | 'app-engine' | 'instance-groups' | 'gke' | 'cdn-pixel';
+
 export interface EnvironmentConfig {
   /** Short name, used in the stack name (`waymark-<name>`) and in resource names. */
   readonly name: string;
@@ -11,7 +14,9 @@ export interface EnvironmentConfig {
   readonly region: string;
   /** BigQuery dataset location (a region or multi-region such as `EU`/`US`). */
   readonly warehouseLocation: string;
-  /** Regions the collector runs in, each behind the one global IP. */
+  /** The collector topology. */
+  readonly collector: CollectorKind;
+  /** Regions the collector runs in, each behind the one global IP (App Engine: the first only). */
   readonly collectorRegions: readonly string[];
   /** Domains the collector answers on (managed certificates are issued for them). */
   readonly collectorDomains: readonly string[];
@@ -21,6 +26,8 @@ export interface EnvironmentConfig {
   readonly collectorInstances: { readonly min: number; readonly max: number };
   /** Dataflow workers of the streaming enricher. */
   readonly enricherWorkers: { readonly max: number; readonly machineType: string };
+  /** A period of the raw archive to replay (e.g. '2025-03-01'); no replay pipeline when absent. */
+  readonly replayPeriod?: string;
   /** Labels put on every resource that takes labels. */
   readonly labels: Readonly<Record<string, string>>;
   /** Protect data (buckets, dataset) from `terraform destroy`. */
@@ -34,6 +41,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     name: 'dev',
     projectId: env('WAYMARK_DEV_PROJECT', 'waymark-dev'),
     region: 'europe-west1',
+    collector: 'cloud-run',
     warehouseLocation: 'europe-west1',
     collectorRegions: ['europe-west1'],
     collectorDomains: ['c.dev.example.com'],
@@ -47,6 +55,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     name: 'prod',
     projectId: env('WAYMARK_PROD_PROJECT', 'waymark-prod'),
     region: 'us-central1',
+    collector: 'instance-groups',
     warehouseLocation: 'US',
     collectorRegions: ['us-central1', 'europe-west1', 'asia-southeast1'],
     collectorDomains: ['c.example.com'],
@@ -55,5 +64,63 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 10, machineType: 'n2-standard-4' },
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
+  },
+  // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
+  {
+    name: 'gke',
+    projectId: env('WAYMARK_GKE_PROJECT', 'waymark-gke'),
+    region: 'us-central1',
+    collector: 'gke',
+    warehouseLocation: 'US',
+    collectorRegions: ['us-central1', 'europe-west1'],
+    collectorDomains: ['c.gke.example.com'],
+    cookieDomains: ['example.com'],
+    collectorInstances: { min: 2, max: 30 },
+    enricherWorkers: { max: 3, machineType: 'n2-standard-2' },
+    replayPeriod: '2025-03-01',
+    labels: { app: 'waymark', env: 'gke' },
+    deletionProtection: true,
+  },
+  {
+    name: 'functions',
+    projectId: env('WAYMARK_FUNCTIONS_PROJECT', 'waymark-functions'),
+    region: 'europe-west1',
+    collector: 'cloud-functions',
+    warehouseLocation: 'EU',
+    collectorRegions: ['europe-west1', 'europe-north1'],
+    collectorDomains: ['c.functions.example.com'],
+    cookieDomains: ['example.com'],
+    collectorInstances: { min: 0, max: 50 },
+    enricherWorkers: { max: 2, machineType: 'n2-standard-2' },
+    labels: { app: 'waymark', env: 'functions' },
+    deletionProtection: false,
+  },
+  {
+    name: 'appengine',
+    projectId: env('WAYMARK_APPENGINE_PROJECT', 'waymark-appengine'),
+    region: 'us-central1',
+    collector: 'app-engine',
+    warehouseLocation: 'US',
+    collectorRegions: ['us-central1'],
+    collectorDomains: ['c.appengine.example.com'],
+    cookieDomains: ['example.com'],
+    collectorInstances: { min: 0, max: 20 },
+    enricherWorkers: { max: 2, machineType: 'n2-standard-2' },
+    labels: { app: 'waymark', env: 'appengine' },
+    deletionProtection: false,
+  },
+  {
+    name: 'pixel',
+    projectId: env('WAYMARK_PIXEL_PROJECT', 'waymark-pixel'),
+    region: 'us-central1',
+    collector: 'cdn-pixel',
+    warehouseLocation: 'US',
+    collectorRegions: [],
+    collectorDomains: ['p.example.com'],
+    cookieDomains: [],
+    collectorInstances: { min: 0, max: 0 },
+    enricherWorkers: { max: 2, machineType: 'n2-standard-2' },
+    labels: { app: 'waymark', env: 'pixel' },
+    deletionProtection: false,
   },
 ];

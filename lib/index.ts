@@ -15,3 +15,4 @@ export { RawArchive, ARCHIVE_PREFIX, BAD_ARCHIVE_PREFIX } from './raw-archive';
 export type { RawArchiveProps } from './raw-archive';
 export { BatchEnricher } from './batch-enricher';
 export type { BatchEnricherProps, ReplaySource } from './batch-enricher';
+export * from './clickstream-pipeline';

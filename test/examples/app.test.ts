@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Testing } from 'cdktf';
 import { buildApp, WaymarkEnvironmentStack } from '../../examples/app';
 import { ENVIRONMENTS } from '../../examples/environments';
@@ -49,5 +52,39 @@ describe('example app', () => {
   test('a Cloud Storage backend when WAYMARK_STATE_BUCKET is set', () => {
     process.env.WAYMARK_STATE_BUCKET = 'acme-terraform-state';
     expect(synthEnvironment('prod').terraform.backend).toEqual({ gcs: { bucket: 'acme-terraform-state', prefix: 'waymark/prod' } });
+  });
+});
+
+describe('example app topologies', () => {
+  const kinds: Record<string, string> = {
+    'cloud-run': 'google_cloud_run_v2_service',
+    'cloud-functions': 'google_cloudfunctions2_function',
+    'app-engine': 'google_app_engine_standard_app_version',
+    'instance-groups': 'google_compute_region_instance_group_manager',
+    gke: 'google_container_cluster',
+    'cdn-pixel': 'google_logging_project_sink',
+  };
+
+  test('every collector topology appears in some environment', () => {
+    expect(new Set(ENVIRONMENTS.map((e) => e.collector))).toEqual(new Set(Object.keys(kinds)));
+  });
+
+  test.each(ENVIRONMENTS.map((e) => [e.name, e.collector]))('%s (%s) synthesizes the whole pipeline', (name, kind) => {
+    const tf = synthEnvironment(name);
+    expect(Object.keys(tf.resource[kinds[kind]] ?? {}).length).toBeGreaterThan(0);
+    for (const type of ['google_pubsub_topic', 'google_bigquery_table', 'google_storage_bucket']) expect(Object.keys(tf.resource[type] ?? {}).length).toBeGreaterThan(0);
+    expect(Object.keys(tf.resource['google-beta_google_dataflow_flex_template_job'] ?? tf.resource.google_dataflow_flex_template_job ?? {})).toHaveLength(1);
+    const outputs = Object.keys(tf.output ?? {});
+    expect(outputs.some((o) => o.includes('events_table'))).toBe(true);
+    expect(outputs.some((o) => o.includes(kind === 'cdn-pixel' ? 'pixel_endpoint' : 'collector_url'))).toBe(true);
+  });
+
+  test('`npm run synth` writes a cdk.tf.json for every environment', () => {
+    const out = mkdtempSync(join(tmpdir(), 'waymark-synth-'));
+    execFileSync(process.execPath, ['--import', 'tsx', 'examples/app.ts'], { env: { ...process.env, CDKTF_OUTDIR: out }, stdio: 'pipe' });
+    for (const e of ENVIRONMENTS) {
+      const tf = JSON.parse(readFileSync(join(out, 'stacks', `waymark-${e.name}`, 'cdk.tf.json'), 'utf8'));
+      expect(tf.provider.google[0].project).toBe(e.projectId);
+    }
   });
 });

@@ -1,0 +1,152 @@
+import { Construct } from 'constructs';
+import { TerraformOutput } from 'cdktf';
+import { BatchEnricher, BatchEnricherProps } from './batch-enricher';
+import { CdnPixelCollector, CdnPixelCollectorProps } from './cdn-pixel-collector';
+import { GlobalCollector, GlobalCollectorProps } from './global-collector';
+import { constructLabels } from './private/labels';
+import { EnrichmentSettings } from './private/enrichment';
+import { checkProjectId, checkRegion, PropError } from './private/validate';
+import { RawArchive, RawArchiveProps } from './raw-archive';
+import { SchemaRegistry, SchemaRegistryProps } from './schema-registry';
+import { StreamingEnricher, StreamingEnricherProps } from './streaming-enricher';
+import { ClickstreamTopics, ClickstreamTopicsProps } from './topics';
+import { TrackerHosting } from './tracker-hosting';
+import { WarehouseSink, WarehouseSinkProps } from './warehouse-sink';
+
+const NAME = 'ClickstreamPipeline';
+
+type Shared = 'projectId' | 'labels';
+
+export interface ClickstreamPipelineProps {
+  /** Region of the data side: Pub/Sub, Dataflow and the buckets. */
+  readonly region: string;
+  /** The project. @default the provider's project */
+  readonly projectId?: string;
+  /**
+   * The third-party-cookie collector: domains and backends (and any other GlobalCollector prop). Give this,
+   * `pixelCollector`, or both.
+   * @default none
+   */
+  readonly collector?: Omit<GlobalCollectorProps, 'rawTopic' | 'badTopic' | Shared>;
+  /** The first-party-only Cloud CDN pixel collector. @default none */
+  readonly pixelCollector?: Omit<CdnPixelCollectorProps, 'rawTopic' | Shared>;
+  /**
+   * Serve the web tracker on Cloud CDN: `true` puts it under `/t/` on the collector's domains (no second load
+   * balancer), `{ domains }` on its own load balancer, `false` not at all.
+   * @default true when there is a `collector`, else false
+   */
+  readonly trackerHosting?: boolean | { readonly domains: readonly string[] };
+  /** User schema folders (Iglu static layout), merged with the built-ins. @default none */
+  readonly schemaFolders?: readonly string[];
+  /** The enrichment configuration, the same for streaming and replay. @default the pipeline's defaults */
+  readonly enrichmentConfig?: EnrichmentSettings;
+  /** Topic settings. @default 7 days of retention, dead-letter after 10 attempts */
+  readonly topics?: Omit<ClickstreamTopicsProps, Shared>;
+  /** Registry bucket settings. @default private, in `region` */
+  readonly registry?: Omit<SchemaRegistryProps, 'schemaFolders' | Shared>;
+  /** Warehouse settings. @default dataset `waymark` in `region`, deletion protection on */
+  readonly warehouse?: Omit<WarehouseSinkProps, 'registry' | Shared>;
+  /** Streaming enricher settings. @default n2-standard-2 workers, Streaming Engine, at most 3 workers */
+  readonly enricher?: Omit<StreamingEnricherProps, 'registry' | 'subscription' | 'warehouse' | 'region' | 'enrichmentConfig' | Shared>;
+  /** Raw archive settings, or `false` for no archive (then no replay either). @default on, in `region` */
+  readonly archive?: false | Omit<RawArchiveProps, 'topic' | 'badTopic' | Shared>;
+  /**
+   * Batch replay from the archive: a period to replay (e.g. `'2025-03-01'`), optionally on a schedule.
+   * Without it, no replay pipeline is created (the archive can still be replayed later by adding one).
+   * @default none
+   */
+  readonly replay?: Omit<BatchEnricherProps, 'registry' | 'archive' | 'warehouse' | 'region' | 'enrichmentConfig' | Shared>;
+  /** Labels on every resource that takes labels. @default none (plus managed-by: waymark) */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A whole clickstream pipeline in one construct: collector (any topology) → Pub/Sub → Dataflow enrichment →
+ * BigQuery, with the schema registry, a raw archive, optional batch replay and tracker hosting.
+ *
+ * ```ts
+ * new ClickstreamPipeline(stack, 'clickstream', {
+ *   region: 'europe-west1',
+ *   collector: { domains: ['c.example.com'], backends: [CollectorBackend.cloudRun({ regions: ['europe-west1'] })] },
+ * });
+ * ```
+ * Outputs: the collector URL and IP, the tracker URL, and the events table.
+ */
+export class ClickstreamPipeline extends Construct {
+  public readonly topics: ClickstreamTopics;
+  public readonly registry: SchemaRegistry;
+  public readonly warehouse: WarehouseSink;
+  public readonly enricher: StreamingEnricher;
+  public readonly archive?: RawArchive;
+  public readonly replay?: BatchEnricher;
+  public readonly collector?: GlobalCollector;
+  public readonly pixelCollector?: CdnPixelCollector;
+  public readonly tracker?: TrackerHosting;
+
+  constructor(scope: Construct, id: string, props: ClickstreamPipelineProps) {
+    super(scope, id);
+    validate(props);
+    const labels = constructLabels(NAME, props.labels);
+    const shared = { projectId: props.projectId, labels };
+
+    this.topics = new ClickstreamTopics(this, 'topics', { ...props.topics, ...shared });
+    this.registry = new SchemaRegistry(this, 'registry', { location: props.region, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
+    this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, ...props.warehouse, registry: this.registry, ...shared });
+    this.enricher = new StreamingEnricher(this, 'enricher', {
+      ...props.enricher,
+      registry: this.registry,
+      subscription: this.topics.enrichSubscription,
+      warehouse: this.warehouse,
+      region: props.region,
+      enrichmentConfig: props.enrichmentConfig,
+      ...shared,
+    });
+
+    if (props.archive !== false) {
+      this.archive = new RawArchive(this, 'archive', { location: props.region, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      if (props.replay) {
+        this.replay = new BatchEnricher(this, 'replay', {
+          ...props.replay,
+          registry: this.registry,
+          archive: this.archive,
+          warehouse: this.warehouse,
+          region: props.region,
+          enrichmentConfig: props.enrichmentConfig,
+          ...shared,
+        });
+      }
+    }
+
+    if (props.collector) {
+      this.collector = new GlobalCollector(this, 'collector', { ...props.collector, rawTopic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      new TerraformOutput(this, 'collector_url', { value: this.collector.url, description: 'The collector: point trackers here' });
+      new TerraformOutput(this, 'collector_ip', { value: this.collector.ipAddress, description: "The collector's global IP: the A record of its domains" });
+    }
+    if (props.pixelCollector) {
+      this.pixelCollector = new CdnPixelCollector(this, 'pixel', { ...props.pixelCollector, rawTopic: this.topics.raw, ...shared });
+      new TerraformOutput(this, 'pixel_endpoint', { value: this.pixelCollector.endpoint, description: 'The pixel collector (GET only)' });
+      new TerraformOutput(this, 'pixel_ip', { value: this.pixelCollector.ipAddress, description: "The pixel collector's global IP" });
+    }
+
+    const hosting = props.trackerHosting ?? props.collector !== undefined;
+    if (hosting === true) {
+      if (!this.collector) throw new PropError(NAME, 'trackerHosting', "is true but there is no 'collector' to serve it from: pass { domains } to give it its own load balancer");
+      this.tracker = new TrackerHosting(this, 'tracker', { collector: this.collector, ...shared });
+    } else if (hosting) {
+      this.tracker = new TrackerHosting(this, 'tracker', { domains: hosting.domains, ...shared });
+    }
+    if (this.tracker) new TerraformOutput(this, 'tracker_url', { value: this.tracker.trackerUrl, description: 'The web tracker (content-hashed, cache forever)' });
+    new TerraformOutput(this, 'events_table', { value: this.warehouse.eventsTableSpec, description: 'The enriched events table' });
+  }
+}
+
+function validate(props: ClickstreamPipelineProps): void {
+  checkRegion(NAME, 'region', props.region);
+  if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
+  if (!props.collector && !props.pixelCollector) {
+    throw new PropError(NAME, 'collector', "or 'pixelCollector' must be given: events need a way in");
+  }
+  if (props.replay && props.archive === false) {
+    throw new PropError(NAME, 'replay', "needs the raw archive, but 'archive' is false");
+  }
+}
