@@ -18,8 +18,18 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { zipFiles } from './zip';
 
-/** The package root: runtime entries are resolved against it, and it is esbuild's working directory. */
-export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+/**
+ * The package root: runtime entries (TypeScript sources, shipped in the package) are resolved against it, and it
+ * is esbuild's working directory. Found by walking up, so it is the same from the sources and from `dist/`.
+ */
+export const PACKAGE_ROOT = findPackageRoot(__dirname);
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'collector', 'main.ts'))) return dir;
+    if (dirname(dir) === dir) return resolve(__dirname, '..', '..');
+  }
+}
 
 export type BundleTarget = 'node' | 'browser-iife' | 'browser-esm' | 'udf';
 
