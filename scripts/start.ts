@@ -16,6 +16,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
 import * as runtime from '../lib/private/runtime-bundles';
+import { USAGE as LOCAL_USAGE } from '../collector/local/options';
 
 const USAGE = `usage: npm start -- [--schemas DIR]... [--pubsub] [--port N] [other waymark-local.js flags]
 
@@ -42,7 +43,7 @@ function parseArgs(argv: readonly string[]): StartArgs {
       schemas.push(resolve(process.cwd(), v));
     } else {
       if (a === '--help' || a === '-h') help = true;
-      forward.push(a);
+      else forward.push(a);
     }
   }
   return { schemas, forward, help };
@@ -71,32 +72,32 @@ function ensure(b: Bundle, folder: string, name = b.fileName): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const buildDir = resolve(process.env.WAYMARK_BUILD_DIR ?? join(PACKAGE_ROOT, 'build'));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (!args.help) {
-    for (const folder of args.schemas) {
-      if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
-    }
-    process.stdout.write('Building the bundles (only what is missing or out of date):\n');
-    const { defaultEnrichmentBundle } = await import('../lib/private/enrichment');
-    try {
-      ensure(runtime.localCollectorBundle(), buildDir);
-      ensure(runtime.trackerBundle(), buildDir);
-      ensure(defaultEnrichmentBundle(), buildDir);
-      if (args.schemas.length > 0) {
-        // The user's registry merged with the built-ins, compiled into its own UDF (build/ keeps the default one).
-        const custom = defaultEnrichmentBundle({ schemaFolders: args.schemas });
-        env.WAYMARK_LOCAL_UDF = ensure(custom, join(buildDir, 'local'), `enrich-${custom.hash}.js`);
-        process.stdout.write(`  with your schemas from ${args.schemas.map(show).join(', ')}\n`);
-      }
-    } catch (e) {
-      fail(`build failed: ${(e as Error).message}`, 1);
-    }
-    env.WAYMARK_LOCAL_SITE ??= join(PACKAGE_ROOT, 'examples', 'demo');
-    env.WAYMARK_LOCAL_TRACKER ??= join(buildDir, 'sp.js');
-    env.WAYMARK_LOCAL_UDF ??= join(buildDir, 'enrich.js');
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n\nOther flags go to ${LOCAL_USAGE.replace(/^usage: /, '')}\n`);
+    process.exit(0);
   }
-  if (args.help) process.stdout.write(`${USAGE}\n\nwaymark-local.js flags:\n`);
-
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const folder of args.schemas) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
+  }
+  process.stdout.write('Building the bundles (only what is missing or out of date):\n');
+  const { defaultEnrichmentBundle } = await import('../lib/private/enrichment');
+  try {
+    ensure(runtime.localCollectorBundle(), buildDir);
+    ensure(runtime.trackerBundle(), buildDir);
+    ensure(defaultEnrichmentBundle(), buildDir);
+    if (args.schemas.length > 0) {
+      // The user's registry merged with the built-ins, compiled into its own UDF (build/ keeps the default one).
+      const custom = defaultEnrichmentBundle({ schemaFolders: args.schemas });
+      env.WAYMARK_LOCAL_UDF = ensure(custom, join(buildDir, 'local'), `enrich-${custom.hash}.js`);
+      process.stdout.write(`  with your schemas from ${args.schemas.map(show).join(', ')}\n`);
+    }
+  } catch (e) {
+    fail(`build failed: ${(e as Error).message}`, 1);
+  }
+  env.WAYMARK_LOCAL_SITE ??= join(PACKAGE_ROOT, 'examples', 'demo');
+  env.WAYMARK_LOCAL_TRACKER ??= join(buildDir, 'sp.js');
+  env.WAYMARK_LOCAL_UDF ??= join(buildDir, 'enrich.js');
   const child = spawn(process.execPath, [join(buildDir, 'waymark-local.js'), ...args.forward], { stdio: 'inherit', env });
   // Ctrl-C reaches the child from the terminal too; forwarding covers `kill <pid>` of this process. The child
   // stops everything it started (collector, enricher, emulator) and exits; this process then exits with its code.
@@ -108,7 +109,6 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => forward('SIGTERM'));
   child.on('error', (e) => fail(`cannot run ${show(join(buildDir, 'waymark-local.js'))}: ${e.message}`, 1));
   child.on('exit', (code, signal) => {
-    if (args.help && code === 64) process.exit(0);
     process.exit(code ?? (signal === 'SIGINT' ? 130 : 1));
   });
 }

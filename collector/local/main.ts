@@ -17,7 +17,7 @@ import type { Sink } from '../sinks/types';
 import { inspectionRoutes, RowSource } from './api';
 import { Emulator, EmulatorError, ensureEmulator } from './emulator';
 import { EnrichingSink, memorySource } from './in-process';
-import { LocalOptions, resolveOptions } from './options';
+import { LocalOptions, resolveOptions, UsageError } from './options';
 import { PubSubPipeline, startPubSubPipeline, TOPICS } from './pubsub';
 import { staticRoutes } from './static';
 import { EventStore } from './store';
@@ -52,7 +52,7 @@ export interface StartOptions {
   readonly print?: (line: string) => void;
 }
 
-/** Exit codes: 64 usage, 66 missing input (UDF), 69 unavailable service (emulator, port), 78 configuration. */
+/** Exit codes: 0 for --help, 64 usage, 66 missing input (UDF), 69 unavailable service (emulator, port), 78 configuration. */
 export class StartError extends Error {
   constructor(message: string, readonly exitCode: number) {
     super(message);
@@ -119,7 +119,7 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   try {
     options = resolveOptions({ argv: start.argv ?? process.argv.slice(2), env, cwd: process.cwd(), scriptDir, exists: existsSync });
   } catch (e) {
-    throw new StartError((e as Error).message, 64);
+    throw new StartError((e as Error).message, e instanceof UsageError && e.help ? 0 : 64);
   }
   let config;
   try {
@@ -231,8 +231,10 @@ export async function main(): Promise<void> {
   try {
     runtime = await startLocal();
   } catch (e) {
-    process.stderr.write(`waymark local: ${(e as Error).message}\n`);
-    process.exit(e instanceof StartError ? e.exitCode : 1);
+    const code = e instanceof StartError ? e.exitCode : 1;
+    if (code === 0) process.stdout.write(`${(e as Error).message}\n`);
+    else process.stderr.write(`waymark local: ${(e as Error).message}\n`);
+    process.exit(code);
   }
   let firstSignal = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

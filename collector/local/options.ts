@@ -28,9 +28,12 @@ export interface LocalOptions {
 }
 
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** True for `--help`: the message is the usage text, and asking for it is no error. */
+  readonly help: boolean;
+  constructor(message: string, help = false) {
     super(message);
     this.name = 'UsageError';
+    this.help = help;
   }
 }
 
@@ -78,7 +81,7 @@ export function resolveOptions(src: OptionSources): LocalOptions {
     const arg = src.argv[i];
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (name === '--help' || name === '-h') throw new UsageError(USAGE);
+    if (name === '--help' || name === '-h') throw new UsageError(USAGE, true);
     if (name === '--pubsub') {
       flags.set('--pubsub', eq > 0 ? arg.slice(eq + 1) : 'true');
       continue;

@@ -60,6 +60,8 @@ describe('options', () => {
     expect(run([], { WAYMARK_LOCAL_MAX_EVENTS: '0' })).toThrow('WAYMARK_LOCAL_MAX_EVENTS must be an integer from 1 to 1000000');
     expect(run([], { WAYMARK_LOCAL_PROJECT: 'X' })).toThrow('WAYMARK_LOCAL_PROJECT must be a Google Cloud project id');
     expect(run(['--help'])).toThrow(USAGE);
+    expect(run(['--help'])).toThrow(expect.objectContaining({ help: true }));
+    expect(run(['--nope'])).toThrow(expect.objectContaining({ help: false }));
   });
 });
 

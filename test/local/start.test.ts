@@ -65,6 +65,15 @@ test('a second start finds the bundles up to date; SIGTERM to the start script a
   expect(await portOpen(port)).toBe(false);
 }, 300000);
 
+test('--help prints both usages and exits 0 without building anything', async () => {
+  const help = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--help'], { env: { ...env(), WAYMARK_BUILD_DIR: join(buildDir, 'never') } });
+  running.push(help);
+  expect(await help.exited).toBe(0);
+  expect(help.output()).toMatch(/^usage: npm start -- \[--schemas DIR\]/);
+  expect(help.output()).toContain('Other flags go to node waymark-local.js [--port N]');
+  expect(help.output()).not.toContain('Building');
+});
+
 test('mistakes end with a message that says what to do, and a non-zero exit', async () => {
   const missing = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--schemas', 'no/such/folder'], { env: env() });
   running.push(missing);
