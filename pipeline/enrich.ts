@@ -236,7 +236,17 @@ export function createEnricher(options: EnricherOptions): Enricher {
     } catch (e) {
       return failure('generic_error', [{ message: errorText(e) }], json, now);
     }
-    if (adapted.passThrough !== undefined) return { badRow: adapted.passThrough as BadRow };
+    if (adapted.passThrough !== undefined) {
+      // A bad row from the collector stays that bad row, if it is one (valid against its schema).
+      const passed = adapted.passThrough as BadRow;
+      const check = hasOwn(validators, passed.schema) ? validators[passed.schema](passed.data) : [{ path: '$', keyword: 'resolution', message: 'schema ' + passed.schema + ' is not in the registry' }];
+      if (check.length === 0) return { badRow: passed };
+      return failure('collector_payload_format_violation', [{
+        field: '$',
+        value: preview(JSON.stringify(json), 200),
+        expectation: 'a valid ' + passed.schema + ' bad row (' + check[0].path + ': ' + check[0].message + ')',
+      }], json, now);
+    }
     if (adapted.failure !== undefined) return failure(adapted.failure.type, adapted.failure.messages, json, now);
     return fromEvent(adapted.event as RawEvent, json, now);
   }

@@ -5,7 +5,7 @@
  */
 import { ATOMIC_COLUMN_NAMES } from '../../pipeline/columns';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
-import { expectOnlyColumns, expectRow, testEnricher } from './helpers/enricher';
+import { builtInRegistry, expectOnlyColumns, expectRow, testEnricher } from './helpers/enricher';
 
 const corpus = loadCorpus();
 const enricher = testEnricher(CORPUS_NOW);
@@ -39,6 +39,9 @@ describe('fixture corpus', () => {
       } else {
         expect(result.row).toBeUndefined();
         expect(result.badRow).toEqual(c.expected.badRow);
+        // Every bad row is valid against the registry's bad_row schema (the dead-letter format).
+        const badRow = result.badRow as { schema: string; data: unknown };
+        expect(builtInRegistry().validators[badRow.schema](badRow.data)).toEqual([]);
       }
     });
   }

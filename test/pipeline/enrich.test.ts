@@ -1,0 +1,224 @@
+/**
+ * Enricher behaviour beyond the corpus: configuration, precedence rules, fingerprints, guards and the API.
+ */
+import { createHash } from 'node:crypto';
+import { createEnricher } from '../../pipeline/enrich';
+import { encodeBase64UrlUtf8 } from '../../pipeline/text';
+import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
+import { builtInRegistry, testEnricher } from './helpers/enricher';
+
+const NOW = CORPUS_NOW;
+const EID = '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a';
+const base = { e: 'pv', eid: EID, tv: 'js-4.1.0', p: 'web' };
+
+function payload(params: Record<string, string>, data: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
+    data: { timestamp: '2024-05-01T12:00:00.000Z', collector: 'waymark-collector-0.1.0', path: '/i', parameters: params, ...data },
+  });
+}
+
+function row(input: string, enricher = testEnricher(NOW)): Record<string, unknown> {
+  const r = enricher.enrich(input);
+  if (!r.row) throw new Error('expected a good row, got ' + JSON.stringify(r.badRow));
+  return r.row;
+}
+
+function bad(input: string, enricher = testEnricher(NOW)): { type: string; failure: { timestamp: string; messages: Array<Record<string, unknown>> }; payload: unknown } {
+  const r = enricher.enrich(input);
+  if (!r.badRow) throw new Error('expected a bad row, got ' + JSON.stringify(r.row));
+  return r.badRow.data as never;
+}
+
+describe('enricher', () => {
+  it('enrichToJson writes exactly JSON.stringify of the row, for the whole corpus', () => {
+    const enricher = testEnricher(NOW);
+    for (const c of loadCorpus()) {
+      const asRow = enricher.enrich(c.message);
+      const asJson = enricher.enrichToJson(c.message);
+      if (asRow.row) expect(asJson.json).toBe(JSON.stringify(asRow.row));
+      else expect(asJson.badRow).toEqual(asRow.badRow);
+    }
+  });
+
+  it('escapes what JSON needs escaped when writing rows directly', () => {
+    const title = 'quote " backslash \\ newline \n tab \t nul \u0000 line-sep \u2028 emoji 😀';
+    const enricher = testEnricher(NOW);
+    const json = enricher.enrichToJson(payload({ ...base, page: title })).json as string;
+    expect(JSON.parse(json).page_title).toBe(title);
+    expect(json).toBe(JSON.stringify(row(payload({ ...base, page: title }), enricher)));
+  });
+
+  describe('precedence', () => {
+    it('ip and ua parameters override the request; tnuid overrides nuid overrides the cookie', () => {
+      const r = row(payload({ ...base, ip: '192.0.2.1', ua: 'curl/8.0', tnuid: 'tracker-set', nuid: 'param' }, { ipAddress: '203.0.113.9', userAgent: 'Mozilla/5.0 Firefox/1', networkUserId: 'cookie' }));
+      expect([r.user_ipaddress, r.useragent, r.br_family, r.network_userid]).toEqual(['192.0.2.x', 'curl/8.0', 'curl', 'tracker-set']);
+      expect(row(payload({ ...base, nuid: 'param' }, { networkUserId: 'cookie' })).network_userid).toBe('param');
+      expect(row(payload(base, { networkUserId: 'cookie' })).network_userid).toBe('cookie');
+    });
+
+    it('page_url falls back to the Referer header (pixel requests without url)', () => {
+      const r = row(payload(base, { refererUri: 'https://mail.example.com/inbox' }));
+      expect([r.page_url, r.page_urlhost]).toEqual(['https://mail.example.com/inbox', 'mail.example.com']);
+      expect(row(payload({ ...base, url: 'https://a.example/' }, { refererUri: 'https://b.example/' })).page_url).toBe('https://a.example/');
+    });
+
+    it('derived_tstamp: true timestamp, else the collector time corrected by the device clock skew, else the collector time', () => {
+      expect(row(payload({ ...base, ttm: '1714564000000', dtm: '1714564700000', stm: '1714564701000' })).derived_tstamp).toBe('2024-05-01T11:46:40.000Z');
+      expect(row(payload({ ...base, dtm: '1714564700000', stm: '1714564701000' })).derived_tstamp).toBe('2024-05-01T11:59:59.000Z');
+      expect(row(payload({ ...base, dtm: '1714564700000' })).derived_tstamp).toBe('2024-05-01T12:00:00.000Z');
+    });
+
+    it('ti_nm wins over the legacy ti_na; plain ue_pr wins over ue_px', () => {
+      const item = { e: 'ti', eid: EID, tv: 't', ti_id: 'o', ti_sk: 's', ti_pr: '1', ti_qu: '1' };
+      expect(row(payload({ ...item, ti_na: 'legacy' })).ti_name).toBe('legacy');
+      expect(row(payload({ ...item, ti_na: 'legacy', ti_nm: 'new' })).ti_name).toBe('new');
+      const ue = (id: string) => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-0', data: { buttonId: id } } });
+      expect(row(payload({ ...base, e: 'ue', ue_pr: ue('plain'), ue_px: encodeBase64UrlUtf8(ue('encoded')) })).unstruct_event_io_waymark_example_button_click_1).toEqual({ button_id: 'plain' });
+    });
+
+    it('treats empty parameters as absent', () => {
+      const r = row(payload({ ...base, aid: '', uid: '', vid: '' }));
+      expect(['app_id', 'user_id', 'domain_sessionidx'].filter((c) => c in r)).toEqual([]);
+    });
+
+    it('lowercases the event id', () => {
+      expect(row(payload({ ...base, eid: EID.toUpperCase() })).event_id).toBe(EID);
+    });
+  });
+
+  describe('event fingerprint', () => {
+    it('is the SHA-256 of the sorted parameters except eid, stm, nuid and cv', () => {
+      const params = { ...base, url: 'https://shop.example.com/', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
+      const text = ['dtm', 'e', 'p', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');
+      expect(row(payload(params)).event_fingerprint).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    });
+
+    it('is equal for a resent event (new eid, new send time) and differs when the content differs', () => {
+      const a = row(payload({ ...base, stm: '1', dtm: '5' })).event_fingerprint;
+      expect(row(payload({ ...base, eid: '7a2e3b5f-9d4c-4f60-8b8e-1c2d3e4f5a6b', stm: '2', dtm: '5' })).event_fingerprint).toBe(a);
+      expect(row(payload({ ...base, stm: '1', dtm: '6' })).event_fingerprint).not.toBe(a);
+    });
+
+    it('honours the configured exclusions', () => {
+      const e = testEnricher(NOW, { fingerprintExcludeParams: ['eid', 'dtm'] });
+      expect(row(payload({ ...base, dtm: '1' }), e).event_fingerprint).toBe(row(payload({ ...base, dtm: '2' }), e).event_fingerprint);
+    });
+  });
+
+  describe('configuration', () => {
+    it('pseudonymises atomic fields and JSON properties with the salted SHA-256', () => {
+      const e = testEnricher(NOW, {
+        pii: {
+          fields: ['user_id', 'user_ipaddress'],
+          jsonFields: [{ schemaCriterion: 'iglu:io.waymark.example/product/jsonschema/1-*-*', path: 'name' }, { schemaCriterion: 'iglu:io.waymark.example/button_click/jsonschema/1-0-*', path: 'label', in: 'unstruct_event' }],
+          salt: 'pepper-pepper',
+        },
+      });
+      const sha = (s: string) => createHash('sha256').update('pepper-pepper' + s).digest('hex');
+      const ue = encodeBase64UrlUtf8(JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', data: { buttonId: 'b', label: 'Jane Doe' } } }));
+      const cx = encodeBase64UrlUtf8(JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [{ schema: 'iglu:io.waymark.example/product/jsonschema/1-0-0', data: { sku: 'ABC', name: 'Secret name', price: 1, currency: 'EUR' } }] }));
+      const r = row(payload({ ...base, e: 'ue', uid: 'jane@example.com', ue_px: ue, cx }, { ipAddress: '203.0.113.9' }), e);
+      expect(r.user_id).toBe(sha('jane@example.com'));
+      expect(r.user_ipaddress).toBe(sha('203.0.113.x')); // anonymised first, then pseudonymised
+      expect(r.unstruct_event_io_waymark_example_button_click_1).toEqual({ button_id: 'b', label: sha('Jane Doe') });
+      expect(r.contexts_io_waymark_example_product_1).toEqual([{ sku: 'ABC', name: sha('Secret name'), price: 1, currency: 'EUR' }]);
+    });
+
+    it('turns enrichments off one by one', () => {
+      const input = payload({ ...base, url: 'https://shop.example.com/?utm_source=x&_sp=abc.1714564800000', refr: 'https://www.google.com/' }, { ipAddress: '203.0.113.9', userAgent: 'curl/8.0' });
+      const off = row(input, testEnricher(NOW, { enrichments: { campaignAttribution: false, refererParser: false, userAgentParser: false, ipAnonymisation: false, eventFingerprint: false, crossDomainLinker: false } }));
+      for (const c of ['mkt_source', 'refr_medium', 'br_family', 'event_fingerprint', 'refr_domain_userid']) expect(off[c]).toBeUndefined();
+      expect(off.user_ipaddress).toBe('203.0.113.9');
+      expect(off.page_urlhost).toBe('shop.example.com'); // URL parsing always runs
+      const on = row(input);
+      expect([on.mkt_source, on.refr_medium, on.br_family, on.refr_domain_userid, on.user_ipaddress]).toEqual(['x', 'search', 'curl', 'abc', '203.0.113.x']);
+    });
+
+    it('anonymises as configured; without anonymisation an unparseable IP is kept, with it dropped', () => {
+      expect(row(payload(base, { ipAddress: '2001:db8::1' }), testEnricher(NOW, { ipAnonymisation: { ipv6Segments: 6 } })).user_ipaddress).toBe('2001:db8:x:x:x:x:x:x');
+      expect(row(payload(base, { ipAddress: 'unknown' }), testEnricher(NOW, { enrichments: { ipAnonymisation: false } })).user_ipaddress).toBe('unknown');
+      expect(row(payload(base, { ipAddress: 'unknown' })).user_ipaddress).toBeUndefined();
+    });
+
+    it('internal domains and custom referer sources', () => {
+      const e = testEnricher(NOW, { internalDomains: ['example.com'], refererSources: [{ medium: 'search', source: 'Intranet', domains: ['search.corp.example'], params: ['query'] }] });
+      expect(row(payload({ ...base, url: 'https://shop.example.com/', refr: 'https://blog.example.com/' }), e).refr_medium).toBe('internal');
+      expect(row(payload({ ...base, url: 'https://shop.example.com/', refr: 'https://search.corp.example/?query=vpn' }), e)).toMatchObject({ refr_medium: 'search', refr_source: 'Intranet', refr_term: 'vpn' });
+    });
+
+    it('loadTstamp omit leaves load_tstamp to the warehouse', () => {
+      expect(row(payload(base)).load_tstamp).toBe('2024-05-01T12:05:00.000Z');
+      expect(row(payload(base), testEnricher(NOW, { loadTstamp: 'omit' })).load_tstamp).toBeUndefined();
+    });
+
+    it('refuses an invalid configuration when the enricher is created', () => {
+      expect(() => createEnricher({ validators: {}, config: { limits: { maxParams: 1 } } })).toThrow('enrichment config: limits.maxParams must be an integer from 10 to 100000, got 1');
+    });
+  });
+
+  describe('guards', () => {
+    it('a message over the size limit is a size_violation keeping a truncated payload', () => {
+      const e = testEnricher(NOW, { limits: { maxPayloadChars: 5000 } });
+      const b = bad(payload({ ...base, page: 'x'.repeat(6000) }), e);
+      expect(b.type).toBe('size_violation');
+      expect(b.failure.messages[0]).toMatchObject({ field: '$', expectation: 'a message of at most 5000 characters' });
+      const big = bad('x'.repeat(2000000));
+      expect(big.type).toBe('size_violation');
+      expect(big.payload).toEqual({ raw: 'x'.repeat(100000), rawChars: 2000000, truncated: true });
+    });
+
+    it('an over-long ordinary parameter is a tracker protocol violation; ue_px and cx may be large', () => {
+      const b = bad(payload({ ...base, page: 'x'.repeat(40000) }));
+      expect(b.type).toBe('tracker_protocol_violations');
+      expect(b.failure.messages[0]).toMatchObject({ field: 'page', expectation: 'at most 32768 characters, got 40000' });
+      const ue = encodeBase64UrlUtf8(JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-0', data: { buttonId: 'b'.repeat(128) } } }) + ' '.repeat(50000));
+      expect(row(payload({ ...base, e: 'ue', ue_px: ue })).event_name).toBe('button_click');
+    });
+
+    it('deeply nested JSON is refused before parsing, in the message and in ue_pr', () => {
+      const deepMessage = bad('{"a":' + '['.repeat(50000) + ']'.repeat(50000) + '}');
+      expect(deepMessage.type).toBe('collector_payload_format_violation');
+      expect(deepMessage.failure.messages[0].expectation).toBe('a JSON object (JSON nested deeper than 40 levels)');
+      const b = bad(payload({ ...base, e: 'ue', ue_pr: '['.repeat(1000) + ']'.repeat(1000) }));
+      expect(b.type).toBe('schema_violations');
+      expect(b.failure.messages[0]).toMatchObject({ field: 'ue_pr', path: '$', keyword: 'json', message: expect.stringMatching(/^JSON nested deeper than 40 levels/) });
+    });
+
+    it('too many entities are a schema violation', () => {
+      const entity = { schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: EID } };
+      const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: Array.from({ length: 101 }, () => entity) });
+      expect(bad(payload({ ...base, co })).failure.messages).toEqual([expect.objectContaining({ field: 'co', keyword: 'maxItems', message: 'at most 100 entities are accepted, got 101' })]);
+    });
+
+    it('a validator that throws gives a generic_error bad row with the payload, not an exception', () => {
+      const { validators } = builtInRegistry();
+      const e = createEnricher({
+        validators: { ...validators, 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0': () => { throw new TypeError('boom'); } },
+        clock: () => NOW,
+      });
+      const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [{ schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: EID } }] });
+      const input = payload({ ...base, co });
+      const b = bad(input, e);
+      expect(b).toMatchObject({ type: 'generic_error', failure: { timestamp: '2024-05-01T12:05:00.000Z', messages: [{ message: 'TypeError: boom' }] }, payload: JSON.parse(input) });
+    });
+
+    it('parameters that are numbers or booleans are read as strings; objects are refused', () => {
+      expect(row(JSON.stringify({ ...base, vid: 3, cookie: true })).domain_sessionidx).toBe(3);
+      expect(bad(JSON.stringify({ ...base, page: { a: 1 } })).failure.messages[0]).toEqual({ field: '$.page', value: '{"a":1}', expectation: 'a string value (tp2 parameters are strings)' });
+    });
+
+    it('the bad row carries the clock time and the processor', () => {
+      const r = testEnricher(Date.UTC(2030, 0, 2, 3, 4, 5, 6)).enrich('[]');
+      expect(r.badRow).toEqual({
+        schema: 'iglu:io.waymark/bad_row/jsonschema/1-0-0',
+        data: {
+          type: 'collector_payload_format_violation',
+          processor: { artifact: 'waymark-enrich', version: '0.1.0' },
+          failure: { timestamp: '2030-01-02T03:04:05.006Z', messages: [{ field: '$', value: '[]', expectation: 'a JSON object: a collector payload, a load-balancer LogEntry or a tp2 parameter map' }] },
+          payload: [],
+        },
+      });
+    });
+  });
+});
