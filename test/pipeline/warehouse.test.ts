@@ -74,7 +74,7 @@ describe('schema → warehouse shape', () => {
       { key: 'iglu:com.acme/click/jsonschema/2-0-0', schema: { type: 'object' } },
     ]);
     expect(Object.keys(shapes)).toEqual(['com.acme/click/1', 'com.acme/click/2']);
-    expect((shapes['com.acme/click/1'] as Array<{ name: string }>).map((f) => f.name)).toEqual(['a', 'b']);
+    expect((shapes['com.acme/click/1'] as unknown as Array<{ name: string }>).map((f) => f.name)).toEqual(['a', 'b']);
     expect(shapes['com.acme/click/2']).toBe('JSON');
     expect(() => buildColumnShapes([{ key: 'com.acme/x', schema: {} }])).toThrow(/not an Iglu schema key/);
   });
