@@ -59,12 +59,15 @@ export interface Collector {
 
 const ROBOTS = 'User-agent: *\nDisallow: /\n';
 
-function send(res: ServerResponse, status: number, headers: string[], body: Buffer | string, close = false): void {
+/** Writes a whole answer. `headers` is a flat [name, value, ...] list owned by the caller (it is extended). */
+function send(res: ServerResponse, status: number, headers: string[], body: Buffer | string, close = false, encoding: 'utf8' | 'latin1' = 'utf8'): void {
   if (res.headersSent || res.destroyed) return;
-  const h = close ? [...headers, 'Connection', 'close'] : headers;
-  h.push('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
-  res.writeHead(status, h);
-  res.end(body);
+  if (close) headers.push('Connection', 'close');
+  headers.push('Content-Length', String(typeof body !== 'string' ? body.length : encoding === 'latin1' ? body.length : Buffer.byteLength(body)));
+  res.writeHead(status, headers);
+  // A string body goes out in the same write as the headers.
+  if (typeof body === 'string') res.end(body, encoding);
+  else res.end(body);
 }
 
 const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
@@ -155,7 +158,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   function respond(res: ServerResponse, origin: string | undefined, outcome: Outcome): void {
     const records = outcome.records;
     if (records.length === 0) {
-      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400);
+      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
       return;
     }
     let waiting = false;
@@ -165,7 +168,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
           if (!waiting) return;
           waiting = false;
           clearTimeout(timer);
-          send(res, outcome.status, outcome.headers, outcome.body, draining);
+          send(res, outcome.status, outcome.headers, outcome.body, draining, outcome.encoding);
         }
       : undefined;
     const result = buffer.offer(records, delivered);
@@ -175,7 +178,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     options.onAccepted?.(records);
     if (delivered === undefined) {
-      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400);
+      send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
     } else if (!res.headersSent) {
       waiting = true;
       timer = setTimeout(() => {

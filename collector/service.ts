@@ -11,10 +11,12 @@ import {
   corsHeaders,
   domainMatches,
   emptyMap,
+  hasKey,
   hostnameOf,
   networkUserIdCookie,
   parseQuery,
   readCookie,
+  setKey,
   StringMap,
   VALID_USER_ID,
 } from './http-parts';
@@ -51,13 +53,28 @@ export interface Outcome {
   /** Flat [name, value, name, value, ...] list (Content-Length is added by the shell). */
   readonly headers: string[];
   readonly body: Buffer | string;
+  /** Encoding of a string body. @default 'utf8' */
+  readonly encoding?: 'utf8' | 'latin1';
   readonly records: SinkRecord[];
 }
 
 /** 1x1 transparent GIF. */
 export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+/** The pixel as a latin1 string: Node then sends headers and body in one write instead of two. */
+const PIXEL_LATIN1 = PIXEL.toString('latin1');
 const NO_CACHE = 'no-cache, no-store, must-revalidate';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-';
+
+let lastIsoMs = -1;
+let lastIso = '';
+/** ISO time, cached per millisecond (many requests share one under load). */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
 
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const v = headers[name];
@@ -67,8 +84,8 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
 /** Routing attributes: event type and app id (Pub/Sub attribute values are capped at 1024 bytes). */
 function attributesOf(params: StringMap): Record<string, string> {
   const attrs: Record<string, string> = {};
-  const e = params.e;
-  const aid = params.aid;
+  const e = hasKey(params, 'e') ? params.e : undefined;
+  const aid = hasKey(params, 'aid') ? params.aid : undefined;
   if (e !== undefined && e !== '') attrs.event_type = e.length > 256 ? e.slice(0, 256) : e;
   if (aid !== undefined && aid !== '') attrs.app_id = aid.length > 256 ? aid.slice(0, 256) : aid;
   return attrs;
@@ -110,7 +127,7 @@ function parseBatch(body: Buffer): { events: StringMap[]; invalid: { index: numb
     for (const [k, v] of Object.entries(item as Record<string, unknown>)) {
       if (v === null || v === undefined) continue;
       // The protocol sends strings; numbers and booleans from lenient trackers are kept as their text.
-      params[k] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      setKey(params, k, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
     }
     events.push(params);
   });
@@ -136,7 +153,7 @@ export function redirectTarget(u: string | undefined, allowedDomains: readonly s
 export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   const { config } = ctx;
   const nowMs = ctx.now();
-  const tstamp = new Date(nowMs).toISOString();
+  const tstamp = isoTime(nowMs);
   const origin = header(req.headers, 'origin');
   const cors = corsHeaders(origin);
   const contentType = header(req.headers, 'content-type') ?? null;
@@ -164,7 +181,7 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   let redirectTo: string | null = null;
   const query = req.kind === 'post' ? null : parseQuery(req.query);
   if (req.kind === 'redirect') {
-    redirectTo = redirectTarget(query?.u, config.redirect.allowedDomains);
+    redirectTo = redirectTarget(query !== null && hasKey(query, 'u') ? query.u : undefined, config.redirect.allowedDomains);
     if (redirectTo === null) return text(400, 'redirect target missing or not allowed', cors);
   }
 
@@ -234,10 +251,12 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
 }
 
 function success(req: EventRequest, cors: string[], records: SinkRecord[], setCookie: string | null, redirectTo: string | null = null): Outcome {
-  const headers = setCookie === null ? [...cors] : [...cors, 'Set-Cookie', setCookie];
+  const headers = cors.length === 0 ? [] : cors.slice();
+  if (setCookie !== null) headers.push('Set-Cookie', setCookie);
   if (req.kind === 'redirect' && redirectTo !== null) {
     return { status: 302, headers: [...headers, 'Location', redirectTo, 'Cache-Control', NO_CACHE], body: '', records };
   }
   if (req.kind === 'post') return text(200, 'ok', headers, records);
-  return { status: 200, headers: [...headers, 'Content-Type', 'image/gif', 'Cache-Control', NO_CACHE], body: PIXEL, records };
+  headers.push('Content-Type', 'image/gif', 'Cache-Control', NO_CACHE);
+  return { status: 200, headers, body: PIXEL_LATIN1, encoding: 'latin1', records };
 }

@@ -1,0 +1,280 @@
+/**
+ * `npm run bench:collector`: throughput of the shipped collector bundle against a bare node:http server answering
+ * 204, same load generator, same run, same machine.
+ *
+ * Each server runs in its own process; the load generator is a third process with keep-alive node:http agents
+ * (100 connections by default), so the numbers include real HTTP parsing on both sides. Scenarios:
+ *   bare      GET with a tracker-like query → bare node:http server, 204
+ *   get       the same GET → collector (memory sink), 1x1 GIF + cookie + payload
+ *   post10    POST of a 10-event tp2 batch → collector (memory sink)
+ *   pubsub_*  the same GET and POST with the Pub/Sub emulator sink (when gcloud is installed); the collector's
+ *             own delivery count at shutdown shows that what was accepted was published.
+ * Progress goes to stderr; the last stdout line is the JSON result.
+ *
+ * Settings (environment): BENCH_SECONDS (measured seconds per scenario, default 8), BENCH_WARMUP_SECONDS (2),
+ * BENCH_CONNECTIONS (100), BENCH_PUBSUB=0 to skip the emulator scenarios.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { writeBundle } from '../lib/private/bundler';
+import { collectorBundle } from '../lib/private/runtime-bundles';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const WITH_PUBSUB = process.env.BENCH_PUBSUB !== '0';
+const MAX_REQUESTS = 5_000_000; // hard bound per scenario
+
+const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const QUERY =
+  'e=pv&url=https%3A%2F%2Fwww.example.com%2Fproducts%2Fwidget%3Futm_source%3Dnews&page=Widget%20%E2%80%93%20Example&refr=https%3A%2F%2Fwww.google.com%2F' +
+  '&tv=js-3.0.0&tna=sp&aid=shop&p=web&tz=Europe%2FBerlin&lang=de-DE&cs=UTF-8&res=1920x1080&cd=24&cookie=1&vp=1280x720&ds=1263x4000' +
+  '&duid=6b5e4a3c-2d1e-4f00-9a8b-7c6d5e4f3a2b&vid=3&sid=0f1e2d3c-4b5a-4968-8776-655443322110&stm=1767225600000&dtm=1767225599000';
+const BATCH = JSON.stringify({
+  schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4',
+  data: Array.from({ length: 10 }, (_, i) => Object.fromEntries(`${QUERY}&eid=00000000-0000-4000-8000-00000000000${i}`.split('&').map((kv) => kv.split('=').map(decodeURIComponent)))),
+});
+
+/** The load generator, run as its own node process: prints one JSON line. */
+const LOADGEN = `
+const http = require('http');
+const [port, method, path, seconds, warmup, connections, max] = JSON.parse(process.argv[1]);
+const body = method === 'POST' ? Buffer.from(process.env.BENCH_BODY) : null;
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+// As browsers send them: a pixel GET (an <img>) has no Origin; a tracker POST (fetch) does.
+const headers = { 'user-agent': 'Mozilla/5.0 (bench)', referer: 'https://www.example.com/products/widget', 'x-forwarded-for': '203.0.113.9, 130.211.0.1' };
+if (body) { headers.origin = 'https://www.example.com'; headers['content-type'] = 'application/json; charset=utf-8'; headers['content-length'] = body.length; }
+let measuring = false, stop = false, ok = 0, other = 0, errors = 0, sent = 0;
+const statuses = {};
+function one() {
+  return new Promise((resolve) => {
+    sent++;
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => {
+        if (measuring) {
+          if (res.statusCode >= 200 && res.statusCode < 300) ok++; else other++;
+          statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
+        }
+        resolve();
+      });
+    });
+    req.on('error', () => { if (measuring) errors++; resolve(); });
+    req.end(body);
+  });
+}
+async function worker() { while (!stop && sent < max) await one(); }
+const workers = Array.from({ length: connections }, worker);
+setTimeout(() => { measuring = true; var t0 = process.hrtime.bigint();
+  setTimeout(() => { measuring = false; stop = true;
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    Promise.all(workers).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, other, errors, statuses, seconds: secs, rps: ok / secs })); });
+  }, seconds * 1000);
+}, warmup * 1000);
+`;
+
+const BARE = `
+const http = require('http');
+const s = http.createServer({ keepAliveTimeout: 620000 }, (req, res) => { req.resume(); res.writeHead(204); res.end(); });
+s.listen(0, '127.0.0.1', () => console.error(JSON.stringify({ message: 'collector listening', port: s.address().port })));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+interface Server {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  stop(): Promise<number | null>;
+}
+
+/** Starts a server process and waits for its "collector listening" log line (stderr, JSON). */
+async function startServer(args: string[], env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let buf = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // library warnings
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 300; i++) {
+    const l = logs.find((x) => x.message === 'collector listening');
+    if (l) return { port: l.port as number, child, logs, stop: async () => (child.kill('SIGTERM'), exited) };
+    if (child.exitCode !== null) break;
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server did not start: ${JSON.stringify(logs)}`);
+}
+
+interface LoadResult {
+  readonly ok: number;
+  readonly other: number;
+  readonly errors: number;
+  readonly statuses: Record<string, number>;
+  readonly seconds: number;
+  readonly rps: number;
+}
+
+function load(port: number, method: 'GET' | 'POST', path: string): LoadResult {
+  const run = spawnSync(process.execPath, ['-e', LOADGEN, JSON.stringify([port, method, path, SECONDS, WARMUP, CONNECTIONS, MAX_REQUESTS])], {
+    env: { PATH: process.env.PATH ?? '', BENCH_BODY: method === 'POST' ? BATCH : '' },
+    encoding: 'utf8',
+    timeout: (SECONDS + WARMUP + 60) * 1000,
+  });
+  if (run.status !== 0) throw new Error(`load generator failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as LoadResult;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+function http(method: string, url: string, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Starts the Pub/Sub emulator in its own process group; null when gcloud is not installed. */
+async function startEmulator(): Promise<{ host: string; stop(): Promise<void> } | null> {
+  if (spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const child = spawn('gcloud', ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}`, '--project=waymark-bench'], { detached: true, stdio: 'ignore' });
+  const stop = async (): Promise<void> => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        return;
+      }
+      if (i === 50) process.kill(-child.pid!, 'SIGKILL');
+      await sleep(100);
+    }
+  };
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await http('GET', `http://${host}/`)) === 200) {
+        for (const t of ['bench-raw', 'bench-bad']) await http('PUT', `http://${host}/v1/projects/waymark-bench/topics/${t}`);
+        return { host, stop };
+      }
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  await stop();
+  throw new Error('the Pub/Sub emulator did not start');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-bench-collector-'));
+  const bundle = writeBundle(collectorBundle(), dir);
+  const bareFile = join(dir, 'bare.js');
+  writeFileSync(bareFile, BARE);
+  const path = `/i?${QUERY}&eid=9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d`;
+  const TP2 = '/com.snowplowanalytics.snowplow/tp2';
+  const result: Record<string, unknown> = { benchmark: 'collector' };
+  try {
+    log(`bench: ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up + ${SECONDS} s per scenario, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
+
+    const bare = await startServer([bareFile], {});
+    const bareLoad = load(bare.port, 'GET', path);
+    await bare.stop();
+    log(`bare node:http 204: ${Math.round(bareLoad.rps)} req/s ${JSON.stringify(bareLoad.statuses)}`);
+
+    const memoryEnv = { WAYMARK_SINK: 'memory' };
+    let c = await startServer([bundle], memoryEnv);
+    const getLoad = load(c.port, 'GET', path);
+    await c.stop();
+    log(`collector GET (memory sink): ${Math.round(getLoad.rps)} req/s ${JSON.stringify(getLoad.statuses)}`);
+    c = await startServer([bundle], memoryEnv);
+    const postLoad = load(c.port, 'POST', TP2);
+    await c.stop();
+    log(`collector POST x10 (memory sink): ${Math.round(postLoad.rps)} req/s = ${Math.round(postLoad.rps * 10)} events/s ${JSON.stringify(postLoad.statuses)}`);
+
+    Object.assign(result, {
+      get_rps: Math.round(getLoad.rps),
+      bare_rps: Math.round(bareLoad.rps),
+      ratio_get: Number((getLoad.rps / bareLoad.rps).toFixed(3)),
+      post10_rps: Math.round(postLoad.rps),
+      post10_events_per_second: Math.round(postLoad.rps * 10),
+      non_2xx: { get: getLoad.other + getLoad.errors, post10: postLoad.other + postLoad.errors, bare: bareLoad.other + bareLoad.errors },
+    });
+
+    const emulator = WITH_PUBSUB ? await startEmulator() : null;
+    if (emulator === null) {
+      log(WITH_PUBSUB ? 'gcloud not installed: Pub/Sub emulator scenarios skipped' : 'BENCH_PUBSUB=0: Pub/Sub emulator scenarios skipped');
+    } else {
+      try {
+        const pubsubEnv = {
+          PUBSUB_EMULATOR_HOST: emulator.host,
+          WAYMARK_PUBSUB_PROJECT: 'waymark-bench',
+          WAYMARK_PUBSUB_GOOD_TOPIC: 'bench-raw',
+          WAYMARK_PUBSUB_BAD_TOPIC: 'bench-bad',
+          WAYMARK_SHUTDOWN_TIMEOUT_MS: '120000',
+        };
+        const scenario = async (method: 'GET' | 'POST', p: string): Promise<{ load: LoadResult; stopped: Record<string, unknown> | undefined }> => {
+          const s = await startServer([bundle], pubsubEnv);
+          const l = load(s.port, method, p);
+          await s.stop();
+          return { load: l, stopped: s.logs.find((x) => x.message === 'collector stopped') };
+        };
+        const g = await scenario('GET', path);
+        log(`collector GET (Pub/Sub emulator): ${Math.round(g.load.rps)} req/s ${JSON.stringify(g.load.statuses)}; at shutdown ${JSON.stringify(g.stopped)}`);
+        const p = await scenario('POST', TP2);
+        log(`collector POST x10 (Pub/Sub emulator): ${Math.round(p.load.rps * 10)} events/s ${JSON.stringify(p.load.statuses)}; at shutdown ${JSON.stringify(p.stopped)}`);
+        Object.assign(result, {
+          pubsub_get_rps: Math.round(g.load.rps),
+          pubsub_post10_events_per_second: Math.round(p.load.rps * 10),
+          pubsub_statuses: { get: g.load.statuses, post10: p.load.statuses },
+          pubsub_delivered: { get: g.stopped?.delivered ?? null, post10: p.stopped?.delivered ?? null },
+          pubsub_undelivered_at_exit: { get: g.stopped?.remaining ?? null, post10: p.stopped?.remaining ?? null },
+        });
+      } finally {
+        await emulator.stop();
+      }
+    }
+    Object.assign(result, { connections: CONNECTIONS, seconds: SECONDS, node: process.version, cpus: cpus().length, date: new Date().toISOString() });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
