@@ -2,7 +2,7 @@
  * `npm run build`: builds every runtime bundle Waymark ships into build/ with the same code the constructs
  * use at synth time, and prints their sizes (the tracker's gzip size is the one with a budget).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
@@ -11,7 +11,7 @@ import * as runtime from '../lib/private/runtime-bundles';
 const OUT = join(PACKAGE_ROOT, 'build');
 
 async function main(): Promise<void> {
-  rmSync(OUT, { recursive: true, force: true });
+  // Files are overwritten in place (not the folder removed first), so a running `npm start` keeps serving them.
   const builds: Array<[string, string, () => Bundle | Promise<Bundle>]> = [
     ['collector', 'collector/main.ts', runtime.collectorBundle],
     ['collector zip', 'collector/main.ts', runtime.collectorZip],
