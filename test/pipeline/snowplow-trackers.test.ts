@@ -57,7 +57,7 @@ const jsEcommerce = [
 ];
 
 /** A GET request of the JavaScript tracker (`eventMethod: 'get'`): every value through encodeURIComponent. */
-const jsGetParams = { stm: '1714564820002', e: 'pv', ...jsCommon('0f6d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f08', 1714564820000), cx: b64(contexts(webPage('8e9f0a1b-2c3d-4e5f-9a6b-7c8d9e0f1a2b'))) };
+const jsGetParams: Record<string, string> = { stm: '1714564820002', e: 'pv', ...jsCommon('0f6d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f08', 1714564820000), cx: b64(contexts(webPage('8e9f0a1b-2c3d-4e5f-9a6b-7c8d9e0f1a2b'))) };
 const jsGetQuery = Object.entries(jsGetParams).map(([k, v]) => encodeURIComponent(k) + '=' + encodeURIComponent(v)).join('&');
 
 /** The Node.js tracker (`@snowplow/node-tracker` v3): server platform, base64 by default, its own namespace. */
