@@ -11,20 +11,24 @@
  *             own delivery count at shutdown shows that what was accepted was published.
  * Progress goes to stderr; the last stdout line is the JSON result.
  *
- * Settings (environment): BENCH_SECONDS (measured seconds per scenario, default 8), BENCH_WARMUP_SECONDS (2),
- * BENCH_CONNECTIONS (100), BENCH_PUBSUB=0 to skip the emulator scenarios.
+ * The machine may be shared: the servers stay up and the memory-sink scenarios alternate over BENCH_ROUNDS rounds,
+ * medians are reported, and so is each server's CPU time per request (less sensitive to other load than req/s).
+ *
+ * Settings (environment): BENCH_SECONDS (measured seconds per run, default 5), BENCH_WARMUP_SECONDS (1),
+ * BENCH_ROUNDS (3), BENCH_CONNECTIONS (100), BENCH_PUBSUB=0 to skip the emulator scenarios.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { writeBundle } from '../lib/private/bundler';
 import { collectorBundle } from '../lib/private/runtime-bundles';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const WITH_PUBSUB = process.env.BENCH_PUBSUB !== '0';
 const MAX_REQUESTS = 5_000_000; // hard bound per scenario
@@ -50,7 +54,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFree
 // As browsers send them: a pixel GET (an <img>) has no Origin; a tracker POST (fetch) does.
 const headers = { 'user-agent': 'Mozilla/5.0 (bench)', referer: 'https://www.example.com/products/widget', 'x-forwarded-for': '203.0.113.9, 130.211.0.1' };
 if (body) { headers.origin = 'https://www.example.com'; headers['content-type'] = 'application/json; charset=utf-8'; headers['content-length'] = body.length; }
-let measuring = false, stop = false, ok = 0, other = 0, errors = 0, sent = 0;
+let measuring = false, stop = false, ok = 0, other = 0, errors = 0, sent = 0, total = 0;
 const statuses = {};
 function one() {
   return new Promise((resolve) => {
@@ -58,6 +62,7 @@ function one() {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
       res.on('data', () => {});
       res.on('end', () => {
+        total++;
         if (measuring) {
           if (res.statusCode >= 200 && res.statusCode < 300) ok++; else other++;
           statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
@@ -74,7 +79,7 @@ const workers = Array.from({ length: connections }, worker);
 setTimeout(() => { measuring = true; var t0 = process.hrtime.bigint();
   setTimeout(() => { measuring = false; stop = true;
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    Promise.all(workers).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, other, errors, statuses, seconds: secs, rps: ok / secs })); });
+    Promise.all(workers).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, other, errors, statuses, seconds: secs, rps: ok / secs, total })); });
   }, seconds * 1000);
 }, warmup * 1000);
 `;
@@ -130,17 +135,35 @@ interface LoadResult {
   readonly statuses: Record<string, number>;
   readonly seconds: number;
   readonly rps: number;
+  /** Responses including the warm-up. */
+  readonly total: number;
+  /** CPU time of the server process per response (user + system), microseconds. */
+  serverCpuUs?: number;
 }
 
-function load(port: number, method: 'GET' | 'POST', path: string): LoadResult {
-  const run = spawnSync(process.execPath, ['-e', LOADGEN, JSON.stringify([port, method, path, SECONDS, WARMUP, CONNECTIONS, MAX_REQUESTS])], {
+/** CPU ticks (user + system, 1/100 s) used so far by a process. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function load(server: Server, method: 'GET' | 'POST', path: string): LoadResult {
+  const before = cpuTicks(server.child.pid!);
+  const run = spawnSync(process.execPath, ['-e', LOADGEN, JSON.stringify([server.port, method, path, SECONDS, WARMUP, CONNECTIONS, MAX_REQUESTS])], {
     env: { PATH: process.env.PATH ?? '', BENCH_BODY: method === 'POST' ? BATCH : '' },
     encoding: 'utf8',
     timeout: (SECONDS + WARMUP + 60) * 1000,
   });
   if (run.status !== 0) throw new Error(`load generator failed: ${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as LoadResult;
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as LoadResult;
+  result.serverCpuUs = ((cpuTicks(server.child.pid!) - before) * 10000) / Math.max(1, result.total);
+  return result;
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -208,30 +231,41 @@ async function main(): Promise<void> {
   const TP2 = '/com.snowplowanalytics.snowplow/tp2';
   const result: Record<string, unknown> = { benchmark: 'collector' };
   try {
-    log(`bench: ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up + ${SECONDS} s per scenario, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
-
+    log(`bench: ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up + ${SECONDS} s per run, ${ROUNDS} rounds, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(2)}`);
+    const loadBefore = loadavg()[0];
     const bare = await startServer([bareFile], {});
-    const bareLoad = load(bare.port, 'GET', path);
-    await bare.stop();
-    log(`bare node:http 204: ${Math.round(bareLoad.rps)} req/s ${JSON.stringify(bareLoad.statuses)}`);
-
-    const memoryEnv = { WAYMARK_SINK: 'memory' };
-    let c = await startServer([bundle], memoryEnv);
-    const getLoad = load(c.port, 'GET', path);
-    await c.stop();
-    log(`collector GET (memory sink): ${Math.round(getLoad.rps)} req/s ${JSON.stringify(getLoad.statuses)}`);
-    c = await startServer([bundle], memoryEnv);
-    const postLoad = load(c.port, 'POST', TP2);
-    await c.stop();
-    log(`collector POST x10 (memory sink): ${Math.round(postLoad.rps)} req/s = ${Math.round(postLoad.rps * 10)} events/s ${JSON.stringify(postLoad.statuses)}`);
-
+    const memory = await startServer([bundle], { WAYMARK_SINK: 'memory' });
+    const runs: Record<'bare' | 'get' | 'post10', LoadResult[]> = { bare: [], get: [], post10: [] };
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        // Alternate the order so drifting background load does not favour one side.
+        const order: ('bare' | 'get')[] = round % 2 === 1 ? ['bare', 'get'] : ['get', 'bare'];
+        for (const which of order) {
+          const r = which === 'bare' ? load(bare, 'GET', path) : load(memory, 'GET', path);
+          runs[which].push(r);
+          log(`round ${round}: ${which === 'bare' ? 'bare node:http 204' : 'collector GET (memory sink)'}: ${Math.round(r.rps)} req/s, server ${r.serverCpuUs!.toFixed(1)} µs CPU/request ${JSON.stringify(r.statuses)}`);
+        }
+        const p = load(memory, 'POST', TP2);
+        runs.post10.push(p);
+        log(`round ${round}: collector POST x10 (memory sink): ${Math.round(p.rps * 10)} events/s, server ${(p.serverCpuUs! / 10).toFixed(1)} µs CPU/event ${JSON.stringify(p.statuses)}`);
+      }
+    } finally {
+      await bare.stop();
+      await memory.stop();
+    }
+    const rps = (k: 'bare' | 'get' | 'post10'): number => median(runs[k].map((r) => r.rps));
+    const cpu = (k: 'bare' | 'get' | 'post10'): number => Number(median(runs[k].map((r) => r.serverCpuUs!)).toFixed(1));
+    const non2xx = (k: 'bare' | 'get' | 'post10'): number => runs[k].reduce((n, r) => n + r.other + r.errors, 0);
     Object.assign(result, {
-      get_rps: Math.round(getLoad.rps),
-      bare_rps: Math.round(bareLoad.rps),
-      ratio_get: Number((getLoad.rps / bareLoad.rps).toFixed(3)),
-      post10_rps: Math.round(postLoad.rps),
-      post10_events_per_second: Math.round(postLoad.rps * 10),
-      non_2xx: { get: getLoad.other + getLoad.errors, post10: postLoad.other + postLoad.errors, bare: bareLoad.other + bareLoad.errors },
+      get_rps: Math.round(rps('get')),
+      bare_rps: Math.round(rps('bare')),
+      ratio_get: Number((rps('get') / rps('bare')).toFixed(3)),
+      post10_rps: Math.round(rps('post10')),
+      post10_events_per_second: Math.round(rps('post10') * 10),
+      ratio_get_rounds: runs.get.map((r, i) => Number((r.rps / runs.bare[i].rps).toFixed(3))),
+      server_cpu_us_per_request: { bare: cpu('bare'), get: cpu('get'), post10: cpu('post10') },
+      non_2xx: { bare: non2xx('bare'), get: non2xx('get'), post10: non2xx('post10') },
+      load_average: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
     });
 
     const emulator = WITH_PUBSUB ? await startEmulator() : null;
@@ -248,7 +282,7 @@ async function main(): Promise<void> {
         };
         const scenario = async (method: 'GET' | 'POST', p: string): Promise<{ load: LoadResult; stopped: Record<string, unknown> | undefined }> => {
           const s = await startServer([bundle], pubsubEnv);
-          const l = load(s.port, method, p);
+          const l = load(s, method, p);
           await s.stop();
           return { load: l, stopped: s.logs.find((x) => x.message === 'collector stopped') };
         };

@@ -32,7 +32,7 @@ function decode(s: string): string {
   }
 }
 
-/** Parses `a=1&b=x+y`; the first occurrence of a key wins; empty keys are ignored. */
+/** Parses `a=1&b=x+y`; the last occurrence of a repeated key wins (as in Snowplow's enrichment); empty keys are ignored. */
 export function parseQuery(query: string): StringMap {
   const out = emptyMap();
   if (query === '') return out;
@@ -45,7 +45,7 @@ export function parseQuery(query: string): StringMap {
       const eq = query.indexOf('=', start);
       const hasEq = eq >= 0 && eq < amp;
       const key = decode(query.slice(start, hasEq ? eq : amp));
-      if (key !== '' && !hasKey(out, key)) setKey(out, key, hasEq ? decode(query.slice(eq + 1, amp)) : '');
+      if (key !== '') setKey(out, key, hasEq ? decode(query.slice(eq + 1, amp)) : '');
     }
     start = amp + 1;
   }

@@ -30,9 +30,9 @@ const payloadSchema = readSchema('io.waymark', 'collector_payload', '1-0-0');
 const badRowSchema = readSchema('io.waymark', 'bad_row', '1-0-0');
 
 describe('query strings, cookies, client IP', () => {
-  test('parseQuery decodes + and %XX, keeps malformed escapes, first key wins, never touches the prototype', () => {
+  test('parseQuery decodes + and %XX, keeps malformed escapes, last key wins, never touches the prototype', () => {
     const q = parseQuery('e=pv&url=https%3A%2F%2Fa.com%2F%3Fx%3D1&page=Hello+World&bad=%E0%A4%A&e=se&flag&=x&__proto__=p&empty=');
-    expect(JSON.stringify(q)).toBe('{"e":"pv","url":"https://a.com/?x=1","page":"Hello World","bad":"%E0%A4%A","flag":"","__proto__":"p","empty":""}');
+    expect(JSON.stringify(q)).toBe('{"e":"se","url":"https://a.com/?x=1","page":"Hello World","bad":"%E0%A4%A","flag":"","__proto__":"p","empty":""}');
     expect(Object.getPrototypeOf(q)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(q, '__proto__')?.value).toBe('p');
     expect(JSON.stringify(parseQuery('constructor=c&toString=t&hasOwnProperty=h'))).toBe('{"constructor":"c","toString":"t","hasOwnProperty":"h"}');
