@@ -5,30 +5,35 @@
  * Prints progress to stderr and ends with one JSON line per engine on stdout, Node's last:
  *   {"benchmark":"enrich","events_per_second":N,"engine":"node",...}
  *
- *   tsx bench/enrich.ts [--events N] [--seconds S] [--no-rhino]
+ *   tsx bench/enrich.ts [--events N] [--seconds S] [--no-rhino] [--config '{"enrichments":{"eventFingerprint":false}}']
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
+import { defaultEnrichmentBundle, EnrichmentSettings } from '../lib/private/enrichment';
 import { sampleCollectorPayloads } from '../pipeline/local/sample-events';
-import { udfBundleSource } from '../test/pipeline/helpers/udf-bundle';
 
 interface Options {
   events: number;
   seconds: number;
   rhino: boolean;
+  config: EnrichmentSettings | undefined;
 }
 
+const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--no-rhino] [--config JSON]';
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 20000, seconds: 8, rhino: true };
+  const o: Options = { events: 20000, seconds: 8, rhino: true, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--events') o.events = Number(argv[++i]);
     else if (argv[i] === '--seconds') o.seconds = Number(argv[++i]);
     else if (argv[i] === '--no-rhino') o.rhino = false;
-    else throw new Error(`unknown argument ${argv[i]}; usage: bench/enrich.ts [--events N] [--seconds S] [--no-rhino]`);
+    else if (argv[i] === '--config') o.config = JSON.parse(argv[++i]) as EnrichmentSettings;
+    else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
+  if (!(o.events > 0) || !(o.seconds > 0)) throw new Error(USAGE);
   return o;
 }
 
@@ -38,7 +43,10 @@ function rhinoAvailable(): boolean {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const { code, artifact } = await udfBundleSource();
+  // The shipped UDF: the constructs' build of the built-in registry and the (default) configuration.
+  const bundle = defaultEnrichmentBundle({ config: opts.config });
+  const code = bundle.contents.toString('utf8');
+  const artifact = bundle.hashedName;
   const messages = sampleCollectorPayloads(opts.events);
   const avgBytes = Math.round(messages.reduce((n, m) => n + m.length, 0) / messages.length);
   process.stderr.write(`bundle: ${artifact}, ${code.length} bytes; ${messages.length} distinct messages, ${avgBytes} bytes on average\n`);
@@ -80,6 +88,7 @@ async function main(): Promise<void> {
     artifact,
     bundle_bytes: code.length,
     mix: 'pv 40%, pp 30%, se 15%, ue+2 contexts 15%; web_page on every event',
+    config: opts.config ?? 'default',
     avg_message_bytes: avgBytes,
     distinct_messages: messages.length,
     cpu: cpus()[0]?.model ?? 'unknown',

@@ -75,11 +75,9 @@ function stringMap(obj: Record<string, unknown>, field: string): { params: { [k:
 function adaptCollectorPayload(json: Record<string, unknown>): AdaptResult {
   const data = json.data;
   if (!isObject(data)) return violation('collector_payload_format_violation', 'data', data, 'an object with the collector payload fields');
-  // `timestamp`/`ipAddress` (the registered schema) and `collectorTstamp`/`ip` (older collector builds) are both read.
-  const tsField = hasOwn(data, 'timestamp') ? 'timestamp' : 'collectorTstamp';
-  const ts = data[tsField];
-  const tstamp = typeof ts === 'string' ? parseRfc3339(ts) : typeof ts === 'number' && ts >= 0 && Math.floor(ts) === ts ? ts : null;
-  if (tstamp === null) return violation('collector_payload_format_violation', 'data.' + tsField, ts, 'an RFC 3339 timestamp such as 2024-05-01T12:00:00.000Z');
+  const ts = data.timestamp;
+  const tstamp = typeof ts === 'string' ? parseRfc3339(ts) : null;
+  if (tstamp === null) return violation('collector_payload_format_violation', 'data.timestamp', ts, 'an RFC 3339 timestamp such as 2024-05-01T12:00:00.000Z');
   const parameters = data.parameters;
   if (!isObject(parameters)) return violation('collector_payload_format_violation', 'data.parameters', parameters, 'an object of tp2 parameters');
   const map = stringMap(parameters, 'data.parameters');
@@ -90,7 +88,7 @@ function adaptCollectorPayload(json: Record<string, unknown>): AdaptResult {
       params: map.params,
       collectorTstamp: tstamp,
       collector: optionalString(data, 'collector'),
-      ipAddress: optionalString(data, 'ipAddress') || optionalString(data, 'ip'),
+      ipAddress: optionalString(data, 'ipAddress'),
       userAgent: optionalString(data, 'userAgent'),
       refererUri: optionalString(data, 'refererUri'),
       networkUserId: optionalString(data, 'networkUserId'),

@@ -1,16 +1,14 @@
 /**
- * The enrichment UDF bundle for tests and the benchmark, built by the constructs' own build function
- * (`enrichmentBundle` in lib/private/runtime-bundles.ts, the esbuild → ES5 `udf` target) with the built-in registry's
- * compiled validators and the default configuration as `buildUdfConfig` completes it (with the warehouse shapes).
+ * The shipped enrichment UDF bundle (`buildRuntimeBundle('udf')`: the constructs' build with the built-in registry
+ * and the default configuration completed with the warehouse shapes), for the bundle tests and the benchmark.
  */
-import { enrichmentBundle } from '../../../lib/private/runtime-bundles';
-import { loadRegistry } from '../../../pipeline/registry/load';
-import { buildUdfConfig } from '../../../pipeline/udf-config';
-import { compileValidatorsModule } from '../../../pipeline/validation/compile';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { buildRuntimeBundle } from '../../helpers/bundles';
 
 export interface UdfBundle {
   readonly code: string;
-  /** How it was built, for reports. */
+  /** The file it was read from, for reports. */
   readonly artifact: string;
 }
 
@@ -18,11 +16,7 @@ let cached: UdfBundle | null = null;
 
 export async function udfBundleSource(): Promise<UdfBundle> {
   if (cached) return cached;
-  const registry = loadRegistry([]);
-  const b = enrichmentBundle({
-    validatorsModule: compileValidatorsModule(registry.schemas),
-    config: buildUdfConfig(undefined, registry.schemas),
-  });
-  cached = { code: b.contents.toString('utf8'), artifact: b.hashedName };
+  const file = await buildRuntimeBundle('udf');
+  cached = { code: readFileSync(file, 'utf8'), artifact: basename(file) };
   return cached;
 }
