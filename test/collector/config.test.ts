@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../../collector/config';
 
 const problemsOf = (env: Record<string, string>, file?: unknown, readFile?: (p: string) => string): string[] => {
@@ -122,5 +124,15 @@ describe('collector configuration', () => {
     expect(new Set(SETTINGS.map((s) => s.key)).size).toBe(SETTINGS.length);
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
     for (const s of SETTINGS) expect(s.env).toMatch(/^(PORT|WAYMARK_[A-Z0-9_]+)$/);
+  });
+
+  test('collector/README.md documents every setting with its variable, key and default', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'collector', 'README.md'), 'utf8');
+    const rows = new Map(readme.split('\n').filter((l) => l.startsWith('| `')).map((l) => [l.split('|')[1].trim(), l.split('|').map((c) => c.trim())]));
+    for (const s of SETTINGS) {
+      const row = rows.get(`\`${s.env}\``);
+      expect(row && row[2]).toBe(`\`${s.key}\``);
+      if (typeof s.def === 'number' || typeof s.def === 'boolean' || (typeof s.def === 'string' && s.def !== '')) expect(row![3]).toBe(String(s.def));
+    }
   });
 });
