@@ -25,9 +25,18 @@ export interface LoggerOptions {
   readonly now?: () => number;
 }
 
+/** Writes to stderr; a closed or broken stderr (EPIPE) loses the line instead of raising. */
+function writeStderr(line: string): void {
+  try {
+    if (!process.stderr.destroyed && process.stderr.writable) process.stderr.write(line);
+  } catch {
+    // Nowhere left to report it.
+  }
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = RANK[options.level ?? 'INFO'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const write = options.write ?? writeStderr;
   const now = options.now ?? Date.now;
   const emit = (severity: Severity, message: string, fields?: LogFields): void => {
     if (RANK[severity] < min) return;

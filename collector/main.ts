@@ -47,6 +47,11 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     version: COLLECTOR_VERSION,
   });
 
+  // A reader going away (EPIPE on stdout/stderr) must not become an uncaught exception: log lines are then lost,
+  // and the stdout sink sees the error through its write callback and retries (its events stay buffered).
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -62,8 +67,10 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  let uncaught = 0;
   process.on('uncaughtException', (err) => {
-    logger.error('uncaught exception: stopping', describeError(err));
+    // Report the first few only: a failure that repeats must not turn into a busy loop of logging.
+    if (++uncaught <= 3) logger.error('uncaught exception: stopping', describeError(err));
     stop('uncaughtException');
   });
   process.on('unhandledRejection', (err) => {

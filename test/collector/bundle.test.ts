@@ -51,6 +51,16 @@ describe('the collector bundle', () => {
     expect(c.stderrText).toEqual([]);
   });
 
+  test('when the readers of its stdout and stderr go away it keeps serving, and still stops on SIGTERM', async () => {
+    const c = await run({ WAYMARK_SHUTDOWN_TIMEOUT_MS: '1000' });
+    c.child.stdout!.destroy();
+    c.child.stderr!.destroy();
+    for (let i = 0; i < 20; i++) expect((await request(c.port, { path: `/i?e=pv&eid=gone-${i}` })).status).toBe(200);
+    expect((await request(c.port, { path: '/health' })).status).toBe(200);
+    // The stdout sink cannot write (EPIPE): those events are still held when the drain time is up, so exit code 1.
+    expect(await c.stop('SIGTERM')).toBe(1);
+  });
+
   test('an invalid configuration stops the start with exit code 78 and a log naming each setting', async () => {
     const c = await runBundle(bundle, { WAYMARK_SINK: 'pubsub', WAYMARK_COOKIE_MAX_AGE_SECONDS: 'forever' }, { cwd: dir, expectExit: true });
     expect(await c.exited).toBe(78);
