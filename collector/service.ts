@@ -65,6 +65,11 @@ const PIXEL_LATIN1 = PIXEL.toString('latin1');
 const NO_CACHE = 'no-cache, no-store, must-revalidate';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-';
 
+function hasAnyKey(map: StringMap): boolean {
+  for (const _ in map) return true;
+  return false;
+}
+
 let lastIsoMs = -1;
 let lastIso = '';
 /** ISO time, cached per millisecond (many requests share one under load). */
@@ -207,7 +212,7 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
     if (events.length === 0) return text(400, 'malformed payload: no event in body.data is an object', cors, records);
   } else {
     // HEAD (monitors, link checkers) and GETs without parameters are answered but record nothing.
-    events = req.method !== 'HEAD' && Object.keys(query).length > 0 ? [query] : [];
+    events = req.method !== 'HEAD' && hasAnyKey(query) ? [query] : [];
   }
 
   // Identity.
