@@ -56,7 +56,8 @@ export interface CollectorConfig {
   readonly badRowMaxPayloadBytes: number;
   readonly redirect: { readonly enabled: boolean; readonly allowedDomains: readonly string[] };
   readonly customPaths: Readonly<Record<string, Tp2Target>>;
-  readonly cors: { readonly maxAgeSeconds: number };
+  /** Preflight cache time; origins (domains, subdomains included) allowed to send events from a browser, empty = any. */
+  readonly cors: { readonly maxAgeSeconds: number; readonly allowedOrigins: readonly string[] };
   /** Request headers copied into each payload (lower case). */
   readonly headersAllowList: readonly string[];
   readonly buffer: {
@@ -240,6 +241,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'redirect.allowedDomains', env: 'WAYMARK_REDIRECT_ALLOWED_DOMAINS', parse: list(domain), def: [], doc: 'domains (and their subdomains) /r/tp2 may redirect to' },
   { key: 'customPaths', env: 'WAYMARK_CUSTOM_PATHS', parse: customPaths, def: {}, doc: 'two-segment paths mapped onto /i or /com.snowplowanalytics.snowplow/tp2 ("/acme/e=/com.snowplowanalytics.snowplow/tp2,/acme/p=/i")' },
   { key: 'cors.maxAgeSeconds', env: 'WAYMARK_CORS_MAX_AGE_SECONDS', parse: int(0, 86400), def: 3600, doc: 'preflight cache time' },
+  { key: 'cors.allowedOrigins', env: 'WAYMARK_CORS_ALLOWED_ORIGINS', parse: list(domain), def: [], doc: 'domains (and subdomains) whose pages may send events (Origin header); others get 403; empty = any origin' },
   { key: 'headersAllowList', env: 'WAYMARK_HEADERS_ALLOWLIST', parse: list(headerName), def: DEFAULT_HEADERS, doc: 'request headers copied into payloads' },
   { key: 'buffer.maxEvents', env: 'WAYMARK_BUFFER_MAX_EVENTS', parse: int(1), def: 100_000, doc: 'events held before answering 503' },
   { key: 'buffer.maxBytes', env: 'WAYMARK_BUFFER_MAX_BYTES', parse: int(1024), def: 64 * 1024 * 1024, doc: 'bytes of events held before answering 503' },
@@ -489,7 +491,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     badRowMaxPayloadBytes: get('badRowMaxPayloadBytes'),
     redirect,
     customPaths: get('customPaths'),
-    cors: { maxAgeSeconds: get('cors.maxAgeSeconds') },
+    cors: { maxAgeSeconds: get('cors.maxAgeSeconds'), allowedOrigins: get('cors.allowedOrigins') },
     headersAllowList: get('headersAllowList'),
     buffer,
     ackMode: get('ackMode'),

@@ -167,6 +167,13 @@ export function networkUserIdCookie(id: string, domain: string | null, config: C
   return c;
 }
 
+/** Whether a request's Origin may send events: no Origin (pixels, servers) or no allow-list → yes. */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined || allowed.length === 0) return true;
+  const host = hostOf(origin);
+  return host !== null && allowed.some((d) => domainMatches(host, d));
+}
+
 /** CORS headers for a request from `origin`: reflect it (never `*` with credentials). */
 export function corsHeaders(origin: string | undefined): string[] {
   if (origin === undefined || origin === '') return [];

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DeliveryBuffer } from './buffer';
 import { CollectorConfig, loadConfig } from './config';
-import { corsHeaders, preflightHeaders } from './http-parts';
+import { corsHeaders, originAllowed, preflightHeaders } from './http-parts';
 import { createLogger, describeError, Logger } from './log';
 import { allowHeader, builtinRoutes, ExtraRoute, findExtraRoute, MethodTable } from './routes';
 import { EventKind, handleEvent, Outcome, ServiceContext } from './service';
@@ -93,7 +93,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const bodyBudget = config.buffer.maxBytes;
 
   const unavailable = (res: ServerResponse, origin: string | undefined, reason: string, close = false): void => {
-    send(res, 503, plain([...corsHeaders(origin), 'Retry-After', retryAfter]), reason, close || draining);
+    const cors = originAllowed(origin, config.cors.allowedOrigins) ? corsHeaders(origin) : [];
+    send(res, 503, plain([...cors, 'Retry-After', retryAfter]), reason, close || draining);
   };
 
   function readBody(req: IncomingMessage, done: (r: BodyResult) => void): void {
@@ -247,7 +248,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       const query = q < 0 ? '' : url.slice(q + 1);
       const method = req.method ?? 'GET';
       if (method === 'OPTIONS') {
-        send(res, 204, preflightHeaders(req.headers.origin, config.cors.maxAgeSeconds), '', draining);
+        const origin = req.headers.origin;
+        if (originAllowed(origin, config.cors.allowedOrigins)) send(res, 204, preflightHeaders(origin, config.cors.maxAgeSeconds), '', draining);
+        else send(res, 403, plain(), 'origin not allowed', draining);
         return;
       }
       const table = routes.get(path);

@@ -14,6 +14,7 @@ import {
   hasKey,
   hostnameOf,
   networkUserIdCookie,
+  originAllowed,
   parseQuery,
   readCookie,
   setKey,
@@ -160,6 +161,8 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   const nowMs = ctx.now();
   const tstamp = isoTime(nowMs);
   const origin = header(req.headers, 'origin');
+  // A page outside the allowed origins: refused (403 is not retried by trackers), nothing recorded, no CORS headers.
+  if (!originAllowed(origin, config.cors.allowedOrigins)) return text(403, 'origin not allowed', []);
   const cors = corsHeaders(origin);
   const contentType = header(req.headers, 'content-type') ?? null;
   const hostname = hostnameOf(header(req.headers, 'host'));

@@ -133,6 +133,22 @@ describe('event endpoints', () => {
     ]);
   });
 
+  test('allowed origins: pages of other sites get 403 (not retried) on preflight and events, nothing recorded; no Origin is fine', async () => {
+    const { port, memory } = await start({ cors: { allowedOrigins: ['acme.com'] } });
+    const ok = await request(port, { method: 'OPTIONS', path: TP2, headers: { origin: 'https://shop.acme.com' } });
+    expect([ok.status, ok.headers['access-control-allow-origin']]).toEqual([204, 'https://shop.acme.com']);
+    for (const origin of ['https://evil.org', 'https://acme.com.evil.org', 'null']) {
+      const pre = await request(port, { method: 'OPTIONS', path: TP2, headers: { origin } });
+      expect([pre.status, pre.text, pre.headers['access-control-allow-origin']]).toEqual([403, 'origin not allowed', undefined]);
+      const post = await request(port, { method: 'POST', path: TP2, headers: { origin, 'content-type': 'text/plain' }, body: envelope([{ e: 'pv', eid: 'evil' }]) });
+      expect([post.status, post.text, post.headers['access-control-allow-origin'], post.headers['set-cookie']]).toEqual([403, 'origin not allowed', undefined, undefined]);
+    }
+    expect((await request(port, { method: 'POST', path: TP2, headers: { origin: 'https://www.acme.com' }, body: envelope([{ e: 'pv', eid: 'mine' }]) })).status).toBe(200);
+    expect((await request(port, { path: '/i?e=pv&eid=pixel' })).status).toBe(200);
+    await waitFor('two events', () => (memory.counts().good === 2 ? true : undefined));
+    expect(memory.events().good.map((p) => p.data.parameters.eid)).toEqual(['mine', 'pixel']);
+  });
+
   test('cookie: Domain from the Origin matching a configured domain, else the fallback, else host-only; custom name and lifetime', async () => {
     const { port } = await start({ cookie: { name: 'wm_id', maxAgeSeconds: 86400, domains: ['acme.com', 'acme.co.uk'], fallbackDomain: 'acme.net' } });
     const cookieFor = async (origin?: string): Promise<string | undefined> =>
