@@ -230,6 +230,7 @@ describe('GlobalCollector', () => {
       const service = s.only('google_cloud_run_v2_service');
       expect(service.ingress).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
       const env = Object.fromEntries(service.template.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.WAYMARK_ACK_MODE).toBe('delivered');
       expect(env.WAYMARK_BUNDLE).toMatch(/^gs:\/\/\$\{google_storage_bucket\..*\.name\}\/collector-0{16}\.js$/);
       expect(s.only('google_compute_region_network_endpoint_group')).toMatchObject({ network_endpoint_type: 'SERVERLESS' });
     });

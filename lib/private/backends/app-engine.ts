@@ -68,7 +68,8 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
     runtime: 'nodejs20',
     entrypoint: { shell: 'node index.js' },
     deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
-    envVariables: { ...ctx.environment },
+    // Standard instances get CPU only while serving a request: answer once the sink has the events.
+    envVariables: { WAYMARK_ACK_MODE: 'delivered', ...ctx.environment },
     serviceAccount: ctx.serviceAccount.email,
     instanceClass: props.instanceClass ?? 'F2',
     automaticScaling: {

@@ -76,7 +76,12 @@ function serverlessNeg(scope: Construct, region: string, name: string, target: {
 export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackendContext, props: CloudRunBackendProps): BoundCollectorBackend {
   const self = new Construct(scope, id);
   const prefix = resourceName([ctx.namePrefix, 'run'], 40);
-  const environment: Record<string, string> = { ...ctx.environment, ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName) };
+  const environment: Record<string, string> = {
+    // CPU is allocated only while a request is served (cpuIdle), so answer once the sink has the events.
+    WAYMARK_ACK_MODE: 'delivered',
+    ...ctx.environment,
+    ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),
+  };
   const backends: ComputeBackendServiceBackend[] = [];
   for (const region of props.regions) {
     const service = new CloudRunV2Service(self, `service-${region}`, {
