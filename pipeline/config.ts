@@ -20,6 +20,9 @@ export interface PiiJsonField {
   readonly path: string;
 }
 
+/** Hash of the event fingerprint. */
+export type FingerprintAlgorithm = 'md5' | 'sha256';
+
 /** The configuration as users write it (everything optional). */
 export interface EnrichmentConfig {
   /** Hosts whose referers count as internal (subdomains included); the page's own host always does. @default [] */
@@ -54,6 +57,14 @@ export interface EnrichmentConfig {
   readonly refererSources?: readonly RefererSource[];
   /** Tracker parameters left out of the event fingerprint. @default ['eid', 'stm', 'nuid', 'cv'] */
   readonly fingerprintExcludeParams?: readonly string[];
+  /**
+   * The event fingerprint's hash. `md5` (32 hex digits; what Snowplow's event fingerprint enrichment uses by default)
+   * is about twice as fast as `sha256` (64 hex digits). Either is sound for de-duplication: 128 bits make accidental
+   * collisions practically impossible, and a duplicate must also repeat the event id, which only a sender who already
+   * has the event's parameters can do — and that sender gets the same fingerprint from any hash.
+   * @default { algorithm: 'md5' }
+   */
+  readonly fingerprint?: { readonly algorithm?: FingerprintAlgorithm };
   /** Guards against hostile or broken payloads. */
   readonly limits?: {
     /** Largest input message, in characters; larger → size_violation. @default 1000000 */
@@ -100,6 +111,7 @@ export interface ResolvedConfig {
   readonly clickIds: { readonly [param: string]: string };
   readonly refererSources: readonly RefererSource[];
   readonly fingerprintExclude: { readonly [param: string]: boolean };
+  readonly fingerprintAlgorithm: FingerprintAlgorithm;
   readonly maxPayloadChars: number;
   readonly maxJsonDepth: number;
   readonly maxFieldChars: number;
@@ -198,7 +210,7 @@ export function resolveEnrichmentConfig(input: unknown): ResolvedConfig {
   if (input === undefined || input === null) input = {};
   if (!isObject(input)) fail('', 'must be an object, got ' + JSON.stringify(input));
   const c = input as Record<string, unknown>;
-  checkKeys(c, ['internalDomains', 'enrichments', 'ipAnonymisation', 'pii', 'campaign', 'refererSources', 'fingerprintExcludeParams', 'limits', 'loadTstamp', 'shapes'], '');
+  checkKeys(c, ['internalDomains', 'enrichments', 'ipAnonymisation', 'pii', 'campaign', 'refererSources', 'fingerprintExcludeParams', 'fingerprint', 'limits', 'loadTstamp', 'shapes'], '');
 
   const internalDomains = stringList(c.internalDomains, 'internalDomains');
   for (let i = 0; i < internalDomains.length; i++) {
@@ -310,6 +322,13 @@ export function resolveEnrichmentConfig(input: unknown): ResolvedConfig {
   const excludeList = c.fingerprintExcludeParams === undefined ? ['eid', 'stm', 'nuid', 'cv'] : stringList(c.fingerprintExcludeParams, 'fingerprintExcludeParams');
   const fingerprintExclude: { [param: string]: boolean } = {};
   for (let i = 0; i < excludeList.length; i++) fingerprintExclude[excludeList[i]] = true;
+  const fp = objectAt(c, 'fingerprint', '');
+  checkKeys(fp, ['algorithm'], 'fingerprint.');
+  let fingerprintAlgorithm: FingerprintAlgorithm = 'md5';
+  if (fp.algorithm !== undefined) {
+    if (fp.algorithm !== 'md5' && fp.algorithm !== 'sha256') fail('fingerprint.algorithm', 'must be "md5" or "sha256", got ' + JSON.stringify(fp.algorithm));
+    fingerprintAlgorithm = fp.algorithm as FingerprintAlgorithm;
+  }
 
   const limits = objectAt(c, 'limits', '');
   checkKeys(limits, ['maxPayloadChars', 'maxJsonDepth', 'maxFieldChars', 'maxParams', 'maxContexts'], 'limits.');
@@ -337,6 +356,7 @@ export function resolveEnrichmentConfig(input: unknown): ResolvedConfig {
     clickIds: clickIds,
     refererSources: refererSources,
     fingerprintExclude: fingerprintExclude,
+    fingerprintAlgorithm: fingerprintAlgorithm,
     maxPayloadChars: optionalInt(limits, 'maxPayloadChars', 'limits.', 1000, 100000000, 1000000),
     maxJsonDepth: optionalInt(limits, 'maxJsonDepth', 'limits.', 4, 1000, 40),
     maxFieldChars: optionalInt(limits, 'maxFieldChars', 'limits.', 64, 10000000, 32768),

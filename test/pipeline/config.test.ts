@@ -12,6 +12,7 @@ describe('enrichment configuration', () => {
     expect(c.maxPayloadChars).toBe(1000000);
     expect(c.loadTstamp).toBe('etl');
     expect(Object.keys(c.fingerprintExclude).sort()).toEqual(['cv', 'eid', 'nuid', 'stm']);
+    expect(c.fingerprintAlgorithm).toBe('md5');
     expect(resolveEnrichmentConfig(null)).toEqual(c);
     expect(resolveEnrichmentConfig({})).toEqual(c);
   });
@@ -32,6 +33,8 @@ describe('enrichment configuration', () => {
     [{ refererSources: [{ medium: 'search', source: 'X', domains: [] }] }, 'enrichment config: refererSources[0].domains must list at least one domain'],
     [{ limits: { maxJsonDepth: 2 } }, 'enrichment config: limits.maxJsonDepth must be an integer from 4 to 1000, got 2'],
     [{ loadTstamp: 'now' }, 'enrichment config: loadTstamp must be "etl" or "omit"'],
+    [{ fingerprint: { algorithm: 'sha1' } }, 'enrichment config: fingerprint.algorithm must be "md5" or "sha256", got "sha1"'],
+    [{ fingerprint: { algorithms: 'md5' } }, 'enrichment config: fingerprint.algorithms is not a known setting'],
     [{ campaign: { clickIds: { zclid: 1 } } }, 'enrichment config: campaign.clickIds.zclid must be the network name (a string)'],
   ])('rejects %j with a message naming the setting', (input, message) => {
     expect(() => resolveEnrichmentConfig(input)).toThrow(message);
@@ -46,6 +49,7 @@ describe('enrichment configuration', () => {
       campaign: { fields: { source: ['src'] }, clickIds: { zclid: 'Zed' } },
       refererSources: [{ medium: 'search', source: 'Intranet', domains: ['search.corp.example'], params: ['q'] }],
       fingerprintExcludeParams: ['eid', 'stm', 'dtm'],
+      fingerprint: { algorithm: 'sha256' },
       limits: { maxJsonDepth: 20, maxContexts: 10 },
       loadTstamp: 'omit',
     });
@@ -56,7 +60,7 @@ describe('enrichment configuration', () => {
     expect(c.campaignFields.medium).toEqual(['utm_medium']);
     expect(c.clickIds.zclid).toBe('Zed');
     expect(c.clickIds.gclid).toBe('Google');
-    expect([c.maxJsonDepth, c.maxContexts, c.loadTstamp]).toEqual([20, 10, 'omit']);
+    expect([c.maxJsonDepth, c.maxContexts, c.loadTstamp, c.fingerprintAlgorithm]).toEqual([20, 10, 'omit', 'sha256']);
   });
 
   it('parses schema criteria', () => {

@@ -88,16 +88,29 @@ describe('enricher', () => {
   });
 
   describe('event fingerprint', () => {
-    it('is the SHA-256 of the sorted parameters except eid, stm, nuid and cv', () => {
-      const params = { ...base, url: 'https://shop.example.com/', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
-      const text = ['dtm', 'e', 'p', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');
-      expect(row(payload(params)).event_fingerprint).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
+    const text = ['dtm', 'e', 'p', 'page', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');
+
+    it('is by default the MD5 of the sorted parameters (UTF-8) except eid, stm, nuid and cv', () => {
+      expect(row(payload(params)).event_fingerprint).toBe(createHash('md5').update(text, 'utf8').digest('hex'));
+    });
+
+    it('is the SHA-256 of the same text with fingerprint.algorithm sha256', () => {
+      const e = testEnricher(NOW, { fingerprint: { algorithm: 'sha256' } });
+      expect(row(payload(params), e).event_fingerprint).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    });
+
+    it('does not depend on the order the parameters arrive in', () => {
+      const reversed = Object.fromEntries(Object.entries(params).reverse());
+      expect(row(payload(reversed)).event_fingerprint).toBe(row(payload(params)).event_fingerprint);
     });
 
     it('is equal for a resent event (new eid, new send time) and differs when the content differs', () => {
       const a = row(payload({ ...base, stm: '1', dtm: '5' })).event_fingerprint;
       expect(row(payload({ ...base, eid: '7a2e3b5f-9d4c-4f60-8b8e-1c2d3e4f5a6b', stm: '2', dtm: '5' })).event_fingerprint).toBe(a);
       expect(row(payload({ ...base, stm: '1', dtm: '6' })).event_fingerprint).not.toBe(a);
+      // The separators keep name/value boundaries apart: moving a character across one changes the fingerprint.
+      expect(row(payload({ ...base, se_ca: 'ab', se_ac: 'c', e: 'se' })).event_fingerprint).not.toBe(row(payload({ ...base, se_ca: 'a', se_ac: 'bc', e: 'se' })).event_fingerprint);
     });
 
     it('honours the configured exclusions', () => {

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { md5Begin, md5End, md5Hex, md5Update } from '../../pipeline/md5';
+import { prng } from '../../pipeline/local/sample-events';
+
+const node = (s: string | Buffer): string => createHash('md5').update(s).digest('hex');
+
+describe('MD5', () => {
+  it('matches the RFC 1321 test suite', () => {
+    expect(md5Hex('')).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(md5Hex('a')).toBe('0cc175b9c0f1b6a831c399e269772661');
+    expect(md5Hex('abc')).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(md5Hex('message digest')).toBe('f96b697d7cb7938d525a2f31aaf161d0');
+    expect(md5Hex('abcdefghijklmnopqrstuvwxyz')).toBe('c3fcd3d76192e4007dfb496cca67e13b');
+    expect(md5Hex('12345678901234567890123456789012345678901234567890123456789012345678901234567890')).toBe('57edf4a22be3c955ac49da2e2107b67a');
+  });
+
+  it('matches node:crypto at every length around the block and padding boundaries', () => {
+    for (let n = 0; n <= 200; n++) expect(md5Hex('a'.repeat(n))).toBe(node('a'.repeat(n)));
+  });
+
+  it('hashes the UTF-8 encoding of non-ASCII strings at any alignment (lone surrogates as U+FFFD, as Node does)', () => {
+    for (const s of ['é', '☕ café', '😀'.repeat(50), '日本語'.repeat(40), 'x\ud800y', 'x\udc00', '\ud800', 'Ü'.repeat(3000)]) {
+      for (const prefix of ['', 'a', 'ab', 'abc']) expect(md5Hex(prefix + s)).toBe(node(prefix + s));
+    }
+  });
+
+  it('streams: updates in pieces hash like their concatenation', () => {
+    const rand = prng(11);
+    for (let t = 0; t < 200; t++) {
+      const pieces: string[] = [];
+      for (let k = Math.floor(rand() * 8); k > 0; k--) {
+        let s = '';
+        for (let i = Math.floor(rand() * 90); i > 0; i--) s += String.fromCharCode(rand() < 0.85 ? 32 + Math.floor(rand() * 95) : 0x80 + Math.floor(rand() * 0x2000));
+        pieces.push(s);
+      }
+      md5Begin();
+      for (const p of pieces) md5Update(p);
+      expect(md5End()).toBe(node(pieces.join('')));
+    }
+  });
+
+  it('matches node:crypto on random strings', () => {
+    const rand = prng(5);
+    for (let t = 0; t < 300; t++) {
+      let s = '';
+      const n = Math.floor(rand() * 600);
+      for (let i = 0; i < n; i++) s += String.fromCharCode(rand() < 0.8 ? 32 + Math.floor(rand() * 95) : Math.floor(rand() * 0x10000));
+      expect(md5Hex(s)).toBe(node(s));
+    }
+  });
+});
