@@ -9,7 +9,7 @@ import { BadRow, badRow, FailureMessage, FailureType, rawPayload } from './badro
 import { attributeCampaign } from './campaign';
 import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnName } from './columns';
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
-import { hasOwn, isArray, isObject, keys, MAX_SAFE_INTEGER, preview } from './es5';
+import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererIndex } from './referer';
@@ -112,10 +112,43 @@ const N_COLUMNS = ATOMIC_COLUMN_NAMES.length;
 const JSON_KEYS: string[] = [];
 for (let i = 0; i < N_COLUMNS; i++) JSON_KEYS.push(JSON.stringify(ATOMIC_COLUMN_NAMES[i]) + ':');
 
-/** Maps parameter → column tables to parameter → column index. */
-function indexed(table: ReadonlyArray<readonly [string, string]>): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (let i = 0; i < table.length; i++) out.push([table[i][0], C[table[i][1]]]);
+/**
+ * Parameter name → slot in the event's parameter array. The parameters are read once, in one pass over the
+ * event's own properties, into that array; every later read is an array index. (Looking each name up in the
+ * parameter object instead costs a hash lookup per name, mostly for names the event does not have.)
+ */
+const PARAM_SLOT: { [name: string]: number } = {};
+let N_PARAMS = 0;
+function slot(name: string): number {
+  if (!hasOwn(PARAM_SLOT, name)) PARAM_SLOT[name] = N_PARAMS++;
+  return PARAM_SLOT[name];
+}
+const P_E = slot('e');
+const P_EID = slot('eid');
+const P_TV = slot('tv');
+const P_P = slot('p');
+const P_SE_CA = slot('se_ca');
+const P_SE_AC = slot('se_ac');
+const P_SE_VA = slot('se_va');
+const P_UE_PR = slot('ue_pr');
+const P_UE_PX = slot('ue_px');
+const P_CO = slot('co');
+const P_CX = slot('cx');
+const P_TR_ID = slot('tr_id');
+const P_TR_TT = slot('tr_tt');
+const P_TI_ID = slot('ti_id');
+const P_TI_SK = slot('ti_sk');
+const P_TI_PR = slot('ti_pr');
+const P_TI_QU = slot('ti_qu');
+const P_UA = slot('ua');
+const P_IP = slot('ip');
+const P_TNUID = slot('tnuid');
+const P_NUID = slot('nuid');
+
+/** Maps parameter → column tables to [parameter, slot, column index]. */
+function indexed(table: ReadonlyArray<readonly [string, string]>): Array<[string, number, number]> {
+  const out: Array<[string, number, number]> = [];
+  for (let i = 0; i < table.length; i++) out.push([table[i][0], slot(table[i][0]), C[table[i][1]]]);
   return out;
 }
 const STRING_COLS = indexed(STRING_PARAMS);
@@ -124,8 +157,13 @@ const OFFSET_COLS = indexed(OFFSET_PARAMS);
 const NUMERIC_COLS = indexed(NUMERIC_PARAMS);
 const BOOLEAN_COLS = indexed(BOOLEAN_PARAMS);
 const TSTAMP_COLS = indexed(TSTAMP_PARAMS);
-const DIMENSION_COLS: Array<[string, number, number]> = [];
-for (let i = 0; i < DIMENSION_PARAMS.length; i++) DIMENSION_COLS.push([DIMENSION_PARAMS[i][0], C[DIMENSION_PARAMS[i][1]], C[DIMENSION_PARAMS[i][2]]]);
+const DIMENSION_COLS: Array<[string, number, number, number]> = [];
+for (let i = 0; i < DIMENSION_PARAMS.length; i++) {
+  DIMENSION_COLS.push([DIMENSION_PARAMS[i][0], slot(DIMENSION_PARAMS[i][0]), C[DIMENSION_PARAMS[i][1]], C[DIMENSION_PARAMS[i][2]]]);
+}
+/** Slots of the parameters that may be larger than `limits.maxFieldChars`. */
+const LARGE_SLOT: boolean[] = [];
+for (const name in LARGE_PARAMS) if (hasOwn(LARGE_PARAMS, name)) LARGE_SLOT[slot(name)] = true;
 
 /** A row under construction: atomic values by column index, then the self-describing columns in order. */
 interface Built {
@@ -292,95 +330,105 @@ export function createEnricher(options: EnricherOptions): Enricher {
     const tpv: FailureMessage[] = [];
 
     // ---- Guards and tracker protocol ----
-    const names = keys(p);
-    if (names.length > config.maxParams) {
-      return { type: 'size_violation', messages: [{ field: 'parameters', value: names.length + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
-    }
-    for (let i = 0; i < names.length; i++) {
-      const value = p[names[i]];
-      if (value.length > config.maxFieldChars && !hasOwn(LARGE_PARAMS, names[i])) {
-        tpv.push({ field: names[i], value: v(value), expectation: 'at most ' + config.maxFieldChars + ' characters, got ' + value.length });
+    // One pass over the parameters: names and values in order (for the fingerprint), known ones into their slots.
+    const names: string[] = [];
+    const values: string[] = [];
+    for (const k in p) {
+      if (hasOwn(p, k)) {
+        names.push(k);
+        values.push(p[k]);
       }
     }
-    // Parameter names read below are fixed and none is a name of Object.prototype, whose properties are functions
-    // anyway: a plain lookup (no hasOwnProperty call) is safe here.
-    const get = function (name: string): string | null {
-      const s = p[name];
-      return typeof s === 'string' && s !== '' ? s : null;
-    };
+    const count = names.length;
+    if (count > config.maxParams) {
+      return { type: 'size_violation', messages: [{ field: 'parameters', value: count + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
+    }
+    // A parameter's value, or undefined when absent or empty.
+    const pv: Array<string | undefined> = new Array(N_PARAMS);
+    const maxChars = config.maxFieldChars;
+    for (let i = 0; i < count; i++) {
+      const value = values[i];
+      // typeof: PARAM_SLOT inherits Object.prototype, whose properties are not numbers.
+      const at = PARAM_SLOT[names[i]];
+      const known = typeof at === 'number';
+      if (value.length > maxChars && !(known && LARGE_SLOT[at] === true)) {
+        tpv.push({ field: names[i], value: v(value), expectation: 'at most ' + maxChars + ' characters, got ' + value.length });
+      }
+      if (known && typeof value === 'string' && value !== '') pv[at] = value;
+    }
 
-    const e = get('e');
+    const e = pv[P_E];
     let eventType: { event: string; name: string } | null = null;
-    if (e === null) tpv.push({ field: 'e', value: null, expectation: 'the event type (pv, pp, se, ue, tr or ti)' });
+    if (e === undefined) tpv.push({ field: 'e', value: null, expectation: 'the event type (pv, pp, se, ue, tr or ti)' });
     else if (!hasOwn(EVENT_TYPES, e)) tpv.push({ field: 'e', value: v(e), expectation: 'one of pv, pp, se, ue, tr, ti' });
     else eventType = EVENT_TYPES[e];
 
-    const eid = get('eid');
-    if (eid === null) tpv.push({ field: 'eid', value: null, expectation: 'the event id, a UUID' });
+    const eid = pv[P_EID];
+    if (eid === undefined) tpv.push({ field: 'eid', value: null, expectation: 'the event id, a UUID' });
     else if (!UUID.test(eid)) tpv.push({ field: 'eid', value: v(eid), expectation: 'a UUID such as 6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a' });
     else r[C.event_id] = eid.toLowerCase();
 
-    if (get('tv') === null) tpv.push({ field: 'tv', value: null, expectation: 'the tracker version' });
+    if (pv[P_TV] === undefined) tpv.push({ field: 'tv', value: null, expectation: 'the tracker version' });
 
-    const platform = get('p');
-    if (platform !== null) {
+    const platform = pv[P_P];
+    if (platform !== undefined) {
       if (hasOwn(PLATFORMS, platform)) r[C.platform] = platform;
       else tpv.push({ field: 'p', value: v(platform), expectation: 'one of web, mob, pc, srv, app, tv, cnsl, iot, headset' });
     }
 
     for (let i = 0; i < STRING_COLS.length; i++) {
-      const s = get(STRING_COLS[i][0]);
-      if (s !== null && r[STRING_COLS[i][1]] === undefined) r[STRING_COLS[i][1]] = s;
+      const s = pv[STRING_COLS[i][1]];
+      if (s !== undefined && r[STRING_COLS[i][2]] === undefined) r[STRING_COLS[i][2]] = s;
     }
     for (let i = 0; i < INT_COLS.length; i++) {
-      const s = get(INT_COLS[i][0]);
-      if (s === null) continue;
-      if (INTEGER.test(s) && Math.abs(+s) <= MAX_SAFE_INTEGER) r[INT_COLS[i][1]] = +s;
+      const s = pv[INT_COLS[i][1]];
+      if (s === undefined) continue;
+      if (INTEGER.test(s) && Math.abs(+s) <= MAX_SAFE_INTEGER) r[INT_COLS[i][2]] = +s;
       else tpv.push({ field: INT_COLS[i][0], value: v(s), expectation: 'an integer' });
     }
     for (let i = 0; i < OFFSET_COLS.length; i++) {
-      const s = get(OFFSET_COLS[i][0]);
-      if (s === null) continue;
-      if (DECIMAL.test(s)) r[OFFSET_COLS[i][1]] = Math.round(+s);
+      const s = pv[OFFSET_COLS[i][1]];
+      if (s === undefined) continue;
+      if (DECIMAL.test(s)) r[OFFSET_COLS[i][2]] = Math.round(+s);
       else tpv.push({ field: OFFSET_COLS[i][0], value: v(s), expectation: 'a number of pixels' });
     }
-    const seValue = get('se_va');
-    if (seValue !== null) {
+    const seValue = pv[P_SE_VA];
+    if (seValue !== undefined) {
       if (FLOAT.test(seValue) && isFinite(+seValue)) r[C.se_value] = +seValue;
       else tpv.push({ field: 'se_va', value: v(seValue), expectation: 'a number' });
     }
     for (let i = 0; i < NUMERIC_COLS.length; i++) {
-      const s = get(NUMERIC_COLS[i][0]);
-      if (s === null) continue;
-      if (NUMERIC.test(s)) r[NUMERIC_COLS[i][1]] = s;
+      const s = pv[NUMERIC_COLS[i][1]];
+      if (s === undefined) continue;
+      if (NUMERIC.test(s)) r[NUMERIC_COLS[i][2]] = s;
       else tpv.push({ field: NUMERIC_COLS[i][0], value: v(s), expectation: 'a decimal number with at most 29 digits before and 9 after the point, such as 12.50' });
     }
     for (let i = 0; i < BOOLEAN_COLS.length; i++) {
-      const s = get(BOOLEAN_COLS[i][0]);
-      if (s === null) continue;
-      if (s === '1' || s === 'true') r[BOOLEAN_COLS[i][1]] = true;
-      else if (s === '0' || s === 'false') r[BOOLEAN_COLS[i][1]] = false;
+      const s = pv[BOOLEAN_COLS[i][1]];
+      if (s === undefined) continue;
+      if (s === '1' || s === 'true') r[BOOLEAN_COLS[i][2]] = true;
+      else if (s === '0' || s === 'false') r[BOOLEAN_COLS[i][2]] = false;
       else tpv.push({ field: BOOLEAN_COLS[i][0], value: v(s), expectation: '1 or 0' });
     }
     for (let i = 0; i < DIMENSION_COLS.length; i++) {
-      const s = get(DIMENSION_COLS[i][0]);
-      if (s === null) continue;
+      const s = pv[DIMENSION_COLS[i][1]];
+      if (s === undefined) continue;
       const m = DIMENSIONS.exec(s);
       if (m) {
-        r[DIMENSION_COLS[i][1]] = +m[1];
-        r[DIMENSION_COLS[i][2]] = +m[2];
+        r[DIMENSION_COLS[i][2]] = +m[1];
+        r[DIMENSION_COLS[i][3]] = +m[2];
       } else tpv.push({ field: DIMENSION_COLS[i][0], value: v(s), expectation: 'width x height in pixels, such as 1920x1080' });
     }
     let created = -1;
     let sent = -1;
     let trueTstamp = -1;
     for (let i = 0; i < TSTAMP_COLS.length; i++) {
-      const s = get(TSTAMP_COLS[i][0]);
-      if (s === null) continue;
+      const s = pv[TSTAMP_COLS[i][1]];
+      if (s === undefined) continue;
       const ms = parseEpochMillis(s);
       if (ms === null) tpv.push({ field: TSTAMP_COLS[i][0], value: v(s), expectation: 'milliseconds since the Unix epoch (an integer up to year 9999)' });
       else {
-        r[TSTAMP_COLS[i][1]] = formatTimestamp(ms);
+        r[TSTAMP_COLS[i][2]] = formatTimestamp(ms);
         if (i === 0) created = ms;
         else if (i === 1) sent = ms;
         else trueTstamp = ms;
@@ -389,23 +437,23 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
     // Event-type specific required parameters.
     if (e === 'se') {
-      if (get('se_ca') === null) tpv.push({ field: 'se_ca', value: null, expectation: 'the category of the structured event' });
-      if (get('se_ac') === null) tpv.push({ field: 'se_ac', value: null, expectation: 'the action of the structured event' });
+      if (pv[P_SE_CA] === undefined) tpv.push({ field: 'se_ca', value: null, expectation: 'the category of the structured event' });
+      if (pv[P_SE_AC] === undefined) tpv.push({ field: 'se_ac', value: null, expectation: 'the action of the structured event' });
     } else if (e === 'ue') {
-      if (get('ue_pr') === null && get('ue_px') === null) tpv.push({ field: 'ue_px', value: null, expectation: 'the self-describing event, in ue_px (base64url JSON) or ue_pr (JSON)' });
+      if (pv[P_UE_PR] === undefined && pv[P_UE_PX] === undefined) tpv.push({ field: 'ue_px', value: null, expectation: 'the self-describing event, in ue_px (base64url JSON) or ue_pr (JSON)' });
     } else if (e === 'tr') {
-      if (get('tr_id') === null) tpv.push({ field: 'tr_id', value: null, expectation: 'the order id of the transaction' });
-      if (get('tr_tt') === null) tpv.push({ field: 'tr_tt', value: null, expectation: 'the total of the transaction' });
+      if (pv[P_TR_ID] === undefined) tpv.push({ field: 'tr_id', value: null, expectation: 'the order id of the transaction' });
+      if (pv[P_TR_TT] === undefined) tpv.push({ field: 'tr_tt', value: null, expectation: 'the total of the transaction' });
     } else if (e === 'ti') {
-      if (get('ti_id') === null) tpv.push({ field: 'ti_id', value: null, expectation: 'the order id of the transaction item' });
-      if (get('ti_sk') === null) tpv.push({ field: 'ti_sk', value: null, expectation: 'the SKU of the transaction item' });
-      if (get('ti_pr') === null) tpv.push({ field: 'ti_pr', value: null, expectation: 'the price of the transaction item' });
-      if (get('ti_qu') === null) tpv.push({ field: 'ti_qu', value: null, expectation: 'the quantity of the transaction item' });
+      if (pv[P_TI_ID] === undefined) tpv.push({ field: 'ti_id', value: null, expectation: 'the order id of the transaction item' });
+      if (pv[P_TI_SK] === undefined) tpv.push({ field: 'ti_sk', value: null, expectation: 'the SKU of the transaction item' });
+      if (pv[P_TI_PR] === undefined) tpv.push({ field: 'ti_pr', value: null, expectation: 'the price of the transaction item' });
+      if (pv[P_TI_QU] === undefined) tpv.push({ field: 'ti_qu', value: null, expectation: 'the quantity of the transaction item' });
     }
 
     // Self-describing JSON: decode base64 here (a protocol matter), parse and validate in the schema stage.
-    const ueText = decodeParam(get, 'ue_pr', 'ue_px', tpv);
-    const coText = decodeParam(get, 'co', 'cx', tpv);
+    const ueText = decodeParam(pv[P_UE_PR], 'ue_pr', pv[P_UE_PX], 'ue_px', tpv);
+    const coText = decodeParam(pv[P_CO], 'co', pv[P_CX], 'cx', tpv);
     if (tpv.length > 0) return { type: 'tracker_protocol_violations', messages: tpv };
 
     // ---- Schemas ----
@@ -436,16 +484,16 @@ export function createEnricher(options: EnricherOptions): Enricher {
       r[C.event_format] = 'jsonschema';
       r[C.event_version] = '1-0-0';
     }
-    const ua = get('ua') || event.userAgent;
-    if (ua !== null) r[C.useragent] = ua;
-    const ip = get('ip') || event.ipAddress;
-    if (ip !== null) {
+    const ua = pv[P_UA] || event.userAgent;
+    if (ua) r[C.useragent] = ua;
+    const ip = pv[P_IP] || event.ipAddress;
+    if (ip) {
       const clean = normaliseIp(ip);
       if (clean !== null) r[C.user_ipaddress] = clean;
       else if (!en.ipAnonymisation) r[C.user_ipaddress] = preview(ip, 128);
     }
-    const nuid = get('tnuid') || get('nuid') || event.networkUserId;
-    if (nuid !== null) r[C.network_userid] = nuid;
+    const nuid = pv[P_TNUID] || pv[P_NUID] || event.networkUserId;
+    if (nuid) r[C.network_userid] = nuid;
     if (r[C.page_url] === undefined && event.refererUri !== null) r[C.page_url] = event.refererUri;
 
     // derived_tstamp: the device clock corrected by the collector's, unless the tracker set a true timestamp.
@@ -457,7 +505,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
     // ---- Enrichments ----
     const ef: FailureMessage[] = [];
-    runEnrichments(r, ef, p, names, unstruct, contexts);
+    runEnrichments(r, ef, names, values, unstruct, contexts);
     if (ef.length > 0) return { type: 'enrichment_failures', messages: ef };
 
     // ---- Self-describing columns, in order of appearance (entities of one schema MODEL share a column) ----
@@ -491,15 +539,14 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
   /** The JSON text of a self-describing parameter: plain wins over base64; base64 errors are protocol violations. */
   function decodeParam(
-    get: (name: string) => string | null,
+    pr: string | undefined,
     plain: string,
+    px: string | undefined,
     encoded: string,
     tpv: FailureMessage[],
   ): { text: string; field: string } | null {
-    const pr = get(plain);
-    if (pr !== null) return { text: pr, field: plain };
-    const px = get(encoded);
-    if (px === null) return null;
+    if (pr !== undefined) return { text: pr, field: plain };
+    if (px === undefined) return null;
     const decoded = decodeBase64Utf8(px);
     if (decoded.error !== undefined) {
       tpv.push({ field: encoded, value: v(px), expectation: 'base64url-encoded JSON: ' + decoded.error });
@@ -601,8 +648,8 @@ export function createEnricher(options: EnricherOptions): Enricher {
   function runEnrichments(
     r: unknown[],
     ef: FailureMessage[],
-    params: { readonly [name: string]: string },
     names: readonly string[],
+    values: readonly string[],
     unstruct: SelfDescribing | null,
     contexts: SelfDescribing[],
   ): void {
@@ -702,7 +749,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
       }
 
       step = 'event_fingerprint';
-      if (en.eventFingerprint) r[C.event_fingerprint] = fingerprint(params, names);
+      if (en.eventFingerprint) r[C.event_fingerprint] = fingerprint(names, values);
     } catch (err) {
       ef.push({ enrichment: step, message: errorText(err) });
     }
@@ -727,26 +774,50 @@ export function createEnricher(options: EnricherOptions): Enricher {
   }
 
   /**
+   * Indexes into `names` of the parameters to fingerprint (exclusions left out), in order of their names. Trackers
+   * send their parameters in a fixed order per event type, so the last few name lists and their orders are
+   * remembered: comparing a list with a remembered one is much cheaper than sorting it again.
+   */
+  const sortMemo: Array<{ names: readonly string[]; order: number[] }> = [];
+  let sortMemoNext = 0;
+  function sortedOrder(names: readonly string[]): number[] {
+    const n = names.length;
+    for (let m = 0; m < sortMemo.length; m++) {
+      const memo = sortMemo[m].names;
+      if (memo.length !== n) continue;
+      let i = 0;
+      while (i < n && memo[i] === names[i]) i++;
+      if (i === n) return sortMemo[m].order;
+    }
+    const exclude = config.fingerprintExclude;
+    // Insertion sort (a tracker sends 20–40 parameters): cheaper than Array#sort's generic comparisons.
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = names[i];
+      if (hasOwn(exclude, k)) continue;
+      let j = order.length;
+      order.push(i);
+      while (j > 0 && names[order[j - 1]] > k) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = i;
+    }
+    if (n <= 64) {
+      sortMemo[sortMemoNext] = { names: names.slice(), order: order };
+      sortMemoNext = (sortMemoNext + 1) % 16;
+    }
+    return order;
+  }
+
+  /**
    * Hash (MD5 by default, see config.ts) of the event's parameters, sorted by name, volatile ones excluded, so that
    * retried sends fingerprint alike: the UTF-8 text `name \u0001 value \u0002` of each parameter in turn.
    */
-  function fingerprint(p: { readonly [name: string]: string }, names: readonly string[]): string {
-    const exclude = config.fingerprintExclude;
-    // Insertion sort (a tracker sends 20–40 parameters): much cheaper than Array#sort's generic comparisons.
-    const sorted: string[] = [];
-    for (let i = 0; i < names.length; i++) {
-      const k = names[i];
-      if (hasOwn(exclude, k)) continue;
-      let j = sorted.length;
-      sorted.push(k);
-      while (j > 0 && sorted[j - 1] > k) {
-        sorted[j] = sorted[j - 1];
-        j--;
-      }
-      sorted[j] = k;
-    }
+  function fingerprint(names: readonly string[], values: readonly string[]): string {
+    const order = sortedOrder(names);
     let text = '';
-    for (let i = 0; i < sorted.length; i++) text += sorted[i] + '\u0001' + p[sorted[i]] + '\u0002';
+    for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u0001' + values[order[i]] + '\u0002';
     return config.fingerprintAlgorithm === 'sha256' ? sha256Hex(text) : md5Hex(text);
   }
 

@@ -39,8 +39,7 @@ export function md5Begin(): void {
 
 /** Appends one byte. */
 function byte(b: number): void {
-  const shift = (total & 3) << 3;
-  word |= b << shift;
+  word |= b << ((total & 3) << 3);
   total++;
   if ((total & 3) === 0) {
     X[((total - 1) >> 2) & 15] = word;
@@ -49,28 +48,55 @@ function byte(b: number): void {
   }
 }
 
+/** Appends one character code below 0x80 (a separator, say) without the string machinery. */
+export function md5UpdateAscii(c: number): void {
+  byte(c);
+}
+
 /** Appends the UTF-8 encoding of `s`. */
 export function md5Update(s: string): void {
   const n = s.length;
+  // ASCII runs go through locals, a word at a time where they can; other characters through byte().
+  let t = total;
+  let w = word;
   let i = 0;
   while (i < n) {
-    // Whole words of ASCII at once when the block position is word-aligned (the usual case).
-    if ((total & 3) === 0) {
-      while (i + 3 < n) {
-        const c0 = s.charCodeAt(i), c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
-        if ((c0 | c1 | c2 | c3) >= 0x80) break;
-        X[(total >> 2) & 15] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-        total += 4;
-        i += 4;
-        if ((total & 63) === 0) compress();
-      }
-      if (i >= n) break;
-    }
-    let c = s.charCodeAt(i++);
+    let c = s.charCodeAt(i);
     if (c < 0x80) {
-      byte(c);
+      if ((t & 3) === 0) {
+        // Word-aligned: four ASCII characters make one word.
+        while (i + 3 < n) {
+          const c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
+          if ((c | c1 | c2 | c3) >= 0x80) break;
+          X[(t >> 2) & 15] = c | (c1 << 8) | (c2 << 16) | (c3 << 24);
+          t += 4;
+          i += 4;
+          if ((t & 63) === 0) {
+            total = t;
+            compress();
+          }
+          if (i >= n) break;
+          c = s.charCodeAt(i);
+          if (c >= 0x80) break;
+        }
+        if (i >= n || c >= 0x80) continue;
+      }
+      w |= c << ((t & 3) << 3);
+      t++;
+      i++;
+      if ((t & 3) === 0) {
+        X[((t - 1) >> 2) & 15] = w;
+        w = 0;
+        if ((t & 63) === 0) {
+          total = t;
+          compress();
+        }
+      }
       continue;
     }
+    total = t;
+    word = w;
+    i++;
     if (c >= 0xd800 && c <= 0xdbff && i < n) {
       const d = s.charCodeAt(i);
       if (d >= 0xdc00 && d <= 0xdfff) {
@@ -80,6 +106,8 @@ export function md5Update(s: string): void {
         byte(0x80 | ((c >> 12) & 0x3f));
         byte(0x80 | ((c >> 6) & 0x3f));
         byte(0x80 | (c & 0x3f));
+        t = total;
+        w = word;
         continue;
       }
     }
@@ -92,7 +120,11 @@ export function md5Update(s: string): void {
       byte(0x80 | ((c >> 6) & 0x3f));
       byte(0x80 | (c & 0x3f));
     }
+    t = total;
+    w = word;
   }
+  total = t;
+  word = w;
 }
 
 const HEX = '0123456789abcdef';
