@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { CdnPixelCollector, CdnPixelCollectorProps } from '../../lib/cdn-pixel-collector';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 import { pixelLogFilter, TRANSPARENT_GIF } from '../../lib/private/pixel';
+import { allResources, takesLabels } from '../helpers/synth';
 
 const TOPIC = { id: 'projects/my-project/topics/raw', name: 'raw' };
 const BASE: CdnPixelCollectorProps = { domains: ['c.example.com'], rawTopic: TOPIC, projectId: 'my-project' };
@@ -24,23 +25,6 @@ function synth(props: Partial<CdnPixelCollectorProps> = {}): { json: string; tf:
 }
 
 /** Every resource as [type, name, config]. */
-function resources(tf: any): [string, string, any][] {
-  const out: [string, string, any][] = [];
-  for (const [type, byName] of Object.entries<any>(tf.resource ?? {})) {
-    for (const [name, config] of Object.entries<any>(byName)) out.push([type, name, config]);
-  }
-  return out;
-}
-
-/** Whether the provider binding of a resource type has a `labels` argument (read from its .d.ts). */
-function takesLabels(type: string): boolean {
-  const dir = type.replace(/^google_/, '').replace(/_/g, '-');
-  const dts = readFileSync(join(__dirname, '../../node_modules/@cdktf/provider-google/lib', dir, 'index.d.ts'), 'utf8');
-  const config = dts.match(/export interface \w+Config extends cdktf\.TerraformMetaArguments \{([\s\S]*?)\n\}/);
-  if (!config) throw new Error(`no Config interface in the binding of ${type}`);
-  return /\n\s+readonly labels\?:/.test(config[1]);
-}
-
 function only(tf: any, type: string): any {
   const all = Object.values<any>(tf.resource?.[type] ?? {});
   expect(all).toHaveLength(1);
@@ -199,7 +183,7 @@ describe('CdnPixelCollector', () => {
       role: 'roles/pubsub.publisher',
       member: '${google_logging_project_sink.pixel_sink_19394529.writer_identity}',
     });
-    const iamTypes = resources(tf).map(([type]) => type).filter((t) => /iam|_binding|_policy$/.test(t) && t !== 'google_compute_ssl_policy');
+    const iamTypes = allResources(tf).map(([type]) => type).filter((t) => /iam|_binding|_policy$/.test(t) && t !== 'google_compute_ssl_policy');
     expect(iamTypes.sort()).toEqual(['google_pubsub_topic_iam_member', 'google_storage_bucket_iam_member']);
   });
 
@@ -215,7 +199,7 @@ describe('CdnPixelCollector', () => {
 
   test('the only public grant is read of the pixel bucket objects', () => {
     const { tf } = synth();
-    const publicGrants = resources(tf).filter(([, , config]) => /allUsers|allAuthenticatedUsers/.test(JSON.stringify(config)));
+    const publicGrants = allResources(tf).filter(([, , config]) => /allUsers|allAuthenticatedUsers/.test(JSON.stringify(config)));
     expect(publicGrants).toEqual([
       ['google_storage_bucket_iam_member', 'pixel_public-read_D9A25703', {
         bucket: '${google_storage_bucket.pixel_bucket_7CD482F3.name}',
@@ -229,7 +213,7 @@ describe('CdnPixelCollector', () => {
 
   test('labels every resource that takes labels', () => {
     const { tf } = synth({ labels: { env: 'test', team: 'data' } });
-    const labelled = resources(tf).filter(([type]) => takesLabels(type));
+    const labelled = allResources(tf).filter(([type]) => takesLabels(type));
     expect(new Set(labelled.map(([type]) => type))).toEqual(new Set(['google_storage_bucket', 'google_compute_global_address', 'google_compute_global_forwarding_rule']));
     for (const [type, name, config] of labelled) {
       expect({ resource: `${type}.${name}`, labels: config.labels }).toEqual({ resource: `${type}.${name}`, labels: { env: 'test', team: 'data', 'managed-by': 'waymark' } });

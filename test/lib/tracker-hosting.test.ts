@@ -9,6 +9,7 @@ import { GlobalCollector } from '../../lib/global-collector';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 import { trackerBundle } from '../../lib/private/runtime-bundles';
 import { GlobalCollectorLike, TrackerHosting, TrackerHostingProps } from '../../lib/tracker-hosting';
+import { allResources, takesLabels } from '../helpers/synth';
 
 const stableApp = (): App => Testing.app({ context: { [STABLE_ASSET_HASHES_CONTEXT]: true } });
 
@@ -31,23 +32,6 @@ function synth(props: TrackerHostingProps, app?: App): { json: string; tf: any; 
   const { stack, tracker } = build(props, app);
   const json = Testing.synth(stack);
   return { json, tf: JSON.parse(json), tracker };
-}
-
-function resources(tf: any): [string, string, any][] {
-  const out: [string, string, any][] = [];
-  for (const [type, byName] of Object.entries<any>(tf.resource ?? {})) {
-    for (const [name, config] of Object.entries<any>(byName)) out.push([type, name, config]);
-  }
-  return out;
-}
-
-/** Whether the provider binding of a resource type has a `labels` argument (read from its .d.ts). */
-function takesLabels(type: string): boolean {
-  const dir = type.replace(/^google_/, '').replace(/_/g, '-');
-  const dts = readFileSync(join(__dirname, '../../node_modules/@cdktf/provider-google/lib', dir, 'index.d.ts'), 'utf8');
-  const config = dts.match(/export interface \w+Config extends cdktf\.TerraformMetaArguments \{([\s\S]*?)\n\}/);
-  if (!config) throw new Error(`no Config interface in the binding of ${type}`);
-  return /\n\s+readonly labels\?:/.test(config[1]);
 }
 
 function only(tf: any, type: string): any {
@@ -190,7 +174,7 @@ describe('TrackerHosting', () => {
   test('the only public grant is read of the tracker bucket objects', () => {
     for (const props of [{ domains: ['t.example.com'] }, { collector: new FakeCollector() }]) {
       const { tf } = synth(props);
-      const publicGrants = resources(tf).filter(([, , config]) => /allUsers|allAuthenticatedUsers/.test(JSON.stringify(config)));
+      const publicGrants = allResources(tf).filter(([, , config]) => /allUsers|allAuthenticatedUsers/.test(JSON.stringify(config)));
       expect(publicGrants).toEqual([
         ['google_storage_bucket_iam_member', 'tracker_public-read_BA213BE6', {
           bucket: '${google_storage_bucket.tracker_bucket_F223954C.name}',
@@ -204,7 +188,7 @@ describe('TrackerHosting', () => {
 
   test('labels every resource that takes labels', () => {
     const { tf } = synth({ domains: ['t.example.com'], labels: { env: 'test' } });
-    const labelled = resources(tf).filter(([type]) => takesLabels(type));
+    const labelled = allResources(tf).filter(([type]) => takesLabels(type));
     expect(new Set(labelled.map(([type]) => type))).toEqual(new Set(['google_storage_bucket', 'google_compute_global_address', 'google_compute_global_forwarding_rule']));
     for (const [type, name, config] of labelled) {
       expect({ resource: `${type}.${name}`, labels: config.labels }).toEqual({ resource: `${type}.${name}`, labels: { env: 'test', 'managed-by': 'waymark' } });
