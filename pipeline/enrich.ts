@@ -870,23 +870,79 @@ function toRow(b: Built): Row {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 
 /**
+ * String columns the JSON writer need not scan for characters to escape: the enricher writes them itself (times,
+ * names, hashes, validated ids and vocabularies) or cuts them out of another column's text without decoding
+ * (URL components out of page_url/page_referrer, browser and OS names out of useragent). A character needing an
+ * escape in one of them is therefore also in a scanned column, which switches on the per-string check for all.
+ * Decoded values (campaign fields, search terms, the linker's user id) and configured names are scanned.
+ */
+const UNSCANNED_COLUMNS = [
+  'platform', 'etl_tstamp', 'collector_tstamp', 'dvce_created_tstamp', 'event', 'event_id', 'v_etl',
+  'page_urlscheme', 'page_urlhost', 'page_urlpath', 'page_urlquery', 'page_urlfragment',
+  'refr_urlscheme', 'refr_urlhost', 'refr_urlpath', 'refr_urlquery', 'refr_urlfragment', 'refr_medium',
+  'br_name', 'br_family', 'br_version', 'br_type', 'br_renderengine', 'os_name', 'os_family', 'os_manufacturer', 'dvce_type',
+  'dvce_sent_tstamp', 'refr_dvce_tstamp', 'derived_tstamp', 'event_vendor', 'event_name', 'event_format', 'event_version',
+  'event_fingerprint', 'true_tstamp', 'load_tstamp',
+];
+const SCANNED: boolean[] = [];
+for (let i = 0; i < N_COLUMNS; i++) SCANNED.push(true);
+for (let i = 0; i < UNSCANNED_COLUMNS.length; i++) SCANNED[C[UNSCANNED_COLUMNS[i]]] = false;
+/** `{"column":` for the first column written, `,"column":` for the others; `"` appended for string values. */
+const KEY_FIRST: string[] = [];
+const KEY_NEXT: string[] = [];
+const KEY_FIRST_Q: string[] = [];
+const KEY_NEXT_Q: string[] = [];
+for (let i = 0; i < N_COLUMNS; i++) {
+  KEY_FIRST.push('{' + JSON_KEYS[i]);
+  KEY_NEXT.push(',' + JSON_KEYS[i]);
+  KEY_FIRST_Q.push('{' + JSON_KEYS[i] + '"');
+  KEY_NEXT_Q.push(',' + JSON_KEYS[i] + '"');
+}
+
+/** `"column":` of self-describing columns (their names are snake_case identifiers: nothing to escape). */
+let sdKeys: { [column: string]: string } = {};
+let sdKeyCount = 0;
+function sdKey(column: string): string {
+  const hit = sdKeys[column];
+  if (typeof hit === 'string') return hit;
+  if (sdKeyCount >= 1000) {
+    sdKeys = {};
+    sdKeyCount = 0;
+  }
+  const key = JSON.stringify(column) + ':';
+  sdKeys[column] = key;
+  sdKeyCount++;
+  return key;
+}
+
+/**
  * `JSON.stringify(toRow(b))`, written directly. Strings with nothing to escape (the usual case, checked with one
- * regex test over all of them together) are quoted as they are; otherwise each string is checked on its own.
+ * regex test over the scanned columns together) are quoted as they are; otherwise each string is checked on its own.
  */
 function toJson(b: Built): string {
   const vals = b.vals;
   let all = '';
-  for (let i = 0; i < N_COLUMNS; i++) if (typeof vals[i] === 'string') all += vals[i] as string;
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (SCANNED[i] && typeof value === 'string') all += value;
+  }
   const checkEach = NEEDS_ESCAPE.test(all);
   let out = '';
+  let first = true;
   for (let i = 0; i < N_COLUMNS; i++) {
     const value = vals[i];
     if (value === undefined || value === null) continue;
-    let text: string;
-    if (typeof value === 'string') text = checkEach && NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
-    else text = String(value);
-    out += (out === '' ? '{' : ',') + JSON_KEYS[i] + text;
+    if (typeof value === 'string') {
+      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + JSON.stringify(value);
+      else out += (first ? KEY_FIRST_Q[i] : KEY_NEXT_Q[i]) + value + '"';
+    } else {
+      out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + String(value);
+    }
+    first = false;
   }
-  for (let i = 0; i < b.sd.length; i++) out += (out === '' ? '{' : ',') + JSON.stringify(b.sd[i].column) + ':' + JSON.stringify(b.sd[i].value);
+  for (let i = 0; i < b.sd.length; i++) {
+    out += (first ? '{' : ',') + sdKey(b.sd[i].column) + JSON.stringify(b.sd[i].value);
+    first = false;
+  }
   return out === '' ? '{}' : out + '}';
 }

@@ -88,6 +88,46 @@ describe('enricher', () => {
     });
   });
 
+  it('enrichToJson escapes exactly as JSON.stringify, wherever a character to escape hides in the input', () => {
+    const specials = ['"', '\\', '\n', '\u0001', '\u2028', '\ud800', 'x\udc00', '😀', 'é'];
+    const encoded = ['%22', '%5C', '%0A', '%01', '%E2%80%A8', '%F0%9F%98%80'];
+    const rich: Record<string, string> = {
+      ...base, aid: 'shop', tna: 'sp', uid: 'u1', fp: '123', duid: 'd', sid: 's', cd: '24', cs: 'UTF-8', lang: 'en', tz: 'Europe/Berlin',
+      url: 'https://shop.example.com/p/mug?utm_source=news&utm_term=mug&gclid=abc&_sp=abc.1714564800000#top', page: 'Mug',
+      refr: 'https://www.google.com/search?q=blue+mug', ua: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0.0.0 Safari/537.36', tnuid: 'n',
+    };
+    const variants: Array<{ params: Record<string, string>; data?: Record<string, unknown> }> = [];
+    for (const sp of specials) {
+      for (const name of Object.keys(rich)) if (!['e', 'eid', 'p', 'tv'].includes(name)) variants.push({ params: { ...rich, [name]: rich[name] + sp } });
+      variants.push({ params: { ...rich, url: 'https://shop.example.com/p/' + sp + '?q=' + sp + '#' + sp } });
+      variants.push({ params: { ...rich, refr: 'https://www.bing.com/' + sp + '?q=' + sp } });
+      variants.push({ params: { ...rich, ua: 'Mozilla/5.0 (' + sp + ') Gecko Firefox/1' + sp } });
+      variants.push({ params: { ...rich, e: 'se', se_ca: sp, se_ac: 'a' + sp, se_la: sp, se_pr: sp } });
+      variants.push({ params: { ...rich, e: 'tr', tr_id: sp, tr_tt: '1', tr_af: sp, tr_ci: sp, tr_cu: sp } });
+      for (const field of ['userAgent', 'ipAddress', 'refererUri', 'networkUserId', 'collector']) variants.push({ params: base, data: { [field]: field + sp } });
+      variants.push({ params: { ...base, ip: '1.2.3.4' + sp } });
+    }
+    for (const enc of encoded) {
+      variants.push({ params: { ...rich, url: 'https://shop.example.com/?utm_source=' + enc + '&utm_medium=' + enc + '&utm_campaign=' + enc + '&utm_term=' + enc + '&utm_content=' + enc + '&gclid=' + enc + '&_sp=' + enc + '.1' } });
+      variants.push({ params: { ...rich, refr: 'https://www.google.com/search?q=' + enc } });
+    }
+    const enricher = testEnricher(NOW);
+    const raw = testEnricher(NOW, { enrichments: { ipAnonymisation: false }, refererSources: [{ medium: 'search', source: 'Say "hi" \\ \u2028', domains: ['www.google.com'], params: ['q'] }], campaign: { clickIds: { gclid: 'G "1"' } } });
+    let good = 0;
+    for (const e of [enricher, raw]) {
+      for (const variant of variants) {
+        const input = payload(variant.params, variant.data);
+        const result = e.enrich(input);
+        if (!result.row) continue;
+        good++;
+        const json = e.enrichToJson(input).json as string;
+        expect(json).toBe(JSON.stringify(result.row));
+        expect(JSON.parse(json)).toEqual(result.row);
+      }
+    }
+    expect(good).toBeGreaterThan(variants.length);
+  });
+
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
     const text = ['dtm', 'e', 'p', 'page', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');
