@@ -13,7 +13,7 @@ import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererIndex } from './referer';
-import { md5Hex } from './md5';
+import { md5Begin, md5End, md5Update, md5UpdateAscii } from './md5';
 import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
 import { formatTimestamp, parseEpochMillis } from './time';
@@ -816,9 +816,20 @@ export function createEnricher(options: EnricherOptions): Enricher {
    */
   function fingerprint(names: readonly string[], values: readonly string[]): string {
     const order = sortedOrder(names);
+    if (config.fingerprintAlgorithm === 'md5') {
+      // Streamed: no concatenated text to build and flatten.
+      md5Begin();
+      for (let i = 0; i < order.length; i++) {
+        md5Update(names[order[i]]);
+        md5UpdateAscii(1);
+        md5Update(values[order[i]]);
+        md5UpdateAscii(2);
+      }
+      return md5End();
+    }
     let text = '';
     for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u0001' + values[order[i]] + '\u0002';
-    return config.fingerprintAlgorithm === 'sha256' ? sha256Hex(text) : md5Hex(text);
+    return sha256Hex(text);
   }
 
   return enricher;
