@@ -9,7 +9,7 @@ import { BadRow, badRow, FailureMessage, FailureType, rawPayload } from './badro
 import { attributeCampaign } from './campaign';
 import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnName } from './columns';
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
-import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
+import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview, startsWith } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererIndex } from './referer';
@@ -21,7 +21,7 @@ import { parseQuery, parseUrl, ParsedUrl, queryParam } from './url';
 import { createUserAgentParser, UserAgentInfo } from './useragent';
 import { V_ETL } from './version';
 import { ColumnShape, shapeData, shapeKey } from './warehouse';
-import type { ValidationError, ValidatorSet } from './validation/types';
+import type { ValidationError, Validator, ValidatorSet } from './validation/types';
 
 /** A good row: keys are table columns, values JSON-ready (null columns are left out). */
 export interface Row {
@@ -179,43 +179,22 @@ function v(value: string): string {
   return preview(value, 200);
 }
 
-interface SelfDescribing {
+/** What the enricher needs to know about a schema key, worked out once per key (see `schemaInfo`). */
+interface SchemaInfo {
   readonly key: SchemaKey;
-  readonly schemaKey: string;
-  readonly data: unknown;
   /** Its column as the event (`unstruct_event_*`) and as an entity (`contexts_*`). */
   readonly eventColumn: string;
   readonly contextsColumn: string;
+  /** The registry's validator; null when the schema is not in the registry. */
+  readonly validator: Validator | null;
+  /** The warehouse shape of its MODEL, if any. */
+  readonly shape: ColumnShape | undefined;
 }
 
-interface SchemaKeyInfo {
-  readonly key: SchemaKey;
-  readonly eventColumn: string;
-  readonly contextsColumn: string;
-}
-
-/** Parsed schema keys and their column names, cached (a registry has few schemas; cleared if it ever grows large). */
-let keyCache: { [schemaKey: string]: SchemaKeyInfo } = {};
-let keyCacheSize = 0;
-
-function schemaKeyInfo(schemaKey: string): SchemaKeyInfo | null {
-  const cacheKey = '~' + schemaKey;
-  const hit = keyCache[cacheKey];
-  if (hit !== undefined) return hit;
-  const key = parseSchemaKey(schemaKey);
-  if (key === null) return null;
-  const info: SchemaKeyInfo = {
-    key: key,
-    eventColumn: selfDescribingColumnName('unstruct_event', key.vendor, key.name, key.version),
-    contextsColumn: selfDescribingColumnName('contexts', key.vendor, key.name, key.version),
-  };
-  if (keyCacheSize >= 1000) {
-    keyCache = {};
-    keyCacheSize = 0;
-  }
-  keyCache[cacheKey] = info;
-  keyCacheSize++;
-  return info;
+interface SelfDescribing {
+  readonly info: SchemaInfo;
+  readonly schemaKey: string;
+  readonly data: unknown;
 }
 
 /** Outcome of one stage: the failure type and messages when it failed. */
@@ -474,10 +453,10 @@ export function createEnricher(options: EnricherOptions): Enricher {
     if (event.collector !== null) r[C.v_collector] = event.collector;
     r[C.event] = (eventType as { event: string }).event;
     if (unstruct !== null) {
-      r[C.event_vendor] = unstruct.key.vendor;
-      r[C.event_name] = unstruct.key.name;
-      r[C.event_format] = unstruct.key.format;
-      r[C.event_version] = unstruct.key.version;
+      r[C.event_vendor] = unstruct.info.key.vendor;
+      r[C.event_name] = unstruct.info.key.name;
+      r[C.event_format] = unstruct.info.key.format;
+      r[C.event_version] = unstruct.info.key.version;
     } else {
       r[C.event_vendor] = SNOWPLOW_VENDOR;
       r[C.event_name] = (eventType as { name: string }).name;
@@ -510,14 +489,14 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
     // ---- Self-describing columns, in order of appearance (entities of one schema MODEL share a column) ----
     if (unstruct !== null) {
-      const column = unstruct.eventColumn;
-      b.sd.push({ column: column, value: shapeData(unstruct.data, shapeFor(unstruct.key)) });
+      const column = unstruct.info.eventColumn;
+      b.sd.push({ column: column, value: shapeData(unstruct.data, unstruct.info.shape) });
     }
     for (let i = 0; i < contexts.length; i++) {
       const c = contexts[i];
-      const shaped = shapeData(c.data, shapeFor(c.key));
+      const shaped = shapeData(c.data, c.info.shape);
       if (shaped === null) continue;
-      const column = c.contextsColumn;
+      const column = c.info.contextsColumn;
       let found = false;
       for (let k = 0; k < b.sd.length; k++) {
         if (b.sd[k].column === column) {
@@ -531,10 +510,34 @@ export function createEnricher(options: EnricherOptions): Enricher {
     return null;
   }
 
-  function shapeFor(key: SchemaKey): ColumnShape | undefined {
-    if (shapes === null) return undefined;
+  /**
+   * Parsed schema keys with their columns, validator and shape, cached by key text: events repeat a few schemas, and
+   * looking the key up once beats parsing it and looking up its validator and shape each time. Only `iglu:` keys
+   * are cached (no such text is a property of Object.prototype); the cache starts over if it ever grows large.
+   */
+  let schemaCache: { [schemaKey: string]: SchemaInfo } = {};
+  let schemaCacheSize = 0;
+  function schemaInfo(schemaKey: string): SchemaInfo | null {
+    if (!startsWith(schemaKey, 'iglu:')) return null;
+    const hit = schemaCache[schemaKey];
+    if (hit !== undefined) return hit;
+    const key = parseSchemaKey(schemaKey);
+    if (key === null) return null;
     const id = shapeKey(key.vendor, key.name, key.model);
-    return hasOwn(shapes, id) ? shapes[id] : undefined;
+    const info: SchemaInfo = {
+      key: key,
+      eventColumn: selfDescribingColumnName('unstruct_event', key.vendor, key.name, key.version),
+      contextsColumn: selfDescribingColumnName('contexts', key.vendor, key.name, key.version),
+      validator: hasOwn(validators, schemaKey) ? validators[schemaKey] : null,
+      shape: shapes !== null && hasOwn(shapes, id) ? shapes[id] : undefined,
+    };
+    if (schemaCacheSize >= 1000) {
+      schemaCache = {};
+      schemaCacheSize = 0;
+    }
+    schemaCache[schemaKey] = info;
+    schemaCacheSize++;
+    return info;
   }
 
   /** The JSON text of a self-describing parameter: plain wins over base64; base64 errors are protocol violations. */
@@ -565,13 +568,15 @@ export function createEnricher(options: EnricherOptions): Enricher {
     return m as FailureMessage;
   }
 
-  /** Validates `data` against `schemaKey`; appends violations; false when it failed. */
-  function validate(field: string, schemaKey: string, data: unknown, pathPrefix: string, sv: FailureMessage[], index?: number): boolean {
-    if (!hasOwn(validators, schemaKey)) {
+  /** Validates a self-describing value's data against its schema; appends violations; false when it failed. */
+  function validate(field: string, sd: SelfDescribing, pathPrefix: string, sv: FailureMessage[], index?: number): boolean {
+    const schemaKey = sd.schemaKey;
+    const validator = sd.info.validator;
+    if (validator === null) {
       sv.push(schemaMessage(field, schemaKey, pathPrefix === '' ? '$' : pathPrefix, 'resolution', 'schema ' + schemaKey + ' is not in the registry', index));
       return false;
     }
-    const errors: ValidationError[] = validators[schemaKey](data);
+    const errors: ValidationError[] = validator(sd.data);
     for (let i = 0; i < errors.length && i < 20; i++) {
       const err = errors[i];
       sv.push(schemaMessage(field, schemaKey, err.path, err.keyword, err.message, index));
@@ -585,12 +590,12 @@ export function createEnricher(options: EnricherOptions): Enricher {
       sv.push(schemaMessage(field, undefined, path, 'iglu', 'expected a self-describing JSON object {"schema": "iglu:...", "data": ...}', index));
       return null;
     }
-    const known = schemaKeyInfo(value.schema);
+    const known = schemaInfo(value.schema);
     if (known === null) {
       sv.push(schemaMessage(field, preview(value.schema, 200), path + '.schema', 'iglu', 'not an Iglu schema key (iglu:<vendor>/<name>/jsonschema/<M-R-A>)', index));
       return null;
     }
-    return { key: known.key, schemaKey: value.schema, data: value.data, eventColumn: known.eventColumn, contextsColumn: known.contextsColumn };
+    return { info: known, schemaKey: value.schema, data: value.data };
   }
 
   function parseSelfDescribingJson(text: string, field: string, sv: FailureMessage[]): unknown {
@@ -605,11 +610,11 @@ export function createEnricher(options: EnricherOptions): Enricher {
   function checkEnvelope(json: unknown, field: string, expected: string, sv: FailureMessage[]): SelfDescribing | null {
     const envelope = selfDescribing(json, field, '$', sv);
     if (envelope === null) return null;
-    if (envelope.key.vendor + '/' + envelope.key.name !== expected || envelope.key.model !== 1) {
+    if (envelope.info.key.vendor + '/' + envelope.info.key.name !== expected || envelope.info.key.model !== 1) {
       sv.push(schemaMessage(field, envelope.schemaKey, '$.schema', 'iglu', 'expected the envelope iglu:' + expected + '/jsonschema/1-0-0'));
       return null;
     }
-    return validate(field, envelope.schemaKey, envelope.data, '$.data', sv) ? envelope : null;
+    return validate(field, envelope, '$.data', sv) ? envelope : null;
   }
 
   function checkUnstruct(text: string, field: string, sv: FailureMessage[]): SelfDescribing | null {
@@ -619,7 +624,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     if (envelope === null) return null;
     const inner = selfDescribing(envelope.data, field, '$.data', sv);
     if (inner === null) return null;
-    return validate(field, inner.schemaKey, inner.data, '$', sv) ? inner : null;
+    return validate(field, inner, '$', sv) ? inner : null;
   }
 
   function checkContexts(text: string, field: string, sv: FailureMessage[]): SelfDescribing[] {
@@ -640,7 +645,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     for (let i = 0; i < list.length; i++) {
       const item = selfDescribing(list[i], field, '$.data[' + i + ']', sv, i);
       if (item === null) continue;
-      if (validate(field, item.schemaKey, item.data, '$', sv, i)) out.push(item);
+      if (validate(field, item, '$', sv, i)) out.push(item);
     }
     return out;
   }
@@ -741,9 +746,9 @@ export function createEnricher(options: EnricherOptions): Enricher {
         }
         for (let i = 0; i < config.piiJsonFields.length; i++) {
           const jf = config.piiJsonFields[i];
-          if (unstruct !== null && jf.in !== 'contexts' && matches(jf.criterion, unstruct.key)) hashPath(unstruct.data, jf.path, 0);
+          if (unstruct !== null && jf.in !== 'contexts' && matches(jf.criterion, unstruct.info.key)) hashPath(unstruct.data, jf.path, 0);
           if (jf.in !== 'unstruct_event') {
-            for (let k = 0; k < contexts.length; k++) if (matches(jf.criterion, contexts[k].key)) hashPath(contexts[k].data, jf.path, 0);
+            for (let k = 0; k < contexts.length; k++) if (matches(jf.criterion, contexts[k].info.key)) hashPath(contexts[k].data, jf.path, 0);
           }
         }
       }

@@ -62,8 +62,36 @@ function isV4Mapped(g: number[]): boolean {
   return g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff;
 }
 
+/**
+ * True for an IPv4 address already in normal form: four decimal octets 0–255 without leading zeros (what
+ * collectors and load balancers send). Checked char by char: the common case needs no regex, split or join.
+ */
+function isNormalIpv4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
+}
+
 /** A syntactically valid IPv4 or IPv6 address, normalised (IPv6 lowercase, IPv4-mapped IPv6 as IPv4), or null. */
 export function normaliseIp(raw: string): string | null {
+  if (isNormalIpv4(raw)) return raw;
   const s = raw.replace(/^\s+|\s+$/g, '');
   const v4 = parseIpv4(s);
   if (v4 !== null) return v4.join('.');
@@ -112,6 +140,7 @@ function expandIpv6(ip: string): string[] {
  * can't be anonymised, so it is not kept). `ipv4Octets` 0–4, `ipv6Segments` 0–8.
  */
 export function anonymiseIp(raw: string, ipv4Octets: number, ipv6Segments: number): string | null {
+  if (ipv4Octets === 1 && isNormalIpv4(raw)) return raw.substring(0, raw.lastIndexOf('.')) + '.x';
   const ip = normaliseIp(raw);
   if (ip === null) return null;
   if (ip.indexOf(':') === -1) {

@@ -67,6 +67,10 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
  * below the millisecond; null when it is not one or is out of range.
  */
 export function parseRfc3339(s: string): number | null {
+  if (s.length === 24) {
+    const fast = parseCanonical(s);
+    if (fast !== -1) return fast;
+  }
   const m = RFC3339.exec(s);
   if (!m) return null;
   const year = +m[1];
@@ -87,6 +91,49 @@ export function parseRfc3339(s: string): number | null {
     ms = m[9] === '+' ? ms - offset : ms + offset;
   }
   return ms >= 0 && ms <= MAX_TIMESTAMP_MS ? ms : null;
+}
+
+/** The day (ms since the epoch at midnight UTC) of the last date {@link parseCanonical} saw, or -1 for none. */
+let lastYear = -1;
+let lastMonth = -1;
+let lastDate = -1;
+let lastDayMs = -1;
+
+/** Digit value of `s[i]`, or -1000 (making any sum of digits negative) for another character. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1000;
+}
+
+/**
+ * The canonical form `YYYY-MM-DDTHH:MM:SS.sssZ` (what collectors and the load balancer write) parsed without a regex,
+ * the date's day computed once per date; -1 when `s` is not in exactly that form (the general parser decides then).
+ * Gives exactly what the general parser gives for such text, including null for impossible dates and times.
+ */
+function parseCanonical(s: string): number | null {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46 || s.charCodeAt(23) !== 90) return -1;
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const date = digit(s, 8) * 10 + digit(s, 9);
+  const hour = digit(s, 11) * 10 + digit(s, 12);
+  const minute = digit(s, 14) * 10 + digit(s, 15);
+  const second = digit(s, 17) * 10 + digit(s, 18);
+  const frac = digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
+  if (year < 0 || month < 0 || date < 0 || hour < 0 || minute < 0 || second < 0 || frac < 0) return -1;
+  if (month < 1 || month > 12 || date < 1 || date > 31 || hour > 23 || minute > 59 || second > 60 || year < 1970) return null;
+  let day: number;
+  if (year === lastYear && month === lastMonth && date === lastDate) day = lastDayMs;
+  else {
+    day = Date.UTC(year, month - 1, date);
+    if (new Date(day).getUTCDate() !== date) return null; // 2023-02-30 and the like
+    lastYear = year;
+    lastMonth = month;
+    lastDate = date;
+    lastDayMs = day;
+  }
+  const ms = day + hour * 3600000 + minute * 60000 + (second === 60 ? 59 : second) * 1000 + frac;
+  return ms <= MAX_TIMESTAMP_MS ? ms : null;
 }
 
 const MS_DIGITS = /^\d{1,15}$/;

@@ -211,18 +211,24 @@ export function parseUserAgent(uaRaw: string): UserAgentInfo {
  * long as the engine). The cache is cleared wholesale when full, which bounds memory without bookkeeping.
  */
 export function createUserAgentParser(maxEntries: number): (ua: string) => UserAgentInfo {
-  let cache: { [ua: string]: UserAgentInfo } = {};
+  // Keyed by the UA text itself (a prefixed key would be a new string to build and hash on every call). An entry
+  // counts only if it records that very text, so whatever a lookup finds on Object.prototype is a miss; names
+  // starting with "__" (__proto__, and the engines' special properties) are never stored.
+  let cache: { [ua: string]: { readonly ua: string; readonly info: UserAgentInfo } } = {};
   let size = 0;
   return function (ua: string): UserAgentInfo {
-    const key = '~' + ua; // never collides with Object.prototype names
-    const hit = cache[key];
-    if (hit !== undefined) return hit;
+    const special = ua.charCodeAt(0) === 95 && ua.charCodeAt(1) === 95;
+    if (!special) {
+      const hit = cache[ua];
+      if (hit !== undefined && hit !== null && hit.ua === ua) return hit.info;
+    }
     const parsed = parseUserAgent(ua);
+    if (special) return parsed;
     if (size >= maxEntries) {
       cache = {};
       size = 0;
     }
-    cache[key] = parsed;
+    cache[ua] = { ua: ua, info: parsed };
     size++;
     return parsed;
   };

@@ -30,6 +30,20 @@ describe('timestamps', () => {
     }
   });
 
+  it('parses the canonical form (the fast path) exactly as any other spelling of the same instant', () => {
+    const rand = prng(12);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    for (let t = 0; t < 5000; t++) {
+      const s = `${1965 + Math.floor(rand() * 80)}-${two(Math.floor(rand() * 14))}-${two(Math.floor(rand() * 33))}T${two(Math.floor(rand() * 25))}:${two(Math.floor(rand() * 61))}:${two(Math.floor(rand() * 62))}.${String(Math.floor(rand() * 1000)).padStart(3, '0')}Z`;
+      // 't' and 'z' are valid RFC 3339 too, and take the general parser.
+      expect([s, parseRfc3339(s)]).toEqual([s, parseRfc3339(s.replace('T', 't').replace('Z', 'z'))]);
+    }
+    expect(parseRfc3339('2024-02-29T23:59:60.999Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseRfc3339('2023-02-29T00:00:00.000Z')).toBeNull();
+    expect(parseRfc3339('2024-05-01T12:00:00.00xZ')).toBeNull();
+    expect(parseRfc3339('9999-12-31T23:59:59.999Z')).toBe(MAX_TIMESTAMP_MS);
+  });
+
   it('parses tracker timestamps (integer ms) and nothing else', () => {
     expect(parseEpochMillis('1714564800000')).toBe(1714564800000);
     expect(parseEpochMillis('0')).toBe(0);

@@ -57,6 +57,12 @@ describe('user-agent parsing', () => {
     parse('y/1'); // over the bound: the cache is cleared
     expect(parse('curl/8.5.0')).toEqual(a);
     expect(parse('__proto__')).toEqual(parseUserAgent('__proto__'));
+    // Object.prototype's names are user agents like any other, before and after being cached.
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__']) {
+      expect(parse(name)).toEqual(parseUserAgent(name));
+      expect(parse(name)).toEqual(parseUserAgent(name));
+    }
+    expect(parse('curl/8.5.0')).toEqual(a);
   });
 
   it('stays fast on hostile input (long strings, repeated tokens)', () => {
