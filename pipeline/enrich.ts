@@ -9,16 +9,17 @@ import { BadRow, badRow, FailureMessage, FailureType, rawPayload } from './badro
 import { attributeCampaign } from './campaign';
 import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnName } from './columns';
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
-import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview, startsWith } from './es5';
+import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
-import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererIndex } from './referer';
-import { md5Begin, md5End, md5Update, md5UpdateAscii } from './md5';
+import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererClassification, RefererIndex } from './referer';
+import { md5Begin, md5End, md5UpdateSep } from './md5';
 import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
 import { formatTimestamp, parseEpochMillis } from './time';
-import { parseQuery, parseUrl, ParsedUrl, queryParam } from './url';
+import { parseQuery, parseUrl, ParsedUrl, queryParam, UrlParseResult } from './url';
 import { createUserAgentParser, UserAgentInfo } from './useragent';
+import { createTextCache } from './cache';
 import { V_ETL } from './version';
 import { ColumnShape, shapeData, shapeKey } from './warehouse';
 import type { ValidationError, Validator, ValidatorSet } from './validation/types';
@@ -195,6 +196,16 @@ interface SelfDescribing {
   readonly info: SchemaInfo;
   readonly schemaKey: string;
   readonly data: unknown;
+}
+
+/** A URL parsed, as cached by its text: never changed once made, except for the referer classification memo. */
+interface UrlInfo {
+  readonly parsed: UrlParseResult;
+  /** The decoded query parameters (read only). */
+  readonly pairs: Array<[string, string]>;
+  /** As a referrer: its classification, for pages on `clsPageHost`; null until classified. */
+  cls: RefererClassification | null;
+  clsPageHost: string | null;
 }
 
 /** Outcome of one stage: the failure type and messages when it failed. */
@@ -512,14 +523,11 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
   /**
    * Parsed schema keys with their columns, validator and shape, cached by key text: events repeat a few schemas, and
-   * looking the key up once beats parsing it and looking up its validator and shape each time. Only `iglu:` keys
-   * are cached (no such text is a property of Object.prototype); the cache starts over if it ever grows large.
+   * looking the key up once beats parsing it and looking up its validator and shape each time.
    */
-  let schemaCache: { [schemaKey: string]: SchemaInfo } = {};
-  let schemaCacheSize = 0;
+  const schemaCache = createTextCache<SchemaInfo>(1000);
   function schemaInfo(schemaKey: string): SchemaInfo | null {
-    if (!startsWith(schemaKey, 'iglu:')) return null;
-    const hit = schemaCache[schemaKey];
+    const hit = schemaCache.get(schemaKey);
     if (hit !== undefined) return hit;
     const key = parseSchemaKey(schemaKey);
     if (key === null) return null;
@@ -531,12 +539,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
       validator: hasOwn(validators, schemaKey) ? validators[schemaKey] : null,
       shape: shapes !== null && hasOwn(shapes, id) ? shapes[id] : undefined,
     };
-    if (schemaCacheSize >= 1000) {
-      schemaCache = {};
-      schemaCacheSize = 0;
-    }
-    schemaCache[schemaKey] = info;
-    schemaCacheSize++;
+    schemaCache.set(schemaKey, info);
     return info;
   }
 
@@ -650,6 +653,17 @@ export function createEnricher(options: EnricherOptions): Enricher {
     return out;
   }
 
+  /** Page and referrer URLs parsed (with their decoded query), cached by URL text. */
+  const urlCache = createTextCache<UrlInfo>(2000);
+  function urlInfo(text: string): UrlInfo {
+    const hit = urlCache.get(text);
+    if (hit !== undefined) return hit;
+    const parsed = parseUrl(text);
+    const info: UrlInfo = { parsed: parsed, pairs: parsed.url !== undefined ? parseQuery(parsed.url.query) : [], cls: null, clsPageHost: null };
+    urlCache.set(text, info);
+    return info;
+  }
+
   function runEnrichments(
     r: unknown[],
     ef: FailureMessage[],
@@ -665,22 +679,24 @@ export function createEnricher(options: EnricherOptions): Enricher {
       let pageQuery: Array<[string, string]> = [];
       const pageUrl = r[C.page_url];
       if (typeof pageUrl === 'string') {
-        const parsed = parseUrl(pageUrl);
+        const info = urlInfo(pageUrl);
+        const parsed = info.parsed;
         if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_url', value: v(pageUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
           page = parsed.url;
           setUrlColumns(r, PAGE_URL_COLUMNS, page);
-          pageQuery = parseQuery(page.query);
+          pageQuery = info.pairs;
         }
       }
-      let refr: ParsedUrl | null = null;
+      let refr: UrlInfo | null = null;
       const refrUrl = r[C.page_referrer];
       if (typeof refrUrl === 'string') {
-        const parsed = parseUrl(refrUrl);
+        const info = urlInfo(refrUrl);
+        const parsed = info.parsed;
         if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_referrer', value: v(refrUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
-          refr = parsed.url;
-          setUrlColumns(r, REFR_URL_COLUMNS, refr);
+          refr = info;
+          setUrlColumns(r, REFR_URL_COLUMNS, parsed.url);
         }
       }
 
@@ -710,8 +726,16 @@ export function createEnricher(options: EnricherOptions): Enricher {
       }
 
       step = 'referer_parser';
-      if (en.refererParser && refr !== null && refr.host !== null) {
-        const cls = classifyReferer(refererIndex, refr.host, parseQuery(refr.query), page !== null ? page.host : null, config.internalDomains);
+      const refrHost = refr !== null && refr.parsed.url !== undefined ? refr.parsed.url.host : null;
+      if (en.refererParser && refr !== null && refrHost !== null) {
+        // The classification depends on the referrer and the page host only: remembered with the referrer.
+        const pageHost = page !== null ? page.host : null;
+        let cls = refr.cls;
+        if (cls === null || refr.clsPageHost !== pageHost) {
+          cls = classifyReferer(refererIndex, refrHost, refr.pairs, pageHost, config.internalDomains);
+          refr.cls = cls;
+          refr.clsPageHost = pageHost;
+        }
         r[C.refr_medium] = cls.medium;
         if (cls.source !== null) r[C.refr_source] = cls.source;
         if (cls.term !== null) r[C.refr_term] = cls.term;
@@ -825,10 +849,8 @@ export function createEnricher(options: EnricherOptions): Enricher {
       // Streamed: no concatenated text to build and flatten.
       md5Begin();
       for (let i = 0; i < order.length; i++) {
-        md5Update(names[order[i]]);
-        md5UpdateAscii(1);
-        md5Update(values[order[i]]);
-        md5UpdateAscii(2);
+        md5UpdateSep(names[order[i]], 1);
+        md5UpdateSep(values[order[i]], 2);
       }
       return md5End();
     }

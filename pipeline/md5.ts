@@ -48,13 +48,17 @@ function byte(b: number): void {
   }
 }
 
-/** Appends one character code below 0x80 (a separator, say) without the string machinery. */
-export function md5UpdateAscii(c: number): void {
-  byte(c);
-}
-
 /** Appends the UTF-8 encoding of `s`. */
 export function md5Update(s: string): void {
+  append(s, -1);
+}
+
+/** Appends the UTF-8 encoding of `s`, then the byte `separator` (below 0x80), in one call. */
+export function md5UpdateSep(s: string, separator: number): void {
+  append(s, separator);
+}
+
+function append(s: string, separator: number): void {
   const n = s.length;
   // ASCII runs go through locals, a word at a time where they can; other characters through byte().
   let t = total;
@@ -123,6 +127,18 @@ export function md5Update(s: string): void {
     t = total;
     w = word;
   }
+  if (separator >= 0) {
+    w |= separator << ((t & 3) << 3);
+    t++;
+    if ((t & 3) === 0) {
+      X[((t - 1) >> 2) & 15] = w;
+      w = 0;
+      if ((t & 63) === 0) {
+        total = t;
+        compress();
+      }
+    }
+  }
   total = t;
   word = w;
 }
@@ -140,18 +156,19 @@ function hexLe(n: number): string {
 
 /** Pads, finishes and returns the hash as 32 lowercase hex digits. */
 export function md5End(): string {
-  const bits = total * 8;
-  const high = Math.floor(total / 0x20000000);
-  byte(0x80);
-  while ((total & 63) !== 56) byte(0);
-  byte(bits & 255);
-  byte((bits >>> 8) & 255);
-  byte((bits >>> 16) & 255);
-  byte((bits >>> 24) & 255);
-  byte(high & 255);
-  byte((high >>> 8) & 255);
-  byte((high >>> 16) & 255);
-  byte((high >>> 24) & 255);
+  const t = total;
+  // The 0x80 byte after the message, then zeros up to the 64-bit length (in bits, little-endian) in words 14 and 15.
+  let at = (t >> 2) & 15;
+  X[at++] = word | (0x80 << ((t & 3) << 3));
+  if (at > 14) {
+    while (at < 16) X[at++] = 0;
+    compress();
+    at = 0;
+  }
+  while (at < 14) X[at++] = 0;
+  X[14] = (t * 8) | 0;
+  X[15] = Math.floor(t / 0x20000000) | 0;
+  compress();
   return hexLe(a0) + hexLe(b0) + hexLe(c0) + hexLe(d0);
 }
 

@@ -3,6 +3,7 @@
  * (small and fast; the field conventions follow Snowplow's legacy user-agent-utils enrichment so warehouse queries
  * carry over). Robots and crawlers get br_type "Robot"; HTTP libraries get "Tool".
  */
+import { createTextCache } from './cache';
 
 export interface UserAgentInfo {
   readonly br_name: string | null;
@@ -211,25 +212,12 @@ export function parseUserAgent(uaRaw: string): UserAgentInfo {
  * long as the engine). The cache is cleared wholesale when full, which bounds memory without bookkeeping.
  */
 export function createUserAgentParser(maxEntries: number): (ua: string) => UserAgentInfo {
-  // Keyed by the UA text itself (a prefixed key would be a new string to build and hash on every call). An entry
-  // counts only if it records that very text, so whatever a lookup finds on Object.prototype is a miss; names
-  // starting with "__" (__proto__, and the engines' special properties) are never stored.
-  let cache: { [ua: string]: { readonly ua: string; readonly info: UserAgentInfo } } = {};
-  let size = 0;
+  const cache = createTextCache<UserAgentInfo>(maxEntries);
   return function (ua: string): UserAgentInfo {
-    const special = ua.charCodeAt(0) === 95 && ua.charCodeAt(1) === 95;
-    if (!special) {
-      const hit = cache[ua];
-      if (hit !== undefined && hit !== null && hit.ua === ua) return hit.info;
-    }
+    const hit = cache.get(ua);
+    if (hit !== undefined) return hit;
     const parsed = parseUserAgent(ua);
-    if (special) return parsed;
-    if (size >= maxEntries) {
-      cache = {};
-      size = 0;
-    }
-    cache[ua] = { ua: ua, info: parsed };
-    size++;
+    cache.set(ua, parsed);
     return parsed;
   };
 }

@@ -128,6 +128,29 @@ describe('enricher', () => {
     expect(good).toBeGreaterThan(variants.length);
   });
 
+  it('classifies a referrer against each event\'s own page, whatever was classified (and cached) before', () => {
+    const e = testEnricher(NOW);
+    const refr = 'https://shop.example.com/c/kitchen?q=mug';
+    const medium = (url: string): unknown => row(payload({ ...base, url, refr }), e).refr_medium;
+    for (let i = 0; i < 3; i++) {
+      expect(medium('https://shop.example.com/p/1')).toBe('internal');
+      expect(medium('https://blog.example.org/post')).toBe('unknown');
+      expect(row(payload({ ...base, url: 'https://blog.example.org/post', refr: 'https://www.google.com/search?q=mug' }), e)).toMatchObject({ refr_medium: 'search', refr_source: 'Google', refr_term: 'mug' });
+      expect(row(payload({ ...base, url: 'https://www.google.com/x', refr: 'https://www.google.com/search?q=mug' }), e).refr_medium).toBe('internal');
+    }
+  });
+
+  it('parses each page URL the same way the first time and from the cache', () => {
+    const e = testEnricher(NOW);
+    const url = 'https://Shop.Example.com:8443/p/mug?utm_source=news&utm_medium=email&gclid=abc&_sp=d-u-i-d.1714564800000#top';
+    const first = row(payload({ ...base, url }), e);
+    const again = row(payload({ ...base, eid: '7a2e3b5f-9d4c-4f60-8b8e-1c2d3e4f5a6b', url }), e);
+    for (const c of ['page_urlhost', 'page_urlport', 'page_urlpath', 'page_urlquery', 'page_urlfragment', 'mkt_source', 'mkt_medium', 'mkt_clickid', 'mkt_network', 'refr_domain_userid', 'refr_dvce_tstamp']) {
+      expect([c, again[c]]).toEqual([c, first[c]]);
+    }
+    expect(first).toMatchObject({ page_urlhost: 'shop.example.com', page_urlport: 8443, mkt_source: 'news', mkt_clickid: 'abc', refr_domain_userid: 'd-u-i-d' });
+  });
+
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
     const text = ['dtm', 'e', 'p', 'page', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');

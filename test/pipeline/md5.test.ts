@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5Begin, md5End, md5Hex, md5Update } from '../../pipeline/md5';
+import { md5Begin, md5End, md5Hex, md5Update, md5UpdateSep } from '../../pipeline/md5';
 import { prng } from '../../pipeline/local/sample-events';
 
 const node = (s: string | Buffer): string => createHash('md5').update(s).digest('hex');
@@ -36,6 +36,9 @@ describe('MD5', () => {
       md5Begin();
       for (const p of pieces) md5Update(p);
       expect(md5End()).toBe(node(pieces.join('')));
+      md5Begin();
+      for (const p of pieces) md5UpdateSep(p, 1 + (p.length % 100));
+      expect(md5End()).toBe(node(pieces.map((p) => p + String.fromCharCode(1 + (p.length % 100))).join('')));
     }
   });
 
