@@ -1,8 +1,10 @@
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { BatchEnricher, BatchEnricherProps } from './batch-enricher';
 import { CdnPixelCollector, CdnPixelCollectorProps } from './cdn-pixel-collector';
 import { GlobalCollector, GlobalCollectorProps } from './global-collector';
+import { dependOnApis, enableApis } from './private/apis';
 import { constructLabels } from './private/labels';
 import { EnrichmentSettings } from './private/enrichment';
 import { checkProjectId, checkRegion, PropError } from './private/validate';
@@ -56,6 +58,12 @@ export interface ClickstreamPipelineProps {
    * @default none
    */
   readonly replay?: Omit<BatchEnricherProps, 'registry' | 'archive' | 'warehouse' | 'region' | 'enrichmentConfig' | Shared>;
+  /**
+   * Enable the Google Cloud APIs the pipeline uses (and make every resource wait for them), so one deploy works
+   * on a fresh project. Turn off when the project's APIs are managed elsewhere.
+   * @default true
+   */
+  readonly enableApis?: boolean;
   /** Labels on every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -82,6 +90,8 @@ export class ClickstreamPipeline extends Construct {
   public readonly collector?: GlobalCollector;
   public readonly pixelCollector?: CdnPixelCollector;
   public readonly tracker?: TrackerHosting;
+  /** The APIs the pipeline enabled (empty when `enableApis` is false). */
+  public readonly apis: readonly ProjectService[];
 
   constructor(scope: Construct, id: string, props: ClickstreamPipelineProps) {
     super(scope, id);
@@ -137,7 +147,26 @@ export class ClickstreamPipeline extends Construct {
     }
     if (this.tracker) new TerraformOutput(this, 'tracker_url', { value: this.tracker.trackerUrl, description: 'The web tracker (content-hashed, cache forever)' });
     new TerraformOutput(this, 'events_table', { value: this.warehouse.eventsTableSpec, description: 'The enriched events table' });
+
+    this.apis = props.enableApis === false ? [] : enableApis(this, 'apis', props.projectId, requiredApis(props));
+    dependOnApis(this, this.apis);
   }
+}
+
+/** The services a pipeline with these props calls. */
+export function requiredApis(props: ClickstreamPipelineProps): string[] {
+  const apis = [
+    'bigquery.googleapis.com', 'compute.googleapis.com', 'dataflow.googleapis.com', 'iam.googleapis.com',
+    'logging.googleapis.com', 'pubsub.googleapis.com', 'storage.googleapis.com', 'cloudresourcemanager.googleapis.com',
+  ];
+  const kinds = new Set((props.collector?.backends ?? []).map((b) => b.kind));
+  if (kinds.has('cloud-run') || kinds.has('cloud-functions')) apis.push('run.googleapis.com');
+  if (kinds.has('cloud-functions')) apis.push('cloudfunctions.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com');
+  if (kinds.has('app-engine')) apis.push('appengine.googleapis.com');
+  if (kinds.has('gke')) apis.push('container.googleapis.com');
+  if (props.replay) apis.push('datapipelines.googleapis.com', 'cloudscheduler.googleapis.com');
+  if (props.warehouse?.kmsKeyName) apis.push('cloudkms.googleapis.com');
+  return apis;
 }
 
 function validate(props: ClickstreamPipelineProps): void {

@@ -48,6 +48,23 @@ describe('ClickstreamPipeline', () => {
     expect(outputs[find('events_table')!].value).toMatch(/google_bigquery_table/);
   });
 
+  test('enables the APIs it uses, and every Google resource waits for them', () => {
+    const services = Object.values<any>(s.resources('google_project_service')).map((r) => r.service).sort();
+    expect(services).toEqual([
+      'bigquery.googleapis.com', 'cloudresourcemanager.googleapis.com', 'compute.googleapis.com', 'dataflow.googleapis.com',
+      'iam.googleapis.com', 'logging.googleapis.com', 'pubsub.googleapis.com', 'run.googleapis.com', 'storage.googleapis.com',
+    ]);
+    for (const r of Object.values<any>(s.resources('google_project_service'))) expect(r.disable_on_destroy).toBe(false);
+    for (const [type, id, config] of allResources(s)) {
+      if (type === 'google_project_service') continue;
+      expect({ id, waits: (config.depends_on ?? []).filter((d: string) => d.startsWith('google_project_service.')).length }).toEqual({ id, waits: services.length });
+    }
+    const gke = pipeline({ collector: { domains: ['c.example.com'], backends: [CollectorBackend.gke({ regions: ['europe-west1'] })] }, replay: { period: '2025-03-01' }, enableApis: true });
+    const more = Object.values<any>(gke.resources('google_project_service')).map((r) => r.service);
+    expect(more).toEqual(expect.arrayContaining(['container.googleapis.com', 'datapipelines.googleapis.com', 'cloudscheduler.googleapis.com']));
+    expect(pipeline({ enableApis: false }).resources('google_project_service')).toEqual({});
+  });
+
   test('labels on everything, no primitive role anywhere', () => {
     for (const [type, , config] of allResources(s)) {
       if (config.labels) expect({ type, labels: config.labels }).toEqual({ type, labels: expect.objectContaining({ env: 'test', 'managed-by': 'waymark' }) });
