@@ -13,7 +13,7 @@ import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererClassification, RefererIndex } from './referer';
-import { md5Begin, md5End, md5UpdateSep } from './md5';
+import { md5Begin, md5End, md5UpdatePairs } from './md5';
 import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
 import { formatTimestamp, parseEpochMillis } from './time';
@@ -848,10 +848,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     if (config.fingerprintAlgorithm === 'md5') {
       // Streamed: no concatenated text to build and flatten.
       md5Begin();
-      for (let i = 0; i < order.length; i++) {
-        md5UpdateSep(names[order[i]], 1);
-        md5UpdateSep(values[order[i]], 2);
-      }
+      md5UpdatePairs(names, values, order, 1, 2);
       return md5End();
     }
     let text = '';

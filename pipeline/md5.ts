@@ -48,84 +48,98 @@ function byte(b: number): void {
   }
 }
 
+/** Scratch lists for single strings (no allocation per call). */
+const ONE: string[] = [''];
+const NONE: string[] = [''];
+const FIRST: number[] = [0];
+
 /** Appends the UTF-8 encoding of `s`. */
 export function md5Update(s: string): void {
-  append(s, -1);
+  ONE[0] = s;
+  md5UpdatePairs(ONE, NONE, FIRST, -1, -1);
 }
 
-/** Appends the UTF-8 encoding of `s`, then the byte `separator` (below 0x80), in one call. */
+/** Appends the UTF-8 encoding of `s`, then the byte `separator` (below 0x80). */
 export function md5UpdateSep(s: string, separator: number): void {
-  append(s, separator);
+  ONE[0] = s;
+  md5UpdatePairs(ONE, NONE, FIRST, separator, -1);
 }
 
-function append(s: string, separator: number): void {
-  const n = s.length;
-  // ASCII runs go through locals, a word at a time where they can; other characters through byte().
+/**
+ * Appends, for each index in `order`, `keys[index]` then the byte `keySeparator`, then `values[index]` then the byte
+ * `valueSeparator` (separators below 0x80; -1 for none), each string as its UTF-8 encoding. ASCII runs go through
+ * locals, a word at a time where they are word-aligned; other characters through byte().
+ */
+export function md5UpdatePairs(keys: readonly string[], values: readonly string[], order: readonly number[], keySeparator: number, valueSeparator: number): void {
   let t = total;
   let w = word;
-  let i = 0;
-  while (i < n) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if ((t & 3) === 0) {
-        // Word-aligned: four ASCII characters make one word.
-        while (i + 3 < n) {
-          const c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
-          if ((c | c1 | c2 | c3) >= 0x80) break;
-          X[(t >> 2) & 15] = c | (c1 << 8) | (c2 << 16) | (c3 << 24);
-          t += 4;
-          i += 4;
+  for (let q = 0; q < order.length * 2; q++) {
+    const s = (q & 1) === 0 ? keys[order[q >> 1]] : values[order[q >> 1]];
+    const separator = (q & 1) === 0 ? keySeparator : valueSeparator;
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if ((t & 3) === 0) {
+          // Word-aligned: four ASCII characters make one word.
+          while (i + 3 < n) {
+            const c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
+            if ((c | c1 | c2 | c3) >= 0x80) break;
+            X[(t >> 2) & 15] = c | (c1 << 8) | (c2 << 16) | (c3 << 24);
+            t += 4;
+            i += 4;
+            if ((t & 63) === 0) {
+              total = t;
+              compress();
+            }
+            if (i >= n) break;
+            c = s.charCodeAt(i);
+            if (c >= 0x80) break;
+          }
+          if (i >= n || c >= 0x80) continue;
+        }
+        w |= c << ((t & 3) << 3);
+        t++;
+        i++;
+        if ((t & 3) === 0) {
+          X[((t - 1) >> 2) & 15] = w;
+          w = 0;
           if ((t & 63) === 0) {
             total = t;
             compress();
           }
-          if (i >= n) break;
-          c = s.charCodeAt(i);
-          if (c >= 0x80) break;
         }
-        if (i >= n || c >= 0x80) continue;
-      }
-      w |= c << ((t & 3) << 3);
-      t++;
-      i++;
-      if ((t & 3) === 0) {
-        X[((t - 1) >> 2) & 15] = w;
-        w = 0;
-        if ((t & 63) === 0) {
-          total = t;
-          compress();
-        }
-      }
-      continue;
-    }
-    total = t;
-    word = w;
-    i++;
-    if (c >= 0xd800 && c <= 0xdbff && i < n) {
-      const d = s.charCodeAt(i);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-        byte(0xf0 | (c >> 18));
-        byte(0x80 | ((c >> 12) & 0x3f));
-        byte(0x80 | ((c >> 6) & 0x3f));
-        byte(0x80 | (c & 0x3f));
-        t = total;
-        w = word;
         continue;
       }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x800) {
-      byte(0xc0 | (c >> 6));
-      byte(0x80 | (c & 0x3f));
-    } else {
-      byte(0xe0 | (c >> 12));
-      byte(0x80 | ((c >> 6) & 0x3f));
-      byte(0x80 | (c & 0x3f));
-    }
-    t = total;
-    w = word;
+      total = t;
+      word = w;
+      i++;
+      if (c >= 0xd800 && c <= 0xdbff && i < n) {
+        const d = s.charCodeAt(i);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          byte(0xf0 | (c >> 18));
+          byte(0x80 | ((c >> 12) & 0x3f));
+          byte(0x80 | ((c >> 6) & 0x3f));
+          byte(0x80 | (c & 0x3f));
+          t = total;
+          w = word;
+          continue;
+        }
+      }
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      if (c < 0x800) {
+        byte(0xc0 | (c >> 6));
+        byte(0x80 | (c & 0x3f));
+      } else {
+        byte(0xe0 | (c >> 12));
+        byte(0x80 | ((c >> 6) & 0x3f));
+        byte(0x80 | (c & 0x3f));
+      }
+      t = total;
+      w = word;
   }
   if (separator >= 0) {
     w |= separator << ((t & 3) << 3);
@@ -138,6 +152,7 @@ function append(s: string, separator: number): void {
         compress();
       }
     }
+  }
   }
   total = t;
   word = w;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5Begin, md5End, md5Hex, md5Update, md5UpdateSep } from '../../pipeline/md5';
+import { md5Begin, md5End, md5Hex, md5Update, md5UpdatePairs, md5UpdateSep } from '../../pipeline/md5';
 import { prng } from '../../pipeline/local/sample-events';
 
 const node = (s: string | Buffer): string => createHash('md5').update(s).digest('hex');
@@ -39,6 +39,25 @@ describe('MD5', () => {
       md5Begin();
       for (const p of pieces) md5UpdateSep(p, 1 + (p.length % 100));
       expect(md5End()).toBe(node(pieces.map((p) => p + String.fromCharCode(1 + (p.length % 100))).join('')));
+    }
+  });
+
+  it('hashes key/value pairs in the given order like their concatenation with separators', () => {
+    const rand = prng(13);
+    for (let t = 0; t < 200; t++) {
+      const keys: string[] = [];
+      const values: string[] = [];
+      for (let k = Math.floor(rand() * 30); k > 0; k--) {
+        keys.push('k' + Math.floor(rand() * 1000));
+        let v = '';
+        for (let i = Math.floor(rand() * 70); i > 0; i--) v += String.fromCharCode(rand() < 0.9 ? 32 + Math.floor(rand() * 95) : 0x80 + Math.floor(rand() * 0xd000));
+        values.push(v);
+      }
+      const order = keys.map((_k, i) => i).filter(() => rand() < 0.8).reverse();
+      md5Begin();
+      md5Update('prefix' + t);
+      md5UpdatePairs(keys, values, order, 1, 2);
+      expect(md5End()).toBe(node('prefix' + t + order.map((i) => keys[i] + '\u0001' + values[i] + '\u0002').join('')));
     }
   });
 
