@@ -7,7 +7,8 @@
  * Keyed by the text itself, in a plain object (ES5 has no Map): a prefixed key would be a new string to build and
  * hash on every lookup. An entry counts only if it records that very text, so whatever a lookup finds on
  * Object.prototype is a miss, and texts starting with "__" (`__proto__`, and the engines' special properties such as
- * Rhino's `__parent__`) are never stored.
+ * Rhino's `__parent__`) are never stored. A direct-mapped table of recent entries in front of the object answers
+ * most lookups with one string comparison.
  */
 export interface TextCache<T> {
   /** The value stored for `text`, or undefined. */
@@ -21,21 +22,60 @@ interface Entry<T> {
   readonly value: T;
 }
 
+/** Slots of the direct-mapped first level (a power of two). */
+const SLOTS = 1024;
+
+/**
+ * A cheap slot for a text: its length and 16 characters spread evenly over it. Looking a text up in an object needs
+ * its full hash and a search of the engine's string table (the texts come fresh from JSON.parse, so nothing is cached
+ * on them); comparing it with the one text in its slot is a length check and a memory compare. Texts alike in
+ * length and in the sampled characters share a slot and evict each other; the object still has them.
+ */
+function slotOf(text: string): number {
+  const n = text.length;
+  let h = n;
+  if (n <= 16) {
+    for (let i = 0; i < n; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
+  } else {
+    const step = n / 16;
+    for (let k = 0; k < 16; k++) h = (h * 31 + text.charCodeAt(Math.floor(k * step))) | 0;
+  }
+  return (h ^ (h >>> 8) ^ (h >>> 16)) & (SLOTS - 1);
+}
+
 export function createTextCache<T>(maxEntries: number): TextCache<T> {
   let entries: { [text: string]: Entry<T> } = {};
   let size = 0;
+  const recent: Array<Entry<T> | null> = [];
+  for (let i = 0; i < SLOTS; i++) recent.push(null);
   return {
     get: function (text: string): T | undefined {
+      // Two ways per slot pair: the entry used last first.
+      const slot = slotOf(text);
+      const first = recent[slot];
+      if (first !== null && first.text === text) return first.value;
+      const second = recent[slot ^ 1];
+      if (second !== null && second.text === text) return second.value;
       const hit = entries[text];
-      return hit !== undefined && hit !== null && hit.text === text ? hit.value : undefined;
+      if (hit !== undefined && hit !== null && hit.text === text) {
+        recent[slot ^ 1] = first;
+        recent[slot] = hit;
+        return hit.value;
+      }
+      return undefined;
     },
     set: function (text: string, value: T): void {
       if (text.charCodeAt(0) === 95 && text.charCodeAt(1) === 95) return;
       if (size >= maxEntries) {
         entries = {};
         size = 0;
+        for (let i = 0; i < SLOTS; i++) recent[i] = null;
       }
-      entries[text] = { text: text, value: value };
+      const entry: Entry<T> = { text: text, value: value };
+      entries[text] = entry;
+      const slot = slotOf(text);
+      recent[slot ^ 1] = recent[slot];
+      recent[slot] = entry;
       size++;
     },
   };

@@ -33,4 +33,16 @@ describe('text cache', () => {
     cache.set('k3', 3); // over the bound: the earlier entries are gone
     expect([cache.get('k0'), cache.get('k1'), cache.get('k2'), cache.get('k3')]).toEqual([undefined, undefined, undefined, 3]);
   });
+
+  it('answers right for many similar texts looked up in turn (recent-entry table collisions)', () => {
+    const cache = createTextCache<number>(10000);
+    const texts: string[] = [];
+    for (let i = 0; i < 3000; i++) texts.push('iglu:com.example/' + ['alpha', 'bravo', 'delta'][i % 3] + '/jsonschema/1-0-' + (i % 1000) + (i >= 1000 ? 'x' : ''));
+    texts.forEach((t, i) => cache.set(t, i));
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < texts.length; i += 1 + round) expect(cache.get(texts[i])).toBe(i);
+      for (let i = texts.length - 1; i >= 0; i -= 7) expect(cache.get(texts[i])).toBe(i);
+    }
+    expect(cache.get('iglu:com.example/alpha/jsonschema/1-0-9999')).toBeUndefined();
+  });
 });
