@@ -37,8 +37,7 @@ function slotOf(text: string): number {
   if (n <= 16) {
     for (let i = 0; i < n; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
   } else {
-    const step = n / 16;
-    for (let k = 0; k < 16; k++) h = (h * 31 + text.charCodeAt(Math.floor(k * step))) | 0;
+    for (let k = 0; k < 16; k++) h = (h * 31 + text.charCodeAt((k * n) >> 4)) | 0;
   }
   return (h ^ (h >>> 8) ^ (h >>> 16)) & (SLOTS - 1);
 }

@@ -172,8 +172,9 @@ interface Built {
   readonly sd: Array<{ readonly column: string; value: unknown }>;
 }
 
-const UNSTRUCT_ENVELOPE = 'com.snowplowanalytics.snowplow/unstruct_event';
-const CONTEXTS_ENVELOPE = 'com.snowplowanalytics.snowplow/contexts';
+/** Names of the envelope schemas (vendor com.snowplowanalytics.snowplow). */
+const UNSTRUCT_ENVELOPE = 'unstruct_event';
+const CONTEXTS_ENVELOPE = 'contexts';
 const SNOWPLOW_VENDOR = 'com.snowplowanalytics.snowplow';
 
 function v(value: string): string {
@@ -613,8 +614,9 @@ export function createEnricher(options: EnricherOptions): Enricher {
   function checkEnvelope(json: unknown, field: string, expected: string, sv: FailureMessage[]): SelfDescribing | null {
     const envelope = selfDescribing(json, field, '$', sv);
     if (envelope === null) return null;
-    if (envelope.info.key.vendor + '/' + envelope.info.key.name !== expected || envelope.info.key.model !== 1) {
-      sv.push(schemaMessage(field, envelope.schemaKey, '$.schema', 'iglu', 'expected the envelope iglu:' + expected + '/jsonschema/1-0-0'));
+    const key = envelope.info.key;
+    if (key.vendor !== SNOWPLOW_VENDOR || key.name !== expected || key.model !== 1) {
+      sv.push(schemaMessage(field, envelope.schemaKey, '$.schema', 'iglu', 'expected the envelope iglu:' + SNOWPLOW_VENDOR + '/' + expected + '/jsonschema/1-0-0'));
       return null;
     }
     return validate(field, envelope, '$.data', sv) ? envelope : null;
