@@ -13,7 +13,7 @@ import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
 import { parseJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererClassification, RefererIndex } from './referer';
-import { md5Begin, md5End, md5UpdatePairs } from './md5';
+import { md5Begin, md5End, md5Restore, md5Save, Md5State, md5UpdateList, md5UpdateSep } from './md5';
 import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
 import { formatTimestamp, parseEpochMillis } from './time';
@@ -805,20 +805,26 @@ export function createEnricher(options: EnricherOptions): Enricher {
   }
 
   /**
-   * Indexes into `names` of the parameters to fingerprint (exclusions left out), in order of their names. Trackers
-   * send their parameters in a fixed order per event type, so the last few name lists and their orders are
-   * remembered: comparing a list with a remembered one is much cheaper than sorting it again.
+   * The parameters to fingerprint (exclusions left out) in order of their names: indexes into `names`, and, once
+   * worked out, the MD5 state after the names part of the text. Trackers send their parameters in a fixed order per
+   * event type, so the last few name lists are remembered with these: comparing a list with a remembered one is much
+   * cheaper than sorting it and hashing the names again.
    */
-  const sortMemo: Array<{ names: readonly string[]; order: number[] }> = [];
+  interface SortedNames {
+    readonly names: readonly string[];
+    readonly order: number[];
+    prefix: Md5State | null;
+  }
+  const sortMemo: SortedNames[] = [];
   let sortMemoNext = 0;
-  function sortedOrder(names: readonly string[]): number[] {
+  function sortedNames(names: readonly string[]): SortedNames {
     const n = names.length;
     for (let m = 0; m < sortMemo.length; m++) {
       const memo = sortMemo[m].names;
       if (memo.length !== n) continue;
       let i = 0;
       while (i < n && memo[i] === names[i]) i++;
-      if (i === n) return sortMemo[m].order;
+      if (i === n) return sortMemo[m];
     }
     const exclude = config.fingerprintExclude;
     // Insertion sort (a tracker sends 20–40 parameters): cheaper than Array#sort's generic comparisons.
@@ -834,27 +840,38 @@ export function createEnricher(options: EnricherOptions): Enricher {
       }
       order[j] = i;
     }
+    const sorted: SortedNames = { names: names.slice(), order: order, prefix: null };
     if (n <= 64) {
-      sortMemo[sortMemoNext] = { names: names.slice(), order: order };
+      sortMemo[sortMemoNext] = sorted;
       sortMemoNext = (sortMemoNext + 1) % 16;
     }
-    return order;
+    return sorted;
   }
 
   /**
    * Hash (MD5 by default, see config.ts) of the event's parameters, sorted by name, volatile ones excluded, so that
-   * retried sends fingerprint alike: the UTF-8 text `name \u0001 value \u0002` of each parameter in turn.
+   * retried sends fingerprint alike: the UTF-8 text of the names, each followed by U+0001, then U+0000, then the
+   * values in the same order, each followed by U+0002.
    */
   function fingerprint(names: readonly string[], values: readonly string[]): string {
-    const order = sortedOrder(names);
+    const sorted = sortedNames(names);
+    const order = sorted.order;
     if (config.fingerprintAlgorithm === 'md5') {
-      // Streamed: no concatenated text to build and flatten.
-      md5Begin();
-      md5UpdatePairs(names, values, order, 1, 2);
+      // The names part is the same for every event with these names: hashed once, continued from its state.
+      if (sorted.prefix === null) {
+        md5Begin();
+        md5UpdateList(names, order, 1);
+        md5UpdateSep('', 0);
+        sorted.prefix = md5Save();
+      }
+      md5Restore(sorted.prefix);
+      md5UpdateList(values, order, 2);
       return md5End();
     }
     let text = '';
-    for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u0001' + values[order[i]] + '\u0002';
+    for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u0001';
+    text += '\u0000';
+    for (let i = 0; i < order.length; i++) text += values[order[i]] + '\u0002';
     return sha256Hex(text);
   }
 

@@ -50,32 +50,59 @@ function byte(b: number): void {
 
 /** Scratch lists for single strings (no allocation per call). */
 const ONE: string[] = [''];
-const NONE: string[] = [''];
 const FIRST: number[] = [0];
 
 /** Appends the UTF-8 encoding of `s`. */
 export function md5Update(s: string): void {
   ONE[0] = s;
-  md5UpdatePairs(ONE, NONE, FIRST, -1, -1);
+  md5UpdateList(ONE, FIRST, -1);
 }
 
 /** Appends the UTF-8 encoding of `s`, then the byte `separator` (below 0x80). */
 export function md5UpdateSep(s: string, separator: number): void {
   ONE[0] = s;
-  md5UpdatePairs(ONE, NONE, FIRST, separator, -1);
+  md5UpdateList(ONE, FIRST, separator);
+}
+
+/** A hash in progress, to continue from later (see {@link md5Save}). */
+export interface Md5State {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  readonly total: number;
+  readonly word: number;
+  /** The words of the unfinished block. */
+  readonly block: readonly number[];
+}
+
+/** The state of the hash in progress: a text's common beginning can be hashed once and continued many times. */
+export function md5Save(): Md5State {
+  const block: number[] = [];
+  for (let i = 0; i < ((total & 63) >> 2); i++) block.push(X[i]);
+  return { a: a0, b: b0, c: c0, d: d0, total: total, word: word, block: block };
+}
+
+/** Continues from a saved state, as if the text hashed before md5Save had just been appended. */
+export function md5Restore(state: Md5State): void {
+  a0 = state.a;
+  b0 = state.b;
+  c0 = state.c;
+  d0 = state.d;
+  total = state.total;
+  word = state.word;
+  for (let i = 0; i < state.block.length; i++) X[i] = state.block[i];
 }
 
 /**
- * Appends, for each index in `order`, `keys[index]` then the byte `keySeparator`, then `values[index]` then the byte
- * `valueSeparator` (separators below 0x80; -1 for none), each string as its UTF-8 encoding. ASCII runs go through
- * locals, a word at a time where they are word-aligned; other characters through byte().
+ * Appends, for each index in `order`, `list[index]` (as UTF-8) then the byte `separator` (below 0x80; -1 for none).
+ * ASCII runs go through locals, a word at a time where they are word-aligned; other characters through byte().
  */
-export function md5UpdatePairs(keys: readonly string[], values: readonly string[], order: readonly number[], keySeparator: number, valueSeparator: number): void {
+export function md5UpdateList(list: readonly string[], order: readonly number[], separator: number): void {
   let t = total;
   let w = word;
-  for (let q = 0; q < order.length * 2; q++) {
-    const s = (q & 1) === 0 ? keys[order[q >> 1]] : values[order[q >> 1]];
-    const separator = (q & 1) === 0 ? keySeparator : valueSeparator;
+  for (let q = 0; q < order.length; q++) {
+    const s = list[order[q]];
     const n = s.length;
     let i = 0;
     while (i < n) {

@@ -153,9 +153,10 @@ describe('enricher', () => {
 
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
-    const text = ['dtm', 'e', 'p', 'page', 'tv', 'url'].map((k) => k + '\u0001' + (params as Record<string, string>)[k] + '\u0002').join('');
+    const sortedNames = ['dtm', 'e', 'p', 'page', 'tv', 'url'];
+    const text = sortedNames.map((k) => k + '\u0001').join('') + '\u0000' + sortedNames.map((k) => (params as Record<string, string>)[k] + '\u0002').join('');
 
-    it('is by default the MD5 of the sorted parameters (UTF-8) except eid, stm, nuid and cv', () => {
+    it('is by default the MD5 of the sorted parameter names and values (UTF-8), eid, stm, nuid and cv left out', () => {
       expect(row(payload(params)).event_fingerprint).toBe(createHash('md5').update(text, 'utf8').digest('hex'));
     });
 
@@ -179,7 +180,8 @@ describe('enricher', () => {
         for (const name of optional) if (t % 3 === 0 || rand() < 0.5) entries.push([name, name === 'vid' ? '3' : name === 'stm' || name === 'dtm' ? '1714564800000' : name === 'res' || name === 'vp' ? '800x600' : name + '-' + t]);
         if (t % 3 !== 0) for (let i = entries.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [entries[i], entries[j]] = [entries[j], entries[i]]; }
         const params = Object.fromEntries(entries);
-        const text = Object.keys(params).filter((k) => !['eid', 'stm', 'nuid', 'cv'].includes(k)).sort().map((k) => k + '\u0001' + params[k] + '\u0002').join('');
+        const sorted = Object.keys(params).filter((k) => !['eid', 'stm', 'nuid', 'cv'].includes(k)).sort();
+        const text = sorted.map((k) => k + '\u0001').join('') + '\u0000' + sorted.map((k) => params[k] + '\u0002').join('');
         expect(row(payload(params), e).event_fingerprint).toBe(createHash('md5').update(text, 'utf8').digest('hex'));
       }
     });

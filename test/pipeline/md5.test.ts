@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5Begin, md5End, md5Hex, md5Update, md5UpdatePairs, md5UpdateSep } from '../../pipeline/md5';
+import { md5Begin, md5End, md5Hex, md5Restore, md5Save, md5Update, md5UpdateList, md5UpdateSep } from '../../pipeline/md5';
 import { prng } from '../../pipeline/local/sample-events';
 
 const node = (s: string | Buffer): string => createHash('md5').update(s).digest('hex');
@@ -42,7 +42,7 @@ describe('MD5', () => {
     }
   });
 
-  it('hashes key/value pairs in the given order like their concatenation with separators', () => {
+  it('hashes lists in the given order like their concatenation with separators, and continues from saved states', () => {
     const rand = prng(13);
     for (let t = 0; t < 200; t++) {
       const keys: string[] = [];
@@ -54,10 +54,19 @@ describe('MD5', () => {
         values.push(v);
       }
       const order = keys.map((_k, i) => i).filter(() => rand() < 0.8).reverse();
+      const prefix = 'prefix' + 't'.repeat(t);
       md5Begin();
-      md5Update('prefix' + t);
-      md5UpdatePairs(keys, values, order, 1, 2);
-      expect(md5End()).toBe(node('prefix' + t + order.map((i) => keys[i] + '\u0001' + values[i] + '\u0002').join('')));
+      md5Update(prefix);
+      md5UpdateList(keys, order, 1);
+      const saved = md5Save();
+      md5UpdateList(values, order, 2);
+      const whole = prefix + order.map((i) => keys[i] + '\u0001').join('') + order.map((i) => values[i] + '\u0002').join('');
+      expect(md5End()).toBe(node(whole));
+      md5Begin();
+      md5Update('something else entirely, to disturb the state');
+      md5Restore(saved);
+      md5UpdateList(values, order, 2);
+      expect(md5End()).toBe(node(whole));
     }
   });
 
