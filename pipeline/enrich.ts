@@ -6,7 +6,7 @@
  */
 import { adapt, RawEvent } from './adapters';
 import { BadRow, badRow, FailureMessage, FailureType, rawPayload } from './badrow';
-import { attributeCampaign } from './campaign';
+import { attributeCampaign, Campaign } from './campaign';
 import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnName } from './columns';
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
 import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
@@ -16,7 +16,7 @@ import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererClassification,
 import { md5Begin, md5End, md5Restore, md5Save, Md5State, md5UpdateList, md5UpdateSep } from './md5';
 import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
-import { formatTimestamp, parseEpochMillis } from './time';
+import { digitsValue, formatTimestamp, parseEpochMillis } from './time';
 import { parseQuery, parseUrl, ParsedUrl, queryParam, UrlParseResult } from './url';
 import { createUserAgentParser, UserAgentInfo } from './useragent';
 import { createTextCache } from './cache';
@@ -103,7 +103,6 @@ const INTEGER = /^-?[0-9]{1,16}$/;
 const DECIMAL = /^-?[0-9]{1,16}(\.[0-9]+)?$/;
 const FLOAT = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?$/;
 const NUMERIC = /^-?[0-9]{1,29}(\.[0-9]{1,9})?$/;
-const DIMENSIONS = /^([0-9]{1,6})x([0-9]{1,6})$/;
 
 /** Column name → index in the row's value array (atomic columns, table order). */
 const C: { [column: string]: number } = {};
@@ -199,11 +198,13 @@ interface SelfDescribing {
   readonly data: unknown;
 }
 
-/** A URL parsed, as cached by its text: never changed once made, except for the referer classification memo. */
+/** A URL parsed, as cached by its text: never changed once made, except for the memos of what derives from it. */
 interface UrlInfo {
   readonly parsed: UrlParseResult;
   /** The decoded query parameters (read only). */
   readonly pairs: Array<[string, string]>;
+  /** As a page URL: its campaign attribution; null until attributed. */
+  campaign: Campaign | null;
   /** As a referrer: its classification, for pages on `clsPageHost`; null until classified. */
   cls: RefererClassification | null;
   clsPageHost: string | null;
@@ -404,10 +405,13 @@ export function createEnricher(options: EnricherOptions): Enricher {
     for (let i = 0; i < DIMENSION_COLS.length; i++) {
       const s = pv[DIMENSION_COLS[i][1]];
       if (s === undefined) continue;
-      const m = DIMENSIONS.exec(s);
-      if (m) {
-        r[DIMENSION_COLS[i][2]] = +m[1];
-        r[DIMENSION_COLS[i][3]] = +m[2];
+      // WxH, 1 to 6 digits each (/^([0-9]{1,6})x([0-9]{1,6})$/ without the regex)
+      const x = s.indexOf('x');
+      const width = x > 0 ? digitsValue(s, 0, x, 6) : -1;
+      const height = width >= 0 ? digitsValue(s, x + 1, s.length, 6) : -1;
+      if (height >= 0) {
+        r[DIMENSION_COLS[i][2]] = width;
+        r[DIMENSION_COLS[i][3]] = height;
       } else tpv.push({ field: DIMENSION_COLS[i][0], value: v(s), expectation: 'width x height in pixels, such as 1920x1080' });
     }
     let created = -1;
@@ -661,7 +665,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     const hit = urlCache.get(text);
     if (hit !== undefined) return hit;
     const parsed = parseUrl(text);
-    const info: UrlInfo = { parsed: parsed, pairs: parsed.url !== undefined ? parseQuery(parsed.url.query) : [], cls: null, clsPageHost: null };
+    const info: UrlInfo = { parsed: parsed, pairs: parsed.url !== undefined ? parseQuery(parsed.url.query) : [], campaign: null, cls: null, clsPageHost: null };
     urlCache.set(text, info);
     return info;
   }
@@ -678,6 +682,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     try {
       // Page and referrer URLs.
       let page: ParsedUrl | null = null;
+      let pageInfo: UrlInfo | null = null;
       let pageQuery: Array<[string, string]> = [];
       const pageUrl = r[C.page_url];
       if (typeof pageUrl === 'string') {
@@ -686,6 +691,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
         if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_url', value: v(pageUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
           page = parsed.url;
+          pageInfo = info;
           setUrlColumns(r, PAGE_URL_COLUMNS, page);
           pageQuery = info.pairs;
         }
@@ -716,8 +722,13 @@ export function createEnricher(options: EnricherOptions): Enricher {
       }
 
       step = 'campaign_attribution';
-      if (en.campaignAttribution && pageQuery.length > 0) {
-        const c = attributeCampaign(pageQuery, config.campaignFields, config.clickIds);
+      if (en.campaignAttribution && pageInfo !== null && pageQuery.length > 0) {
+        // It depends on the page URL only: remembered with it.
+        let c = pageInfo.campaign;
+        if (c === null) {
+          c = attributeCampaign(pageQuery, config.campaignFields, config.clickIds);
+          pageInfo.campaign = c;
+        }
         if (c.medium !== null) r[C.mkt_medium] = c.medium;
         if (c.source !== null) r[C.mkt_source] = c.source;
         if (c.term !== null) r[C.mkt_term] = c.term;

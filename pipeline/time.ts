@@ -136,11 +136,23 @@ function parseCanonical(s: string): number | null {
   return ms <= MAX_TIMESTAMP_MS ? ms : null;
 }
 
-const MS_DIGITS = /^\d{1,15}$/;
+/**
+ * The value of the decimal digits `s[from..to)` (1 to `maxDigits` of them, ASCII 0-9 only), or -1 when they are
+ * not all digits or too many. Exact up to 15 digits. (What `/^\d{1,N}$/` and `+s` do, without a regex.)
+ */
+export function digitsValue(s: string, from: number, to: number, maxDigits: number): number {
+  if (to <= from || to - from > maxDigits) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
 
 /** Parses a tracker timestamp (`dtm`, `stm`, `ttm`: integer ms since the epoch); null when invalid. */
 export function parseEpochMillis(s: string): number | null {
-  if (!MS_DIGITS.test(s)) return null;
-  const ms = +s;
-  return ms <= MAX_TIMESTAMP_MS ? ms : null;
+  const ms = digitsValue(s, 0, s.length, 15);
+  return ms >= 0 && ms <= MAX_TIMESTAMP_MS ? ms : null;
 }

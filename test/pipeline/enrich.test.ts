@@ -151,6 +151,17 @@ describe('enricher', () => {
     expect(first).toMatchObject({ page_urlhost: 'shop.example.com', page_urlport: 8443, mkt_source: 'news', mkt_clickid: 'abc', refr_domain_userid: 'd-u-i-d' });
   });
 
+  it('reads screen, viewport and document sizes exactly when they are WxH with 1 to 6 digits each', () => {
+    const e = testEnricher(NOW);
+    for (const res of ['1920x1080', '0x0', '123456x654321', '1234567x1', '1x1234567', 'x100', '100x', '1x2x3', '-1x2', '1 x2', '1920X1080', '١٩٢٠x1080', '12.5x3', '']) {
+      const input = payload({ ...base, res, vp: res, ds: res });
+      const m = /^([0-9]{1,6})x([0-9]{1,6})$/.exec(res);
+      if (res === '') expect(row(input, e).dvce_screenwidth).toBeUndefined();
+      else if (m) expect(row(input, e)).toMatchObject({ dvce_screenwidth: +m[1], dvce_screenheight: +m[2], br_viewwidth: +m[1], br_viewheight: +m[2], doc_width: +m[1], doc_height: +m[2] });
+      else expect(bad(input, e).failure.messages.map((msg) => msg.field)).toEqual(['res', 'vp', 'ds']);
+    }
+  });
+
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
     const sortedNames = ['dtm', 'e', 'p', 'page', 'tv', 'url'];

@@ -1,4 +1,4 @@
-import { formatTimestamp, MAX_TIMESTAMP_MS, parseEpochMillis, parseRfc3339 } from '../../pipeline/time';
+import { digitsValue, formatTimestamp, MAX_TIMESTAMP_MS, parseEpochMillis, parseRfc3339 } from '../../pipeline/time';
 import { prng } from '../../pipeline/local/sample-events';
 
 describe('timestamps', () => {
@@ -42,6 +42,23 @@ describe('timestamps', () => {
     expect(parseRfc3339('2023-02-29T00:00:00.000Z')).toBeNull();
     expect(parseRfc3339('2024-05-01T12:00:00.00xZ')).toBeNull();
     expect(parseRfc3339('9999-12-31T23:59:59.999Z')).toBe(MAX_TIMESTAMP_MS);
+  });
+
+  it('reads runs of decimal digits as /^[0-9]{1,N}$/ and + would', () => {
+    const rand = prng(14);
+    const alphabet = '0123456789012345678901234567890123456789-+. xe٣０';
+    for (let t = 0; t < 5000; t++) {
+      let s = '';
+      for (let i = Math.floor(rand() * 18); i > 0; i--) s += alphabet.charAt(Math.floor(rand() * alphabet.length));
+      for (const max of [6, 15]) {
+        const want = new RegExp('^[0-9]{1,' + max + '}$').test(s) ? +s : -1;
+        expect([s, max, digitsValue(s, 0, s.length, max)]).toEqual([s, max, want]);
+      }
+      const ms = /^\d{1,15}$/.test(s) && +s <= MAX_TIMESTAMP_MS ? +s : null;
+      expect([s, parseEpochMillis(s)]).toEqual([s, ms]);
+    }
+    expect(digitsValue('ab123cd', 2, 5, 3)).toBe(123);
+    expect(digitsValue('ab123cd', 2, 2, 3)).toBe(-1);
   });
 
   it('parses tracker timestamps (integer ms) and nothing else', () => {
