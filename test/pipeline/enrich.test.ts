@@ -162,6 +162,31 @@ describe('enricher', () => {
     }
   });
 
+  it('checks event ids, integers and scroll offsets exactly as their regular expressions', () => {
+    const e = testEnricher(NOW);
+    const rand = prng(21);
+    const alphabet = '0123456789abcdefABCDEFg-.x ';
+    const samples = ['6F1D2A4E-8C3B-4E5F-9A7D-0B1C2D3E4F5A', '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5', '6f1d2a4e8c3b-4e5f-9a7d-0b1c2d3e4f5a-', '-1', '-', '1.', '.5', '1.2.3', '-0.25', '9007199254740991', '9007199254740992', '12345678901234567'];
+    for (let t = 0; t < 1500; t++) {
+      let str = '';
+      for (let i = t % 3 === 0 ? 36 : Math.floor(rand() * 20); i > 0; i--) str += alphabet.charAt(Math.floor(rand() * alphabet.length));
+      if (t % 3 === 0 && rand() < 0.7) str = str.substring(0, 8) + '-' + str.substring(9, 13) + '-' + str.substring(14, 18) + '-' + str.substring(19, 23) + '-' + str.substring(24);
+      samples.push(str);
+    }
+    for (const s of samples) {
+      if (s === '') continue;
+      const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s);
+      const eidResult = e.enrich(payload({ ...base, eid: s }));
+      expect([s, eidResult.row ? eidResult.row.event_id : 'bad']).toEqual([s, uuid ? s.toLowerCase() : 'bad']);
+      const integer = /^-?[0-9]{1,16}$/.test(s) && Math.abs(+s) <= Number.MAX_SAFE_INTEGER;
+      const vidResult = e.enrich(payload({ ...base, vid: s }));
+      expect([s, vidResult.row ? vidResult.row.domain_sessionidx : 'bad']).toEqual([s, integer ? +s : 'bad']);
+      const decimal = /^-?[0-9]{1,16}(\.[0-9]+)?$/.test(s);
+      const ppResult = e.enrich(payload({ ...base, e: 'pp', pp_may: s }));
+      expect([s, ppResult.row ? ppResult.row.pp_yoffset_max : 'bad']).toEqual([s, decimal ? Math.round(+s) : 'bad']);
+    }
+  });
+
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
     const sortedNames = ['dtm', 'e', 'p', 'page', 'tv', 'url'];
