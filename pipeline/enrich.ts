@@ -18,7 +18,7 @@ import { sha256Hex } from './sha256';
 import { decodeBase64Utf8 } from './text';
 import { digitsValue, formatTimestamp, parseEpochMillis } from './time';
 import { parseQuery, parseUrl, ParsedUrl, queryParam, UrlParseResult } from './url';
-import { createUserAgentParser, UserAgentInfo } from './useragent';
+import { parseUserAgent, UserAgentInfo } from './useragent';
 import { createTextCache } from './cache';
 import { V_ETL } from './version';
 import { ColumnShape, shapeData, shapeKey } from './warehouse';
@@ -169,6 +169,13 @@ for (const name in LARGE_PARAMS) if (hasOwn(LARGE_PARAMS, name)) LARGE_SLOT[slot
 interface Built {
   readonly vals: unknown[];
   readonly sd: Array<{ readonly column: string; value: unknown }>;
+  /**
+   * Texts of useragent, page_url and page_referrer already known to hold nothing JSON escapes (checked once when
+   * they entered a cache): the JSON writer need not scan those columns when they still hold exactly these.
+   */
+  cleanUa: string | null;
+  cleanUrl: string | null;
+  cleanRefr: string | null;
 }
 
 /** Names of the envelope schemas (vendor com.snowplowanalytics.snowplow). */
@@ -203,6 +210,8 @@ interface UrlInfo {
   readonly parsed: UrlParseResult;
   /** The decoded query parameters (read only). */
   readonly pairs: Array<[string, string]>;
+  /** Whether the URL text has nothing JSON escapes. */
+  readonly clean: boolean;
   /** As a page URL: its campaign attribution; null until attributed. */
   campaign: Campaign | null;
   /** As a referrer: its classification, for pages on `clsPageHost`; null until classified. */
@@ -222,7 +231,8 @@ export function createEnricher(options: EnricherOptions): Enricher {
   const validators = options.validators;
   const clock = options.clock || Date.now;
   const refererIndex: RefererIndex = indexSources(config.refererSources.concat(BUILT_IN_SOURCES));
-  const parseUa = createUserAgentParser(2000);
+  /** User agents parsed, and whether their text has nothing JSON escapes, cached by UA text. */
+  const uaCache = createTextCache<{ readonly info: UserAgentInfo; readonly clean: boolean }>(2000);
   const shapes = config.shapes;
   const en = config.enrichments;
 
@@ -284,7 +294,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
   function fromEvent(event: RawEvent, payload: unknown, now: number): Built | { badRow: BadRow } {
     try {
-      const built: Built = { vals: new Array(N_COLUMNS), sd: [] };
+      const built: Built = { vals: new Array(N_COLUMNS), sd: [], cleanUa: null, cleanUrl: null, cleanRefr: null };
       const failed = buildRow(event, built, now);
       if (failed !== null) return failure(failed.type, failed.messages, payload, now);
       return built;
@@ -500,7 +510,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
 
     // ---- Enrichments ----
     const ef: FailureMessage[] = [];
-    runEnrichments(r, ef, names, values, unstruct, contexts);
+    runEnrichments(b, ef, names, values, unstruct, contexts);
     if (ef.length > 0) return { type: 'enrichment_failures', messages: ef };
 
     // ---- Self-describing columns, in order of appearance (entities of one schema MODEL share a column) ----
@@ -665,19 +675,27 @@ export function createEnricher(options: EnricherOptions): Enricher {
     const hit = urlCache.get(text);
     if (hit !== undefined) return hit;
     const parsed = parseUrl(text);
-    const info: UrlInfo = { parsed: parsed, pairs: parsed.url !== undefined ? parseQuery(parsed.url.query) : [], campaign: null, cls: null, clsPageHost: null };
+    const info: UrlInfo = {
+      parsed: parsed,
+      pairs: parsed.url !== undefined ? parseQuery(parsed.url.query) : [],
+      clean: !NEEDS_ESCAPE.test(text),
+      campaign: null,
+      cls: null,
+      clsPageHost: null,
+    };
     urlCache.set(text, info);
     return info;
   }
 
   function runEnrichments(
-    r: unknown[],
+    b: Built,
     ef: FailureMessage[],
     names: readonly string[],
     values: readonly string[],
     unstruct: SelfDescribing | null,
     contexts: SelfDescribing[],
   ): void {
+    const r = b.vals;
     let step = 'url_parser';
     try {
       // Page and referrer URLs.
@@ -692,6 +710,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
         else if (parsed.url !== undefined) {
           page = parsed.url;
           pageInfo = info;
+          if (info.clean) b.cleanUrl = pageUrl;
           setUrlColumns(r, PAGE_URL_COLUMNS, page);
           pageQuery = info.pairs;
         }
@@ -704,6 +723,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
         if (parsed.error !== undefined) ef.push({ enrichment: step, field: 'page_referrer', value: v(refrUrl), expectation: 'a parseable URL: ' + parsed.error });
         else if (parsed.url !== undefined) {
           refr = info;
+          if (info.clean) b.cleanRefr = refrUrl;
           setUrlColumns(r, REFR_URL_COLUMNS, parsed.url);
         }
       }
@@ -757,7 +777,13 @@ export function createEnricher(options: EnricherOptions): Enricher {
       step = 'user_agent_parser';
       const ua = r[C.useragent];
       if (en.userAgentParser && typeof ua === 'string') {
-        const info: UserAgentInfo = parseUa(ua);
+        let parsedUa = uaCache.get(ua);
+        if (parsedUa === undefined) {
+          parsedUa = { info: parseUserAgent(ua), clean: !NEEDS_ESCAPE.test(ua) };
+          uaCache.set(ua, parsedUa);
+        }
+        if (parsedUa.clean) b.cleanUa = ua;
+        const info: UserAgentInfo = parsedUa.info;
         r[C.br_name] = info.br_name;
         r[C.br_family] = info.br_family;
         r[C.br_version] = info.br_version;
@@ -949,6 +975,9 @@ const UNSCANNED_COLUMNS = [
   'dvce_sent_tstamp', 'refr_dvce_tstamp', 'derived_tstamp', 'event_vendor', 'event_name', 'event_format', 'event_version',
   'event_fingerprint', 'true_tstamp', 'load_tstamp',
 ];
+const C_USERAGENT = C.useragent;
+const C_PAGE_URL = C.page_url;
+const C_PAGE_REFERRER = C.page_referrer;
 const SCANNED: boolean[] = [];
 for (let i = 0; i < N_COLUMNS; i++) SCANNED.push(true);
 for (let i = 0; i < UNSCANNED_COLUMNS.length; i++) SCANNED[C[UNSCANNED_COLUMNS[i]]] = false;
@@ -989,7 +1018,10 @@ function toJson(b: Built): string {
   let all = '';
   for (let i = 0; i < N_COLUMNS; i++) {
     const value = vals[i];
-    if (SCANNED[i] && typeof value === 'string') all += value;
+    if (SCANNED[i] && typeof value === 'string') {
+      if (i === C_USERAGENT ? value === b.cleanUa : i === C_PAGE_URL ? value === b.cleanUrl : i === C_PAGE_REFERRER && value === b.cleanRefr) continue;
+      all += value;
+    }
   }
   const checkEach = NEEDS_ESCAPE.test(all);
   let out = '';
