@@ -3,7 +3,6 @@
  * (small and fast; the field conventions follow Snowplow's legacy user-agent-utils enrichment so warehouse queries
  * carry over). Robots and crawlers get br_type "Robot"; HTTP libraries get "Tool".
  */
-import { createTextCache } from './cache';
 
 export interface UserAgentInfo {
   readonly br_name: string | null;
@@ -173,7 +172,7 @@ function info(
   };
 }
 
-/** Parses a User-Agent header. Pure and deterministic; see `createUserAgentParser` for the cached variant. */
+/** Parses a User-Agent header. Pure and deterministic (the enricher caches results by UA text). */
 export function parseUserAgent(uaRaw: string): UserAgentInfo {
   const ua = uaRaw.length > 1000 ? uaRaw.substring(0, 1000) : uaRaw;
   let m: RegExpExecArray | null = BOT_NAMED.exec(ua);
@@ -205,19 +204,4 @@ export function parseUserAgent(uaRaw: string): UserAgentInfo {
   }
   if (/^Mozilla\//.test(ua) && o !== null) return info('Mozilla', null, 'Browser', null, o, false);
   return info(null, null, 'Unknown', null, o, false);
-}
-
-/**
- * A parser with a bounded cache (UA strings repeat heavily; globals persist between UDF calls, so the cache lives as
- * long as the engine). The cache is cleared wholesale when full, which bounds memory without bookkeeping.
- */
-export function createUserAgentParser(maxEntries: number): (ua: string) => UserAgentInfo {
-  const cache = createTextCache<UserAgentInfo>(maxEntries);
-  return function (ua: string): UserAgentInfo {
-    const hit = cache.get(ua);
-    if (hit !== undefined) return hit;
-    const parsed = parseUserAgent(ua);
-    cache.set(ua, parsed);
-    return parsed;
-  };
 }

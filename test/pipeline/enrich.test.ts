@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createEnricher } from '../../pipeline/enrich';
 import { prng } from '../../pipeline/local/sample-events';
 import { encodeBase64UrlUtf8 } from '../../pipeline/text';
+import { parseUserAgent } from '../../pipeline/useragent';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
 import { builtInRegistry, testEnricher } from './helpers/enricher';
 
@@ -137,6 +138,18 @@ describe('enricher', () => {
       expect(medium('https://blog.example.org/post')).toBe('unknown');
       expect(row(payload({ ...base, url: 'https://blog.example.org/post', refr: 'https://www.google.com/search?q=mug' }), e)).toMatchObject({ refr_medium: 'search', refr_source: 'Google', refr_term: 'mug' });
       expect(row(payload({ ...base, url: 'https://www.google.com/x', refr: 'https://www.google.com/search?q=mug' }), e).refr_medium).toBe('internal');
+    }
+  });
+
+  it('parses user agents the same way the first time and from the cache, Object.prototype names included', () => {
+    const e = testEnricher(NOW);
+    const uas = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '__parent__', 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0.0.0 Safari/537.36', 'curl/8.5.0'];
+    for (let round = 0; round < 3; round++) {
+      for (const ua of uas) {
+        const r = row(payload({ ...base }, { userAgent: ua }), e);
+        const info = parseUserAgent(ua);
+        expect([ua, r.useragent, r.br_family, r.br_type, r.os_family]).toEqual([ua, ua, info.br_family ?? undefined, info.br_type ?? undefined, info.os_family ?? undefined]);
+      }
     }
   });
 
