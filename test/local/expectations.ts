@@ -45,7 +45,7 @@ export function expectDemoRows(r: DemoResult, base: string, port: number): void 
   expect(pv.event.v_etl).toMatch(/^waymark-enrich-\d+\.\d+\.\d+/);
   expect(pv.event.v_tracker).toMatch(/^js-/);
   expect(pv.event.useragent).toMatch(/Chrome\//);
-  expect(pv.event.event_fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  expect(pv.event.event_fingerprint).toMatch(/^[0-9a-f]{32}$/); // MD5 by default
   const [webPage] = contextOf(pv, 'contexts_com_snowplowanalytics_snowplow_web_page_1');
   expect(webPage).toEqual({ id: expect.stringMatching(UUID) });
   const sessions = contextOf(pv, 'contexts_com_snowplowanalytics_snowplow_client_session_1');
