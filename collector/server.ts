@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DeliveryBuffer } from './buffer';
 import { CollectorConfig, loadConfig } from './config';
@@ -62,12 +62,39 @@ const ROBOTS = 'User-agent: *\nDisallow: /\n';
 /** Writes a whole answer. `headers` is a flat [name, value, ...] list owned by the caller (it is extended). */
 function send(res: ServerResponse, status: number, headers: string[], body: Buffer | string, close = false, encoding: 'utf8' | 'latin1' = 'utf8'): void {
   if (res.headersSent || res.destroyed) return;
-  if (close) headers.push('Connection', 'close');
+  if (close) {
+    headers.push('Connection', 'close');
+    if (!res.req.complete && res.socket) lingerOnClose(res.socket);
+  }
   headers.push('Content-Length', String(typeof body !== 'string' ? body.length : encoding === 'latin1' ? body.length : Buffer.byteLength(body)));
   res.writeHead(status, headers);
   // A string body goes out in the same write as the headers.
   if (typeof body === 'string') res.end(body, encoding);
   else res.end(body);
+}
+
+/** How long a closing connection keeps discarding what the client still sends after the answer. */
+const LINGER_MS = 2000;
+
+/**
+ * Lingering close for answers sent before the request body was read (oversized bodies): closing a socket with
+ * unread data makes the kernel send a reset, and a client that is still writing may then never read the answer —
+ * a tracker would take the reset for a network error and retry the same payload forever. So after the answer the
+ * socket half-closes and discards incoming bytes until the client closes too, for at most LINGER_MS.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function lingeringDestroySoon(this: Socket): void {
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => {
+      clearTimeout(timer);
+      this.destroy();
+    });
+    this.once('close', () => clearTimeout(timer));
+    this.on('data', () => undefined);
+    this.end();
+    this.resume();
+  };
 }
 
 const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
