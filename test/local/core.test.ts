@@ -17,7 +17,7 @@ import { rowPrinter } from '../../collector/local/main';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'waymark-local-core-'));
 
 describe('options', () => {
-  const base = { cwd: '/work/app', scriptDir: '/work/app/build', exists: (p: string) => p.startsWith('/work/app/build/') };
+  const base = { cwd: '/srv/app', scriptDir: '/srv/app/build', exists: (p: string) => p.startsWith('/srv/app/build/') };
 
   test('defaults: in-process on 127.0.0.1:8080, bundles next to the script, the demo site of the package', () => {
     const o = resolveOptions({ ...base, argv: [], env: {} });
@@ -25,10 +25,10 @@ describe('options', () => {
       mode: 'in-process',
       port: 8080,
       host: '127.0.0.1',
-      udfPath: '/work/app/build/enrich.js',
-      trackerPath: '/work/app/build/sp.js',
-      siteDir: '/work/app/examples/demo',
-      dataDir: '/work/app/.waymark/local',
+      udfPath: '/srv/app/build/enrich.js',
+      trackerPath: '/srv/app/build/sp.js',
+      siteDir: '/srv/app/examples/demo',
+      dataDir: '/srv/app/.waymark/local',
       maxEvents: 10000,
       emulatorHost: null,
       projectId: 'waymark-local',
@@ -45,7 +45,7 @@ describe('options', () => {
   test('flags win over the environment; relative paths resolve against the working directory', () => {
     const env = { PORT: '9000', WAYMARK_LOCAL_UDF: 'env/enrich.js', WAYMARK_LOCAL_PUBSUB: 'false', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' };
     const o = resolveOptions({ ...base, argv: ['--port', '0', '--udf=custom/enrich.js', '--pubsub', '--data-dir', '/data'], env });
-    expect(o).toMatchObject({ port: 0, udfPath: '/work/app/custom/enrich.js', mode: 'pubsub', dataDir: '/data', emulatorHost: '127.0.0.1:8085' });
+    expect(o).toMatchObject({ port: 0, udfPath: '/srv/app/custom/enrich.js', mode: 'pubsub', dataDir: '/data', emulatorHost: '127.0.0.1:8085' });
     expect(resolveOptions({ ...base, argv: [], env }).port).toBe(9000);
     expect(resolveOptions({ ...base, argv: [], env: { WAYMARK_LOCAL_PUBSUB: 'yes' } }).mode).toBe('pubsub');
   });
