@@ -22,22 +22,28 @@ const BASE64_VALUES: number[] = (function () {
 export type DecodeResult = { value: string; error?: undefined } | { value?: undefined; error: string };
 
 /**
- * Decodes base64 (either alphabet, so URL-safe `-_` and standard `+/`, padding optional) to bytes.
- * Returns an error sentence instead of throwing.
+ * The length of base64 text without its padding, or an error sentence when padding or length make it invalid.
  */
-export function decodeBase64Bytes(input: string): { bytes: number[]; error?: undefined } | { bytes?: undefined; error: string } {
+function base64Extent(input: string): number | string {
   let end = input.length;
   let padding = 0;
   while (end > 0 && input.charCodeAt(end - 1) === 61 /* = */ && padding < 2) {
     end--;
     padding++;
   }
-  if (padding > 0 && input.length % 4 !== 0) {
-    return { error: 'padding "=" is only valid when the length is a multiple of 4' };
-  }
-  if (end % 4 === 1) {
-    return { error: 'length ' + end + ' (without padding) is not a valid base64 length: the input is truncated' };
-  }
+  if (padding > 0 && input.length % 4 !== 0) return 'padding "=" is only valid when the length is a multiple of 4';
+  if (end % 4 === 1) return 'length ' + end + ' (without padding) is not a valid base64 length: the input is truncated';
+  return end;
+}
+
+/**
+ * Decodes base64 (either alphabet, so URL-safe `-_` and standard `+/`, padding optional) to bytes.
+ * Returns an error sentence instead of throwing.
+ */
+export function decodeBase64Bytes(input: string): { bytes: number[]; error?: undefined } | { bytes?: undefined; error: string } {
+  const extent = base64Extent(input);
+  if (typeof extent === 'string') return { error: extent };
+  const end = extent;
   const bytes: number[] = [];
   let buffer = 0;
   let bits = 0;
@@ -145,18 +151,9 @@ function charsOf(codes: readonly number[], from: number, to: number): string {
  * pure-ASCII content (the usual case: JSON with non-ASCII escaped or absent) skips the UTF-8 decoder.
  */
 export function decodeBase64Utf8(input: string): DecodeResult {
-  let end = input.length;
-  let padding = 0;
-  while (end > 0 && input.charCodeAt(end - 1) === 61 /* = */ && padding < 2) {
-    end--;
-    padding++;
-  }
-  if (padding > 0 && input.length % 4 !== 0) {
-    return { error: 'padding "=" is only valid when the length is a multiple of 4' };
-  }
-  if (end % 4 === 1) {
-    return { error: 'length ' + end + ' (without padding) is not a valid base64 length: the input is truncated' };
-  }
+  const extent = base64Extent(input);
+  if (typeof extent === 'string') return { error: extent };
+  const end = extent;
   const bytes = SCRATCH;
   let n = 0;
   let high = 0;
