@@ -3,12 +3,12 @@
  * The object name carries the content hash, so new code gets a new object and dependants (instance
  * templates, functions, Dataflow jobs) roll forward on their own.
  */
-import { mkdirSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { Bundle } from './bundler';
+import { Bundle, writeFileAtomic } from './bundler';
 
 /**
  * Context key: when `true`, asset hashes in names are replaced by a fixed placeholder. Tests set it so
@@ -40,12 +40,7 @@ export function stageBundle(scope: Construct, id: string, b: Bundle): StagedBund
   const hash = stable ? STABLE_HASH : b.hash;
   const folder = join(tmpdir(), 'waymark-assets', b.hash);
   const file = join(folder, b.fileName);
-  if (!existsSync(file)) {
-    mkdirSync(folder, { recursive: true });
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, b.contents);
-    renameSync(partial, file);
-  }
+  if (!existsSync(file)) writeFileAtomic(file, b.contents);
   const asset = new TerraformAsset(scope, id, { path: file, type: AssetType.FILE, assetHash: hash });
   const objectName = stable ? b.hashedName.replace(b.hash, STABLE_HASH) : b.hashedName;
   return { bundle: b, asset, hash, objectName };

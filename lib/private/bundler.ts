@@ -121,10 +121,20 @@ export function nodeZip(server: Bundle, options: NodeZipOptions): Bundle {
 
 /** Writes a bundle to a folder (creating it) and returns the file's path. */
 export function writeBundle(b: Bundle, folder: string, name: string = b.fileName): string {
-  mkdirSync(folder, { recursive: true });
   const file = join(folder, name);
-  writeFileSync(file, b.contents);
+  writeFileAtomic(file, b.contents);
   return file;
+}
+
+/**
+ * Writes a file aside and renames it into place, so a reader in another process (parallel test workers,
+ * a collector started from the file) sees either the old or the new whole file, never a half-written one.
+ */
+export function writeFileAtomic(file: string, contents: string | Buffer): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(partial, contents);
+  renameSync(partial, file);
 }
 
 /** JSON.stringify with object keys sorted at every level. */
@@ -233,13 +243,7 @@ function writeVirtualModules(modules: Readonly<Record<string, string>> | undefin
     const source = modules[specifier];
     const digest = createHash('sha256').update(specifier).update('\0').update(source).digest('hex').slice(0, 24);
     const file = join(tmpdir(), 'waymark-bundler', digest, specifier.replace(/[^a-zA-Z0-9_.-]/g, '_') + '.js');
-    if (!existsSync(file)) {
-      // Written aside then renamed, so parallel synths (test workers) never read a half-written module.
-      mkdirSync(dirname(file), { recursive: true });
-      const partial = `${file}.${process.pid}.tmp`;
-      writeFileSync(partial, source);
-      renameSync(partial, file);
-    }
+    if (!existsSync(file)) writeFileAtomic(file, source);
     alias[specifier] = file;
   }
   return alias;
