@@ -1,7 +1,13 @@
 /**
  * `npm start`: the whole pipeline on this machine. Builds the shipped bundles that are missing or out of date
- * (the local collector `waymark-local.js`, the tracker `sp.js`, the enrichment UDF `enrich.js`) with the same code
- * as `npm run build`, then runs `node build/waymark-local.js` and prints its one local URL.
+ * (the local collector `waymark-local.js`, the tracker `sp.js`, the enrichment UDF) with the same code as
+ * `npm run build`, then runs `node build/waymark-local.js` and prints its one local URL.
+ *
+ * The demo site sends events of the example schemas in examples/schemas (io.waymark.example/*), which are not
+ * built-ins (a deployment has them only if it lists the folder in `schemaFolders`). So by default the UDF is built
+ * for the built-ins plus examples/schemas plus any `--schemas` folders, as `build/local/enrich-<hash>.js`;
+ * `--no-example-schemas` leaves the examples out (with no --schemas either, the UDF is `build/enrich.js`, the very
+ * file `npm run build` makes for a deployment without schema folders).
  *
  *   npm start                           in-process enrichment on http://localhost:8080/
  *   npm start -- --pubsub               through the Pub/Sub emulator (started with gcloud, stopped on Ctrl-C)
@@ -18,15 +24,22 @@ import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
 import * as runtime from '../lib/private/runtime-bundles';
 import { USAGE as LOCAL_USAGE } from '../collector/local/options';
 
-const USAGE = `usage: npm start -- [--schemas DIR]... [--pubsub] [--port N] [other waymark-local.js flags]
+/** The demo site's schemas (io.waymark.example/*): a schema folder like a user's, included by default. */
+const EXAMPLE_SCHEMAS = join(PACKAGE_ROOT, 'examples', 'schemas');
 
-  --schemas DIR   a folder of your Iglu schemas (vendor/name/jsonschema/M-R-A), merged with the built-ins; the
-                  enrichment UDF is rebuilt with them (repeatable)
-  --pubsub        run the real chain through the Pub/Sub emulator (needs gcloud and its pubsub-emulator component)
-  --port N        port of the local URL (default 8080; 0 picks a free one)`;
+const USAGE = `usage: npm start -- [--schemas DIR]... [--no-example-schemas] [--pubsub] [--port N] [other waymark-local.js flags]
+
+  --schemas DIR          a folder of your Iglu schemas (vendor/name/jsonschema/M-R-A), merged with the built-ins and
+                         examples/schemas; the enrichment UDF is built with them (repeatable)
+  --no-example-schemas   leave out examples/schemas, the schemas of the demo site's events (io.waymark.example/*),
+                         which are included by default: validate as a deployment with only your --schemas would
+  --pubsub               run the real chain through the Pub/Sub emulator (needs gcloud and its pubsub-emulator component)
+  --port N               port of the local URL (default 8080; 0 picks a free one)`;
 
 interface StartArgs {
+  /** The user's --schemas folders, absolute, in order. */
   readonly schemas: string[];
+  readonly examples: boolean;
   readonly forward: string[];
   readonly help: boolean;
 }
@@ -35,18 +48,28 @@ function parseArgs(argv: readonly string[]): StartArgs {
   const schemas: string[] = [];
   const forward: string[] = [];
   let help = false;
+  let examples = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--schemas' || a.startsWith('--schemas=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (v === undefined || v === '') fail(`--schemas needs a folder\n${USAGE}`);
       schemas.push(resolve(process.cwd(), v));
+    } else if (a === '--no-example-schemas') {
+      examples = false;
     } else {
       if (a === '--help' || a === '-h') help = true;
       else forward.push(a);
     }
   }
-  return { schemas, forward, help };
+  return { schemas, examples, forward, help };
+}
+
+/** The schema folders of the UDF besides the built-ins: examples/schemas (unless left out), then the user's, once each. */
+function schemaFolders(args: StartArgs): string[] {
+  const folders: string[] = [];
+  for (const f of [...(args.examples ? [EXAMPLE_SCHEMAS] : []), ...args.schemas]) if (!folders.includes(f)) folders.push(f);
+  return folders;
 }
 
 function fail(message: string, code = 2): never {
@@ -80,24 +103,31 @@ async function main(): Promise<void> {
   for (const folder of args.schemas) {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
   }
+  const folders = schemaFolders(args);
+  // A UDF given with WAYMARK_LOCAL_UDF is used as it is, unless --schemas asks for a registry.
+  const ownUdf = args.schemas.length === 0 && (process.env.WAYMARK_LOCAL_UDF ?? '').trim() !== '';
   process.stdout.write('Building the bundles (only what is missing or out of date):\n');
   const { defaultEnrichmentBundle } = await import('../lib/private/enrichment');
   try {
     ensure(runtime.localCollectorBundle(), buildDir);
     ensure(runtime.trackerBundle(), buildDir);
-    ensure(defaultEnrichmentBundle(), buildDir);
-    if (args.schemas.length > 0) {
-      // The user's registry merged with the built-ins, compiled into its own UDF (build/ keeps the default one).
-      const custom = defaultEnrichmentBundle({ schemaFolders: args.schemas });
+    if (ownUdf) {
+      process.stdout.write(`  enrichment UDF: ${process.env.WAYMARK_LOCAL_UDF} (WAYMARK_LOCAL_UDF)\n`);
+    } else if (folders.length === 0) {
+      env.WAYMARK_LOCAL_UDF = ensure(defaultEnrichmentBundle(), buildDir);
+      process.stdout.write('  with the built-in schemas only (the demo site\'s example events will be schema violations)\n');
+    } else {
+      // The registry of these folders merged with the built-ins, compiled into its own UDF (build/enrich.js stays
+      // the default one, without schema folders, as `npm run build` makes it).
+      const custom = defaultEnrichmentBundle({ schemaFolders: folders });
       env.WAYMARK_LOCAL_UDF = ensure(custom, join(buildDir, 'local'), `enrich-${custom.hash}.js`);
-      process.stdout.write(`  with your schemas from ${args.schemas.map(show).join(', ')}\n`);
+      process.stdout.write(`  with the built-in schemas and ${folders.map(show).join(', ')}\n`);
     }
   } catch (e) {
     fail(`build failed: ${(e as Error).message}`, 1);
   }
   env.WAYMARK_LOCAL_SITE ??= join(PACKAGE_ROOT, 'examples', 'demo');
   env.WAYMARK_LOCAL_TRACKER ??= join(buildDir, 'sp.js');
-  env.WAYMARK_LOCAL_UDF ??= join(buildDir, 'enrich.js');
   const child = spawn(process.execPath, [join(buildDir, 'waymark-local.js'), ...args.forward], { stdio: 'inherit', env });
   // Ctrl-C reaches the child from the terminal too; forwarding covers `kill <pid>` of this process. The child
   // stops everything it started (collector, enricher, emulator) and exits; this process then exits with its code.

@@ -82,7 +82,7 @@ export function summarizeBad(badRow: BadRowJson): BadEvent {
 export interface GoodFilter {
   /** Matches the `event` column (page_view, struct, unstruct…) or the event name (link_click, button_click…). */
   readonly eventType?: string;
-  /** An Iglu URI (`iglu:io.waymark.example/button_click/jsonschema/1-0-1`), or without version (`…/button_click`). */
+  /** An Iglu URI (`iglu:com.acme/checkout_started/jsonschema/1-0-0`), or without version (`…/checkout_started`). */
   readonly schema?: string;
   /** Entities the event must carry: Iglu URIs or column names (`contexts_com_snowplowanalytics_snowplow_web_page_1`). */
   readonly contexts?: readonly string[];

@@ -6,7 +6,8 @@
  *
  * Defaults: `<input>.good.jsonl` and `<input>.bad.jsonl` next to the input; with `-` (stdin), good rows go to stdout
  * and bad rows to stderr. A summary line goes to stderr. Exit status 0 when the file was processed (bad rows are
- * data, not errors), 2 for usage errors, 1 for I/O errors.
+ * data, not errors), 2 for usage errors, 1 for I/O errors. `--schemas DIR` (repeatable) adds a folder of schemas in
+ * Iglu layout to the built-ins, e.g. `--schemas examples/schemas` for the demo site's events.
  */
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';

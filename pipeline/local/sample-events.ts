@@ -2,7 +2,9 @@
  * Realistic, deterministic tracker traffic for benchmarks and local mode: tp2 parameter maps shaped like those the
  * Snowplow JavaScript tracker (v3/v4) sends from a browser — page views, page pings, structured events and
  * self-describing events, each with the web_page entity and optionally more — wrapped in CollectorPayloads.
- * Uses the built-in example schemas (io.waymark.example/*), so the default registry validates everything.
+ * The self-describing events use the demo's example schemas (examples/schemas: io.waymark.example/*), which are not
+ * built-ins: enrich them with that folder in the registry (`schemaFolders`, `--schemas examples/schemas`), or those
+ * events become schema_violations.
  */
 import { encodeBase64UrlUtf8 } from '../text';
 

@@ -1,13 +1,20 @@
 /**
  * The shipped runtime bundles, built once per test worker by the same code the constructs use
  * (lib/private/runtime-bundles.ts), written to a temporary folder named after their content hash.
+ *
+ * `udf` is the constructs' default UDF: the built-in schemas only, as a deployment without `schemaFolders` gets it.
+ * `udf-examples` is the UDF of a deployment with `schemaFolders: [examples/schemas]` (the demo site's schemas,
+ * io.waymark.example/*), built through the same code (udfForRegistry).
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Bundle, writeBundle } from '../../lib/private/bundler';
 import * as runtime from '../../lib/private/runtime-bundles';
 
-export type RuntimeBundleName = 'collector' | 'collector-zip' | 'collector-local' | 'tracker' | 'tracker-esm' | 'udf';
+export type RuntimeBundleName = 'collector' | 'collector-zip' | 'collector-local' | 'tracker' | 'tracker-esm' | 'udf' | 'udf-examples';
+
+/** The example schemas (io.waymark.example/*) the demo site and many tests send: not built-ins, a user's folder. */
+export const EXAMPLE_SCHEMAS_DIR = resolve(__dirname, '..', '..', 'examples', 'schemas');
 
 const built = new Map<RuntimeBundleName, string>();
 
@@ -31,6 +38,11 @@ async function make(name: RuntimeBundleName): Promise<Bundle> {
     case 'udf': {
       const { defaultEnrichmentBundle } = await import('../../lib/private/enrichment');
       return defaultEnrichmentBundle();
+    }
+    case 'udf-examples': {
+      const { udfForRegistry } = await import('../../lib/private/enrichment');
+      const { loadRegistry } = await import('../../pipeline/registry/load');
+      return udfForRegistry('enrichment', loadRegistry([EXAMPLE_SCHEMAS_DIR]), undefined);
     }
   }
 }

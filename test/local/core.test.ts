@@ -243,7 +243,7 @@ describe('UDF loader', () => {
   });
 
   test('runs the shipped enrich.js in a vm context: a good row, a schema violation, garbage', async () => {
-    const udf = loadUdf(await buildRuntimeBundle('udf'));
+    const udf = loadUdf(await buildRuntimeBundle('udf-examples'));
     const payload = (parameters: Record<string, string>) =>
       JSON.stringify({
         schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
@@ -256,6 +256,21 @@ describe('UDF loader', () => {
     expect('bad' in bad && summarizeBad(bad.bad)).toMatchObject({ type: 'schema_violations', processor: 'waymark-enrich', errors: [expect.stringContaining('missing required property "buttonId"'), expect.stringContaining('$.position (minimum)')] });
     const garbage = udf.enrich('not json at all');
     expect('bad' in garbage && garbage.bad.data.type).toMatch(/violation|failure|error/);
+  });
+
+  test('the default enrich.js (built-in schemas only, as `npm run build` makes it) rejects the demo\'s example events as unknown schemas', async () => {
+    const udf = loadUdf(await buildRuntimeBundle('udf'));
+    const ue = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', data: { buttonId: 'add-to-basket' } } });
+    const message = JSON.stringify({
+      schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
+      data: { timestamp: '2026-01-01T10:00:00.000Z', collector: 'waymark-collector/0.1.0', ipAddress: '10.1.2.3', userAgent: 'curl/8', refererUri: null, headers: {}, networkUserId: null, contentType: null, method: 'GET', path: '/i', hostname: 'localhost', parameters: { e: 'ue', eid: '3e7e3c6a-5b57-4c1e-9a7e-0f2c5a4d1b13', tv: 'test', p: 'web', ue_pr: ue } },
+    });
+    const outcome = udf.enrich(message);
+    expect('bad' in outcome && summarizeBad(outcome.bad)).toMatchObject({
+      type: 'schema_violations',
+      errors: ['iglu:io.waymark.example/button_click/jsonschema/1-0-1 field ue_pr at $ (resolution): schema iglu:io.waymark.example/button_click/jsonschema/1-0-1 is not in the registry'],
+    });
+    expect(loadUdf(await buildRuntimeBundle('udf-examples')).enrich(message)).toMatchObject({ good: { event_name: 'button_click', unstruct_event_io_waymark_example_button_click_1: { button_id: 'add-to-basket' } } });
   });
 
   test('a missing or foreign bundle fails with what to do', () => {

@@ -1,8 +1,10 @@
 /**
  * `npm start` (scripts/start.ts) as a newcomer runs it: it builds the bundles into an empty build folder (what a
- * fresh clone has), starts the local bundle, prints the URL, serves it, validates against user schemas given with
- * --schemas, and Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops every process it started.
- * A second start finds the bundles up to date, and SIGTERM to the start script alone stops everything too.
+ * fresh clone has), with the demo site's example schemas (examples/schemas) in the UDF's registry, starts the local
+ * bundle, prints the URL, serves it, and Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops
+ * every process it started. A second start finds the bundles up to date, validates against user schemas given with
+ * --schemas too, and SIGTERM to the start script alone stops everything. --no-example-schemas validates as a
+ * deployment without schema folders does.
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,31 +22,32 @@ afterAll(async () => {
 const URL_LINE = /Waymark local is running: http:\/\/localhost:(\d+)\//;
 const ue = (schema: string, data: unknown): string =>
   Buffer.from(JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema, data } })).toString('base64url');
+const BUTTON_CLICK = 'iglu:io.waymark.example/button_click/jsonschema/1-0-1';
+/** Sends the demo's self-describing event (an example schema) to the collector's GET endpoint. */
+const sendButtonClick = (port: number, eid: string) => fetch(`${base(port)}/i?e=ue&eid=${eid}&tv=test&p=web&ue_px=${ue(BUTTON_CLICK, { buttonId: 'add-to-basket', position: 0 })}`);
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-test('npm start builds what is missing, serves the one URL with the user schemas, and Ctrl-C stops it all', async () => {
-  const proc = runDetached('npm', ['start', '--', '--port', '0', '--schemas', 'test/local/fixtures/schemas'], { env: env() });
+test('npm start builds what is missing, serves the one URL with the demo\'s example schemas, and Ctrl-C stops it all', async () => {
+  const proc = runDetached('npm', ['start', '--', '--port', '0'], { env: env() });
   running.push(proc);
   const port = Number((await proc.waitForOutput(URL_LINE, 'the local URL', 240000))[1]);
   const out = proc.output();
-  for (const file of ['waymark-local.js', 'sp.js', 'enrich.js']) expect(out).toMatch(new RegExp(`${join(buildDir, file).replace(/[.]/g, '\\.')} +built \\(`));
-  expect(out).toMatch(/local\/enrich-[0-9a-f]{16}\.js +built \(/);
-  expect(out).toContain('with your schemas from test/local/fixtures/schemas');
+  for (const file of ['waymark-local.js', 'sp.js']) expect(out).toMatch(new RegExp(`${escape(join(buildDir, file))} +built \\(`));
+  // The UDF of the built-ins plus examples/schemas; build/enrich.js (no schema folders) is not what the demo needs.
+  expect(out).toMatch(new RegExp(`${escape(join(buildDir, 'local'))}/enrich-[0-9a-f]{16}\\.js +built \\(`));
+  expect(out).not.toContain(join(buildDir, 'enrich.js'));
+  expect(out).toContain('with the built-in schemas and examples/schemas\n');
   expect(out).toContain(`events page      http://localhost:${port}/micro/ui`);
 
-  const base = `http://127.0.0.1:${port}`;
-  expect(await (await fetch(`${base}/`)).text()).toContain('<title>Waymark demo shop</title>');
-  expect((await fetch(`${base}/sp.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-  expect(await getJson(`${base}/micro/all`)).toEqual({ total: 0, good: 0, bad: 0, seq: 0, mode: 'in-process' });
-
-  // The user's schema validates: a valid event is a good row with its own column, an invalid one a bad row.
-  const schema = 'iglu:com.acme/checkout_started/jsonschema/1-0-0';
-  const send = (eid: string, data: unknown) => fetch(`${base}/i?e=ue&eid=${eid}&tv=test&p=web&ue_px=${ue(schema, data)}`);
-  expect((await send('1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b', { cartValue: 42.5, items: 2 })).status).toBe(200);
-  expect((await send('2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b', { cartValue: 42.5, items: 0 })).status).toBe(200);
-  const good = await waitFor('the checkout_started row', async () => (await getJson<GoodEvent[]>(`${base}/micro/good?schema=${schema}`))[0]);
-  expect(good.event.unstruct_event_com_acme_checkout_started_1).toEqual({ cart_value: 42.5, items: 2 });
-  const bad = await waitFor('the invalid checkout_started', async () => (await getJson<any[]>(`${base}/micro/bad`))[0]);
-  expect(bad.errors).toEqual([`${schema} field ue_px at $.items (minimum): expected a number >= 1, found number 0`]);
+  const b = base(port);
+  expect(await (await fetch(`${b}/`)).text()).toContain('<title>Waymark demo shop</title>');
+  expect((await fetch(`${b}/sp.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await getJson(`${b}/micro/all`)).toEqual({ total: 0, good: 0, bad: 0, seq: 0, mode: 'in-process' });
+  // The demo site's event validates out of the box: a good row with the example schema's own column.
+  expect((await sendButtonClick(port, '0e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b')).status).toBe(200);
+  const click = await waitFor('the button_click row', async () => (await getJson<GoodEvent[]>(`${b}/micro/good?schema=${BUTTON_CLICK}`))[0]);
+  expect(click.event.unstruct_event_io_waymark_example_button_click_1).toEqual({ button_id: 'add-to-basket', position: 0 });
+  expect(await getJson(`${b}/micro/all`)).toMatchObject({ good: 1, bad: 0 });
 
   proc.signalGroup('SIGINT');
   await waitFor('every process npm start started to exit', () => !groupAlive(proc.pgid), 30000);
@@ -52,16 +55,50 @@ test('npm start builds what is missing, serves the one URL with the user schemas
   expect(await portOpen(port)).toBe(false);
 }, 300000);
 
-test('a second start finds the bundles up to date; SIGTERM to the start script alone stops the server it started', async () => {
-  const proc = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0'], { env: env(), cwd: ROOT });
+test('a second start finds the bundles up to date and adds --schemas to the examples; SIGTERM to the start script alone stops the server it started', async () => {
+  const proc = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0', '--schemas', 'test/local/fixtures/schemas'], { env: env(), cwd: ROOT });
   running.push(proc);
   const port = Number((await proc.waitForOutput(URL_LINE, 'the local URL', 240000))[1]);
-  expect(proc.output().match(/ up to date \(/g)).toHaveLength(3);
-  expect(await getJson(`${base(port)}/micro/all`)).toMatchObject({ total: 0 });
+  const out = proc.output();
+  for (const file of ['waymark-local.js', 'sp.js']) expect(out).toMatch(new RegExp(`${escape(join(buildDir, file))} +up to date \\(`));
+  // Another registry, another UDF: built next to the first one.
+  expect(out).toMatch(/local\/enrich-[0-9a-f]{16}\.js +built \(/);
+  expect(out).toContain('with the built-in schemas and examples/schemas, test/local/fixtures/schemas\n');
+
+  // The user's schema validates: a valid event is a good row with its own column, an invalid one a bad row.
+  const b = base(port);
+  const schema = 'iglu:com.acme/checkout_started/jsonschema/1-0-0';
+  const send = (eid: string, data: unknown) => fetch(`${b}/i?e=ue&eid=${eid}&tv=test&p=web&ue_px=${ue(schema, data)}`);
+  expect((await send('1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b', { cartValue: 42.5, items: 2 })).status).toBe(200);
+  expect((await send('2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b', { cartValue: 42.5, items: 0 })).status).toBe(200);
+  const good = await waitFor('the checkout_started row', async () => (await getJson<GoodEvent[]>(`${b}/micro/good?schema=${schema}`))[0]);
+  expect(good.event.unstruct_event_com_acme_checkout_started_1).toEqual({ cart_value: 42.5, items: 2 });
+  const bad = await waitFor('the invalid checkout_started', async () => (await getJson<any[]>(`${b}/micro/bad`))[0]);
+  expect(bad.errors).toEqual([`${schema} field ue_px at $.items (minimum): expected a number >= 1, found number 0`]);
+  // The examples are still in.
+  expect((await sendButtonClick(port, '3e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b')).status).toBe(200);
+  await waitFor('the button_click row', async () => (await getJson<GoodEvent[]>(`${b}/micro/good?schema=${BUTTON_CLICK}`))[0]);
+  expect(await getJson(`${b}/micro/all`)).toMatchObject({ good: 2, bad: 1 });
+
   process.kill(proc.pgid, 'SIGTERM'); // the start script only (its pid leads the group), not the group
   expect(await proc.exited).toBe(0);
   await waitFor('the local server to exit too', () => !groupAlive(proc.pgid), 30000);
   expect(proc.output()).toContain('Stopping (SIGTERM) …\nStopped.\n');
+  expect(await portOpen(port)).toBe(false);
+}, 300000);
+
+test('--no-example-schemas validates against the built-ins only, like a deployment without schema folders', async () => {
+  const proc = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0', '--no-example-schemas'], { env: env(), cwd: ROOT });
+  running.push(proc);
+  const port = Number((await proc.waitForOutput(URL_LINE, 'the local URL', 240000))[1]);
+  expect(proc.output()).toMatch(new RegExp(`${escape(join(buildDir, 'enrich.js'))} +built \\(`));
+  expect(proc.output()).toContain('with the built-in schemas only');
+  expect((await sendButtonClick(port, '4e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b')).status).toBe(200);
+  const bad = await waitFor('the button_click as a bad row', async () => (await getJson<any[]>(`${base(port)}/micro/bad`))[0]);
+  expect(bad.type).toBe('schema_violations');
+  expect(bad.errors).toEqual([`${BUTTON_CLICK} field ue_px at $ (resolution): schema ${BUTTON_CLICK} is not in the registry`]);
+  proc.signalGroup('SIGINT');
+  await waitFor('every process npm start started to exit', () => !groupAlive(proc.pgid), 30000);
   expect(await portOpen(port)).toBe(false);
 }, 300000);
 

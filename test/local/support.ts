@@ -1,7 +1,8 @@
 /**
- * Test support for local mode: runs the SHIPPED local bundle (`waymark-local.js`, with the shipped `enrich.js` and
- * `sp.js`) as a child process in its own process group, drives the demo site with Chromium, and reads rows back
- * through the inspection API. Missing components fail with the command that installs them.
+ * Test support for local mode: runs the SHIPPED local bundle (`waymark-local.js`, with the shipped `sp.js` and the
+ * enrichment UDF built for the built-ins plus examples/schemas, as `npm start` builds it for the demo site) as a
+ * child process in its own process group, drives the demo site with Chromium, and reads rows back through the
+ * inspection API. Missing components fail with the command that installs them.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -140,9 +141,12 @@ export interface LocalInstance {
   readonly dataDir: string;
 }
 
-/** Starts `node waymark-local.js --port 0 ...args` from the shipped bundles; resolves once it prints its URL. */
+/**
+ * Starts `node waymark-local.js --port 0 ...args` from the shipped bundles; resolves once it prints its URL. The UDF
+ * knows the demo site's example schemas (`udf-examples`); `env.WAYMARK_LOCAL_UDF` gives another.
+ */
 export async function startLocalBundle(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<LocalInstance> {
-  const [local, udf, tracker] = await Promise.all([buildRuntimeBundle('collector-local'), buildRuntimeBundle('udf'), buildRuntimeBundle('tracker')]);
+  const [local, udf, tracker] = await Promise.all([buildRuntimeBundle('collector-local'), buildRuntimeBundle('udf-examples'), buildRuntimeBundle('tracker')]);
   const dataDir = mkdtempSync(join(tmpdir(), 'waymark-local-test-'));
   const cleanEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   const proc = runDetached(process.execPath, [local, '--port', '0', ...args], {

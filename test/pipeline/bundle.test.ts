@@ -1,8 +1,9 @@
 /**
- * What ships: the enrichment UDF bundle (built by the constructs' bundler, with the built-in registry compiled in)
- * parses as ECMAScript 5, defines the two global entry functions, and gives exactly the same output as the
- * TypeScript sources for the whole fixture corpus in Node, in a Node vm context stripped of the built-ins Nashorn
- * lacks, and in Rhino.
+ * What ships: the enrichment UDF bundle (built by the constructs' bundler, with the registry compiled in: here the
+ * built-ins plus examples/schemas, as a deployment with that schema folder gets it) parses as ECMAScript 5, defines
+ * the two global entry functions, and gives exactly the same output as the TypeScript sources for the whole fixture
+ * corpus in Node, in a Node vm context stripped of the built-ins Nashorn lacks, and in Rhino. The default bundle
+ * (built-ins only) knows nothing of the example schemas.
  */
 import * as acorn from 'acorn';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
@@ -68,5 +69,33 @@ describe('the shipped enrichment UDF bundle', () => {
     expect(row.data.type).toBe('collector_payload_format_violation');
     expect(row.data.payload).toBe('not json');
     expect(udf.processBatch('not json')).toBeNull();
+  });
+});
+
+describe('the default enrichment UDF bundle (built-in schemas only, no schema folders)', () => {
+  const exampleEvent = corpus.find((c) => c.name === '04-self-describing-two-contexts') as (typeof corpus)[number];
+  const builtInEvent = corpus.find((c) => c.name === '01-page-view-collector-post') as (typeof corpus)[number];
+
+  it('rejects an io.waymark.example event as a schema violation: the example schemas are not built-ins', async () => {
+    expect(exampleEvent.expected.row).toMatchObject({ event_vendor: 'io.waymark.example', event_name: 'button_click', event_version: '1-0-1' });
+    const udf = loadInNode((await udfBundleSource('udf')).code, CORPUS_NOW);
+    const outcome = call(udf.process, exampleEvent.message);
+    expect('thrown' in outcome).toBe(true);
+    const badRow = JSON.parse((outcome as { thrown: string }).thrown) as { data: { type: string; failure: { messages: unknown[] } } };
+    expect(badRow.data.type).toBe('schema_violations');
+    expect(badRow.data.failure.messages).toEqual(expect.arrayContaining([
+      expect.objectContaining({ field: 'ue_px', schemaKey: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', keyword: 'resolution', message: 'schema iglu:io.waymark.example/button_click/jsonschema/1-0-1 is not in the registry' }),
+      expect.objectContaining({ schemaKey: 'iglu:io.waymark.example/product/jsonschema/1-0-0', keyword: 'resolution' }),
+    ]));
+    expect(udf.processBatch(exampleEvent.message)).toBeNull();
+    // The same event is good with examples/schemas in the registry.
+    const withExamples = call(loadInNode(code, CORPUS_NOW).process, exampleEvent.message) as { returned: string };
+    expect(JSON.parse(withExamples.returned)).toMatchObject({ event_vendor: 'io.waymark.example', event_name: 'button_click' });
+  });
+
+  it('gives the same rows as the examples bundle for events of built-in schemas', async () => {
+    const udf = loadInNode((await udfBundleSource('udf')).code, CORPUS_NOW);
+    expect(call(udf.process, builtInEvent.message)).toEqual(call(loadInNode(code, CORPUS_NOW).process, builtInEvent.message));
+    expect('returned' in call(udf.process, builtInEvent.message)).toBe(true);
   });
 });

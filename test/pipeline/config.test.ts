@@ -1,6 +1,6 @@
 import { parseCriterion, resolveEnrichmentConfig } from '../../pipeline/config';
 import { buildUdfConfig, udfConfigModuleSource } from '../../pipeline/udf-config';
-import { builtInRegistry } from './helpers/enricher';
+import { builtInRegistry, testRegistry } from './helpers/enricher';
 
 describe('enrichment configuration', () => {
   it('has safe defaults: every enrichment on, IPs anonymised, nothing pseudonymised', () => {
@@ -69,10 +69,14 @@ describe('enrichment configuration', () => {
   });
 
   it('buildUdfConfig checks the config and adds the warehouse shapes of the registry', () => {
-    const schemas = builtInRegistry().schemas;
+    const schemas = testRegistry().schemas;
     const built = buildUdfConfig({ internalDomains: ['example.com'] }, schemas);
     expect(built.internalDomains).toEqual(['example.com']);
     expect(Object.keys(built.shapes ?? {})).toContain('io.waymark.example/button_click/1');
+    // The example schemas are a user's folder: the built-ins alone give no shape (no column) for them.
+    const builtInShapes = Object.keys(buildUdfConfig(undefined, builtInRegistry().schemas).shapes ?? {});
+    expect(builtInShapes).toContain('com.snowplowanalytics.snowplow/web_page/1');
+    expect(builtInShapes.filter((k) => k.startsWith('io.waymark.example/'))).toEqual([]);
     expect(() => buildUdfConfig({ loadTstamp: 'x' } as never, schemas)).toThrow(/loadTstamp/);
     const source = udfConfigModuleSource(built);
     expect(source).toMatch(/^\/\/ Generated/);

@@ -9,6 +9,7 @@ import { enrichLine, LineOutput, splitBatch } from '../../pipeline/local/runner'
 import { parseArgs } from '../../pipeline/local/enrich-file';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
 import { testEnricher } from './helpers/enricher';
+import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 
 // The runner splits batches, so the corpus case of an unsplit batch (an adapter failure in the UDF) is left out here.
 const corpus = loadCorpus().filter((c) => c.name !== '24-payload-data-batch');
@@ -62,7 +63,7 @@ describe('enrich-file CLI', () => {
   it('writes <input>.good.jsonl and <input>.bad.jsonl and a summary', () => {
     const input = join(dir, 'events.jsonl');
     writeFileSync(input, [batch, ...corpus.map((c) => c.message)].join('\n') + '\n');
-    const run = cli([input]);
+    const run = cli([input, '--schemas', EXAMPLE_SCHEMAS_DIR]);
     expect(run.stderr).toContain(`enrich-file: ${2 + corpus.filter((c) => c.expected.row).length} good, ${1 + corpus.filter((c) => c.expected.badRow).length} bad`);
     expect(run.status).toBe(0);
     const good = readFileSync(join(dir, 'events.good.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -76,6 +77,20 @@ describe('enrich-file CLI', () => {
     expect(good.slice(2).map(timeless)).toEqual(expected.map(timeless));
     const bad = readFileSync(join(dir, 'events.bad.jsonl'), 'utf8').trim().split('\n');
     expect(bad.map((l) => (JSON.parse(l) as { data: { type: string } }).data.type)).toContain('schema_violations');
+  });
+
+  it('validates against the built-in schemas only without --schemas: events of the example schemas are bad', () => {
+    const input = join(dir, 'builtins.jsonl');
+    const examples = corpus.filter((c) => c.expected.row && c.expected.row.event_vendor === 'io.waymark.example');
+    expect(examples.length).toBeGreaterThan(0);
+    writeFileSync(input, examples.map((c) => c.message).join('\n') + '\n');
+    const run = cli([input]);
+    expect(run.stderr).toContain(`enrich-file: 0 good, ${examples.length} bad`);
+    const bad = readFileSync(join(dir, 'builtins.bad.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { data: { type: string; failure: { messages: Array<{ message: string }> } } });
+    for (const b of bad) {
+      expect(b.data.type).toBe('schema_violations');
+      expect(b.data.failure.messages.map((m) => m.message).join('\n')).toMatch(/schema iglu:io\.waymark\.example\/button_click\/jsonschema\/1-0-\d is not in the registry/);
+    }
   });
 
   it('reads stdin with -, writing good rows to stdout and bad rows to stderr; takes a config file', () => {

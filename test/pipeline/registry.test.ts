@@ -7,6 +7,7 @@ import { additionProblems } from '../../pipeline/registry/compat';
 import { jsonSchemaProblems, regexProblem } from '../../pipeline/registry/jsonschema';
 import { BUILTIN_SCHEMAS_DIR, loadRegistry, readSchemaFolder } from '../../pipeline/registry/load';
 import { buildRegistry, type RegistryError, type SchemaFolder } from '../../pipeline/registry/registry';
+import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 import {
   compareSchemaKeys,
   compareSchemaVer,
@@ -147,9 +148,6 @@ describe('built-in schemas', () => {
       'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0',
       'iglu:io.waymark/bad_row/jsonschema/1-0-0',
       'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
-      'iglu:io.waymark.example/button_click/jsonschema/1-0-0',
-      'iglu:io.waymark.example/button_click/jsonschema/1-0-1',
-      'iglu:io.waymark.example/product/jsonschema/1-0-0',
     ]);
   });
 
@@ -160,16 +158,14 @@ describe('built-in schemas', () => {
     expect(registry.get('iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-0')).toBeUndefined();
     expect(registry.get('__proto__')).toBeUndefined();
     expect(registry.get('toString')).toBeUndefined();
-    expect(registry.latestInModel('io.waymark.example', 'button_click', 1)?.key).toBe('iglu:io.waymark.example/button_click/jsonschema/1-0-1');
-    expect(registry.latestInModel('io.waymark.example', 'button_click', 2)).toBeUndefined();
-    const models = registry.models();
-    expect(models).toHaveLength(10);
-    const button = models.find((m) => m.name === 'button_click');
-    expect(button?.versions.map((v) => v.key)).toEqual([
-      'iglu:io.waymark.example/button_click/jsonschema/1-0-0',
-      'iglu:io.waymark.example/button_click/jsonschema/1-0-1',
-    ]);
-    expect(button?.latest.schema.properties).toHaveProperty('position');
+    expect(registry.latestInModel('com.snowplowanalytics.snowplow', 'link_click', 1)?.key).toBe('iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1');
+    expect(registry.latestInModel('com.snowplowanalytics.snowplow', 'link_click', 2)).toBeUndefined();
+    expect(registry.models()).toHaveLength(8);
+  });
+
+  it('has none of the demo site\'s example schemas (io.waymark.example lives in examples/schemas)', () => {
+    expect(registry.schemas.filter((s) => s.vendor === 'io.waymark.example')).toEqual([]);
+    expect(fs.existsSync(path.join(BUILTIN_SCHEMAS_DIR, 'io.waymark.example'))).toBe(false);
   });
 
   it('describes the collector payload and bad rows the pipeline exchanges', () => {
@@ -183,6 +179,30 @@ describe('built-in schemas', () => {
       'collector_payload_format_violation', 'adapter_failures', 'tracker_protocol_violations', 'schema_violations',
       'enrichment_failures', 'size_violation', 'generic_error',
     ]);
+  });
+});
+
+describe('the example schemas (examples/schemas, a user folder as the demo site uses it)', () => {
+  const registry = loadRegistry([EXAMPLE_SCHEMAS_DIR]);
+
+  it('merge with the built-ins, and give the latest of a MODEL and one entry per MODEL', () => {
+    expect(registry.schemas.map((s) => s.key).filter((k) => k.startsWith('iglu:io.waymark.example/'))).toEqual([
+      'iglu:io.waymark.example/button_click/jsonschema/1-0-0',
+      'iglu:io.waymark.example/button_click/jsonschema/1-0-1',
+      'iglu:io.waymark.example/product/jsonschema/1-0-0',
+    ]);
+    expect(registry.schemas).toHaveLength(loadRegistry([]).schemas.length + 3);
+    expect(registry.get('iglu:io.waymark.example/product/jsonschema/1-0-0')?.file).toBe(path.join(EXAMPLE_SCHEMAS_DIR, 'io.waymark.example/product/jsonschema/1-0-0'));
+    expect(registry.latestInModel('io.waymark.example', 'button_click', 1)?.key).toBe('iglu:io.waymark.example/button_click/jsonschema/1-0-1');
+    expect(registry.latestInModel('io.waymark.example', 'button_click', 2)).toBeUndefined();
+    const models = registry.models();
+    expect(models).toHaveLength(10);
+    const button = models.find((m) => m.name === 'button_click');
+    expect(button?.versions.map((v) => v.key)).toEqual([
+      'iglu:io.waymark.example/button_click/jsonschema/1-0-0',
+      'iglu:io.waymark.example/button_click/jsonschema/1-0-1',
+    ]);
+    expect(button?.latest.schema.properties).toHaveProperty('position');
   });
 });
 
@@ -202,7 +222,7 @@ describe('buildRegistry: good folders', () => {
       const registry = loadRegistry([dir]);
       expect(registry.get('iglu:com.acme/checkout/jsonschema/1-0-0')?.file).toBe(path.join(dir, own.path));
       expect(registry.get('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0')?.file).toBe(builtin);
-      expect(registry.schemas).toHaveLength(12);
+      expect(registry.schemas).toHaveLength(loadRegistry([]).schemas.length + 1);
       expect(loadRegistry([dir], { builtins: false }).schemas.map((s) => s.key)).toEqual([
         'iglu:com.acme/checkout/jsonschema/1-0-0', 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0',
       ]);

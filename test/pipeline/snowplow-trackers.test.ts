@@ -1,6 +1,6 @@
 /**
  * Payloads of Snowplow's own Node.js tracker (`@snowplow/node-tracker` 4.8.0, a dev dependency) enrich into good
- * rows through the shipped UDF bundle. The real tracker sends over HTTP to a loopback server that records each
+ * rows through the shipped UDF bundle (built with examples/schemas, whose io.waymark.example schemas the events use). The real tracker sends over HTTP to a loopback server that records each
  * request as it arrived (POST bodies: payload_data envelopes; GET: query strings); the recorded requests then go
  * through the Waymark collector's own request handling (collector/service.ts), as a load-balancer LogEntry of the
  * CDN pixel path (GET), or as bare payload_data envelopes, and the messages through the bundle's `process`.

@@ -15,6 +15,7 @@ import {
 } from '../../pipeline/validation/compile';
 import { validatorsModuleSource } from '../../pipeline/validation/module';
 import type { ValidationError } from '../../pipeline/validation/types';
+import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 import { bundleAsEs5Script, nashornLikeContext } from './validation-engines';
 
 /** One instance checked against one schema, with the errors expected as `path keyword` strings. */
@@ -357,7 +358,8 @@ print(JSON.stringify(results));
 
 describe('the waymark:validators virtual module', () => {
   it('bundles with esbuild and runs as ES5 without the ES2015+ built-ins Nashorn lacks', async () => {
-    const source = validatorsModuleSource([]);
+    // The built-ins plus a user folder (the example schemas), as a deployment with schemaFolders compiles them.
+    const source = validatorsModuleSource([EXAMPLE_SCHEMAS_DIR]);
     const plugin = {
       name: 'waymark-validators',
       setup(build: esbuild.PluginBuild): void {

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { buildRuntimeBundle } from '../helpers/bundles';
+import { buildRuntimeBundle, EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 import { loadRegistry } from '../../pipeline/registry/load';
 import { compileValidators } from '../../pipeline/validation/compile';
 import type { ValidatorSet } from '../../pipeline/validation/types';
@@ -294,10 +294,11 @@ export function pageUrl(site: string, collector: string, options: Record<string,
 let validators: ValidatorSet | undefined;
 /**
  * Validates the self-describing JSON of events (the `ue_pr` event and its envelope, the `co` envelope and every
- * entity) against the schema registry (schemas/), with the validators the enrichment compiles. Returns problems.
+ * entity) against the schema registry (the built-ins of schemas/ plus the demo site's examples/schemas), with the
+ * validators the enrichment compiles. Returns problems.
  */
 export function schemaProblems(events: readonly Received[]): string[] {
-  validators = validators || compileValidators(loadRegistry([]).schemas);
+  validators = validators || compileValidators(loadRegistry([EXAMPLE_SCHEMAS_DIR]).schemas);
   const v = validators;
   const problems: string[] = [];
   const check = (sdj: { schema?: unknown; data?: unknown }, where: string): void => {
@@ -322,11 +323,11 @@ export function schemaProblems(events: readonly Received[]): string[] {
 
 let enricher: Enricher | undefined;
 /**
- * Runs collector payloads through the enrichment (the same code and schema registry the UDF ships) and returns
- * the good rows; any bad row fails with its messages.
+ * Runs collector payloads through the enrichment (the same code and schema registry the UDF ships, with the demo
+ * site's examples/schemas added) and returns the good rows; any bad row fails with its messages.
  */
 export function enrichAll(payloads: readonly unknown[]): Record<string, unknown>[] {
-  enricher = enricher || createNodeEnricher();
+  enricher = enricher || createNodeEnricher({ schemaFolders: [EXAMPLE_SCHEMAS_DIR] });
   const rows: Record<string, unknown>[] = [];
   const bad: unknown[] = [];
   for (const p of payloads) {

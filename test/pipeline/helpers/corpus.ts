@@ -3,7 +3,8 @@
  * row it must give. Inputs may hold `{"$b64": X}` (X as base64url JSON without padding, as trackers send `cx`/`ue_px`)
  * and `{"$json": X}` (X as JSON text, as in `co`/`ue_pr`); an expected bad row's `"payload": "$input"` stands for
  * the input message itself. All inputs are enriched at {@link CORPUS_NOW} with the default configuration and the
- * built-in registry, so the shipped bundle must give exactly the same output.
+ * built-in registry plus examples/schemas (io.waymark.example/*), so the shipped bundle built with that registry must
+ * give exactly the same output.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,10 @@
 /**
  * Enrichers for source-level tests, built the way the UDF is: validators compiled by the registry helper's compiler
- * from the built-in schemas (plus optional extra folders), the configuration with its warehouse shapes.
+ * from the schemas, the configuration with its warehouse shapes.
+ *
+ * `builtInRegistry()` is what a deployment without schema folders gets (schemas/ only); `testRegistry()` adds the
+ * example schemas of examples/schemas (io.waymark.example/*), which the corpus and most tests send, as a user's
+ * folder would be added.
  */
 import { ATOMIC_COLUMN_NAMES } from '../../../pipeline/columns';
 import { EnrichmentConfig } from '../../../pipeline/config';
@@ -9,20 +13,36 @@ import { loadRegistry } from '../../../pipeline/registry/load';
 import { buildUdfConfig } from '../../../pipeline/udf-config';
 import { compileValidators } from '../../../pipeline/validation/compile';
 import type { ValidatorSet } from '../../../pipeline/validation/types';
+import { EXAMPLE_SCHEMAS_DIR } from '../../helpers/bundles';
 
-let builtIn: { validators: ValidatorSet; schemas: ReturnType<typeof loadRegistry>['schemas'] } | null = null;
+export interface TestRegistry {
+  readonly validators: ValidatorSet;
+  readonly schemas: ReturnType<typeof loadRegistry>['schemas'];
+}
 
-export function builtInRegistry(): { validators: ValidatorSet; schemas: ReturnType<typeof loadRegistry>['schemas'] } {
-  if (!builtIn) {
-    const registry = loadRegistry([]);
-    builtIn = { validators: compileValidators(registry.schemas), schemas: registry.schemas };
-  }
+let builtIn: TestRegistry | null = null;
+let withExamples: TestRegistry | null = null;
+
+function compile(folders: readonly string[]): TestRegistry {
+  const registry = loadRegistry(folders);
+  return { validators: compileValidators(registry.schemas), schemas: registry.schemas };
+}
+
+/** The built-in schemas only. */
+export function builtInRegistry(): TestRegistry {
+  if (!builtIn) builtIn = compile([]);
   return builtIn;
 }
 
-/** An enricher over the built-in registry with a fixed clock. */
-export function testEnricher(now: number, config?: EnrichmentConfig): Enricher {
-  const { validators, schemas } = builtInRegistry();
+/** The built-in schemas plus examples/schemas. */
+export function testRegistry(): TestRegistry {
+  if (!withExamples) withExamples = compile([EXAMPLE_SCHEMAS_DIR]);
+  return withExamples;
+}
+
+/** An enricher over the built-ins plus the example schemas ({@link testRegistry}) with a fixed clock. */
+export function testEnricher(now: number, config?: EnrichmentConfig, registry: TestRegistry = testRegistry()): Enricher {
+  const { validators, schemas } = registry;
   return createEnricher({ validators, config: buildUdfConfig(config, schemas), clock: () => now });
 }
 
