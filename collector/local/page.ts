@@ -80,7 +80,9 @@ export const EVENTS_PAGE = `<!doctype html>
   }
   function time(iso) { return iso ? iso.slice(11, 19) : ''; }
   function shortSchema(s) { return s ? s.replace(/^iglu:/, '') : ''; }
-  function entityName(column) { return column.replace(/^contexts_(com_snowplowanalytics_snowplow_|io_waymark_example_)?/, ''); }
+  // The entity's column without contexts_; the vendor of the built-in entities (web_page, client_session) is left out
+  // too. Other vendors stay: a column name cannot tell where a vendor ends and a name begins.
+  function entityName(column) { return column.replace(/^contexts_(com_snowplowanalytics_snowplow_)?/, ''); }
   // What the event says, in a few words: the struct fields, the self-describing data, the title, the scroll depth.
   function what(g) {
     var e = g.event;

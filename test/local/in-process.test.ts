@@ -108,7 +108,7 @@ test('the events page lists the latest good and bad events and refreshes live; r
       '{"button_id":"add-to-basket","label":"Add to basket","position":0}',
       'io.waymark.example/button_click/jsonschema/1-0-1',
       '/?pings=1,1',
-      'client_session_1web_page_1product_1',
+      'client_session_1web_page_1io_waymark_example_product_1',
     ]);
     expect(rows.find((r) => r[2] === 'struct')!.slice(3, 5)).toEqual(['product · like · WM-001 · 1', 'com.snowplowanalytics.snowplow/event/jsonschema/1-0-0']);
     expect(rows.find((r) => r[2] === 'link_click')![3]).toBe(JSON.stringify(result.linkClick.event.unstruct_event_com_snowplowanalytics_snowplow_link_click_1));
