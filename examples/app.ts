@@ -42,6 +42,7 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       projectId,
       region,
       labels: { ...labels },
+      schemaFolders: environment.schemaFolders,
       collector: backend && {
         domains: environment.collectorDomains,
         backends: [backend],

@@ -2,6 +2,14 @@
  * The per-environment settings of the example deployment. Each environment becomes one stack and one
  * Terraform state; `cdktf deploy waymark-dev` or `cdktf deploy waymark-prod` deploys it.
  */
+import { join } from 'node:path';
+
+/**
+ * The demo site's schemas (io.waymark.example/*), in Iglu layout: how you add your own schemas to a deployment.
+ * Resolved from this file's folder, so synth works from any working directory.
+ */
+export const EXAMPLE_SCHEMAS_DIR = join(__dirname, 'schemas');
+
 /** Where the collector runs: a GlobalCollector backend kind, or the Cloud CDN pixel. */
 export type CollectorKind = 'cloud-run' | 'cloud-functions' | 'app-engine' | 'instance-groups' | 'gke' | 'cdn-pixel';
 
@@ -30,6 +38,11 @@ export interface EnvironmentConfig {
   readonly replayPeriod?: string;
   /** Labels put on every resource that takes labels. */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Folders of your own Iglu schemas, merged with the built-ins: each MODEL gets its columns in the events table and
+   * its validator in the enrichment. None: the built-in schemas only.
+   */
+  readonly schemaFolders?: readonly string[];
   /** Protect data (buckets, dataset) from `terraform destroy`. */
   readonly deletionProtection: boolean;
 }
@@ -50,6 +63,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 1, machineType: 'n2-standard-2' },
     labels: { app: 'waymark', env: 'dev' },
     deletionProtection: false,
+    // The demo site's events (examples/demo, `npm start`) validate here too.
+    schemaFolders: [EXAMPLE_SCHEMAS_DIR],
   },
   {
     name: 'prod',
