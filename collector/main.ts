@@ -36,7 +36,15 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     logger.warn('no sink configured: writing events to stdout (set WAYMARK_SINK=pubsub with WAYMARK_PUBSUB_GOOD_TOPIC and WAYMARK_PUBSUB_BAD_TOPIC for production, or file/memory)', { sink: 'stdout' });
   }
   const collector = createCollector({ config, logger });
-  const address = await collector.listen();
+  let address;
+  try {
+    address = await collector.listen();
+  } catch (err) {
+    // EADDRINUSE, EACCES…: say why, instead of exiting with nothing in the log.
+    logger.error(`cannot listen on port ${config.port}`, describeError(err));
+    process.exitCode = 1;
+    throw err;
+  }
   logger.info('collector listening', {
     port: address.port,
     host: address.address,

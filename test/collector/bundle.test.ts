@@ -3,7 +3,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
@@ -74,6 +75,21 @@ describe('the collector bundle', () => {
         '  - sink.badTopic (WAYMARK_PUBSUB_BAD_TOPIC) is required when sink.type is "pubsub"',
       ].join('\n'),
     );
+  });
+
+  test('a port already in use stops the start with exit code 1 and a log saying which port and why', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const c = await runBundle(bundle, { PORT: String(port), WAYMARK_SINK: 'memory' }, { cwd: dir, expectExit: true });
+      expect(await c.exited).toBe(1);
+      const error = c.logs.find((l) => l.severity === 'ERROR');
+      expect(error?.message).toBe(`cannot listen on port ${port}`);
+      expect(JSON.stringify(error)).toContain('EADDRINUSE');
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 
   test('file sink: SIGTERM stops accepting, drains every accepted event to the JSONL files, then exits 0', async () => {
