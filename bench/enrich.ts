@@ -47,8 +47,9 @@ function rhinoAvailable(): boolean {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  // The shipped UDF: the constructs' build of the built-in registry and the (default) configuration.
-  const bundle = defaultEnrichmentBundle({ config: opts.config });
+  // The shipped UDF: the constructs' build of the built-in registry plus examples/schemas (the sample events'
+  // self-describing events and entities), with the (default) configuration.
+  const bundle = defaultEnrichmentBundle({ config: opts.config, schemaFolders: [join(__dirname, '..', 'examples', 'schemas')] });
   const code = bundle.contents.toString('utf8');
   const artifact = bundle.hashedName;
   const messages = sampleCollectorPayloads(opts.events);
