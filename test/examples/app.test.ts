@@ -44,6 +44,19 @@ describe('example app', () => {
     expect(tf.provider['google-beta'][0]).toMatchObject({ project: e.projectId, region: e.region });
   });
 
+  test('dev adds the example schemas to its warehouse table; prod has only the built-in columns', () => {
+    const columnsOf = (tf: Record<string, any>): string[] => {
+      const tables = Object.values(tf.resource.google_bigquery_table) as { table_id: string; schema: string }[];
+      const events = tables.find((t) => t.table_id === 'events')!;
+      return (JSON.parse(events.schema) as { name: string }[]).map((c) => c.name);
+    };
+    const dev = columnsOf(synthEnvironment('dev'));
+    const prod = columnsOf(synthEnvironment('prod'));
+    expect(dev).toEqual(expect.arrayContaining(['unstruct_event_io_waymark_example_button_click_1', 'contexts_io_waymark_example_product_1']));
+    expect(prod.filter((c) => c.includes('io_waymark_example'))).toEqual([]);
+    expect(prod).toEqual(expect.arrayContaining(['contexts_com_snowplowanalytics_snowplow_web_page_1']));
+  });
+
   test('local state by default, one file per environment', () => {
     delete process.env.WAYMARK_STATE_BUCKET;
     expect(synthEnvironment('dev').terraform.backend).toEqual({ local: { path: 'terraform.waymark-dev.tfstate' } });
