@@ -84,20 +84,18 @@ export interface StreamingEnricherProps {
    * @default false when `subnetwork` is set (you manage the network), true otherwise
    */
   readonly publicIps?: boolean;
-  /**
-   * Minutes between checks for a new UDF: a deploy that changes the enrichment (schemas, configuration, code)
-   * uploads a new UDF file and running workers load it within this interval, without a new job. 0 turns reloading
-   * off (then a UDF change takes effect only when the job is re-created).
-   * @default 10
-   */
-  readonly udfReloadIntervalMinutes?: number;
   /** The Storage Write API with exactly-once semantics; false gives at-least-once (cheaper, may duplicate rows). @default true */
   readonly exactlyOnce?: boolean;
   /** Storage Write API streams (exactly-once only). @default 3 */
   readonly storageWriteApiStreams?: number;
   /** Seconds between Storage Write API commits (exactly-once only): the latency floor. @default 5 */
   readonly storageWriteApiTriggeringFrequencySeconds?: number;
-  /** What `terraform destroy` (or a replacement) does to the running job: drain finishes in-flight data. @default 'drain' */
+  /**
+   * What `terraform destroy`, or a change that replaces the job (see the class comment), does to the running job:
+   * drain stops reading and finishes in-flight data (Terraform waits for it); cancel stops at once, and messages
+   * not yet acknowledged are redelivered to the next job. A UDF or schema change does not replace the job.
+   * @default 'drain'
+   */
   readonly onDelete?: 'drain' | 'cancel';
   /** The template release, `latest` or a dated one such as `2025-01-14-00_RC00`. @default 'latest' */
   readonly templateVersion?: string;
@@ -113,9 +111,18 @@ export interface StreamingEnricherProps {
  * The streaming enricher: a `PubSub_to_BigQuery_Flex` job (region-correct template path) with the enrichment UDF,
  * its own least-privilege worker service account, Streaming Engine, autoscaling and drain on delete.
  *
- * Updating the enrichment: the UDF is uploaded under a content-hashed name into a folder the job reads by pattern
- * (`udf/<job name>/*.js`, so enrichers may share a bucket), the new file before the old one is deleted. With `udfReloadIntervalMinutes` workers
- * load the new file within minutes; the job itself is not touched (zero downtime, no state lost).
+ * Updating the enrichment: the UDF is uploaded under a content-hashed name (`udf/<job name>/enrich-<hash>.js`) and
+ * the job's `javascriptTextTransformGcsPath` names that exact object. A change of the schemas, the enrichment
+ * configuration or the code makes a new object name, so a new job parameter, and the google-beta provider updates the
+ * streaming job in place: it launches a replacement job with the same name and `update: true` (Dataflow checks
+ * compatibility and carries the in-flight state over, the subscription's unacknowledged messages stay where they are)
+ * and waits until it runs. The replacement job reads the table schema when it starts, so columns added to the events
+ * table in the same deploy (the job's parameters refer to the table, so Terraform updates the table first) are
+ * written from then on; a running job keeps the schema it started with. The new UDF object is created before the job
+ * update and the old one deleted only after it (create before destroy), and exactly one UDF is ever loaded.
+ *
+ * Not updated in place (the provider replaces the job: drain, then a new job; the backlog waits in the subscription):
+ * `numWorkers`, `maxWorkers`, `streamingEngine`, `region`, `projectId` and the job name (`namePrefix`).
  */
 export class StreamingEnricher extends Construct {
   public readonly job: GoogleDataflowFlexTemplateJob;
@@ -123,7 +130,7 @@ export class StreamingEnricher extends Construct {
   public readonly serviceAccount: ServiceAccount;
   /** The bucket holding the UDF and Dataflow's temporary files (`existingBucket` or a new one). */
   public readonly bucket: BucketReference;
-  /** The UDF file (`udf/<job name>/enrich-<hash>.js`). */
+  /** The UDF file (`udf/<job name>/enrich-<hash>.js`): the job's `javascriptTextTransformGcsPath` names it. */
   public readonly udfObject: StorageBucketObject;
   /** The staged UDF bundle. */
   public readonly udf: StagedBundle;
@@ -145,13 +152,15 @@ export class StreamingEnricher extends Construct {
     const jobName = resourceName([prefix, 'enrich']);
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-dataflow`, props.region, this.labels);
     this.udf = stageBundle(this, 'udf-bundle', udfForRegistry(NAME, props.registry.registry, props.enrichmentConfig));
+    const udfPath = `udf/${jobName}/${this.udf.objectName}`;
     this.udfObject = new StorageBucketObject(this, 'udf', {
       bucket: this.bucket.name,
-      name: `udf/${jobName}/${this.udf.objectName}`,
+      name: udfPath,
       source: this.udf.asset.path,
       contentType: 'text/javascript',
       cacheControl: 'no-store',
-      // The job reads every *.js of the folder: the new file must exist before the old one goes away.
+      // A new UDF is a new object name: Terraform creates it, updates the job to it, and only then deletes the old
+      // file, which the running job reads until its replacement takes over.
       lifecycle: { createBeforeDestroy: true },
     });
 
@@ -186,9 +195,11 @@ export class StreamingEnricher extends Construct {
           storageWriteApiTriggeringFrequencySec: String(props.storageWriteApiTriggeringFrequencySeconds ?? 5),
         }
         : {}),
-      javascriptTextTransformGcsPath: `gs://${this.bucket.name}/udf/${jobName}/*.js`,
+      // The exact, content-hashed object (not a folder pattern): a new UDF changes this parameter, so Terraform
+      // updates the job, and a replacement job never loads two UDFs. No reload interval: the file at this path
+      // never changes.
+      javascriptTextTransformGcsPath: `gs://${this.bucket.name}/${udfPath}`,
       javascriptTextTransformFunctionName: UDF_FUNCTIONS.streaming,
-      javascriptTextTransformReloadIntervalMinutes: String(props.udfReloadIntervalMinutes ?? 10),
     };
 
     const publicIps = props.publicIps ?? props.subnetwork === undefined;
@@ -210,6 +221,8 @@ export class StreamingEnricher extends Construct {
       tempLocation: `gs://${this.bucket.name}/temp`,
       stagingLocation: `gs://${this.bucket.name}/staging`,
       onDelete: props.onDelete ?? 'drain',
+      // The job name is fixed, so a replacement job can start only once the old one has finished draining: wait for it.
+      skipWaitOnJobTermination: false,
       labels: this.labels,
       // Nothing in the parameters refers to the grants or the UDF file, but the job needs both from its first second.
       dependsOn: [...grants, this.udfObject],
@@ -242,7 +255,6 @@ function validate(props: StreamingEnricherProps): void {
   if ((props.numWorkers ?? 1) > (props.maxWorkers ?? 3)) {
     throw new PropError(NAME, 'numWorkers', `(${props.numWorkers ?? 1}) must not exceed 'maxWorkers' (${props.maxWorkers ?? 3})`);
   }
-  checkInteger(NAME, 'udfReloadIntervalMinutes', props.udfReloadIntervalMinutes ?? 10, 0, 1440);
   checkInteger(NAME, 'storageWriteApiStreams', props.storageWriteApiStreams ?? 3, 1, 1000);
   checkInteger(NAME, 'storageWriteApiTriggeringFrequencySeconds', props.storageWriteApiTriggeringFrequencySeconds ?? 5, 1, 3600);
   if (props.exactlyOnce === false && (props.storageWriteApiStreams !== undefined || props.storageWriteApiTriggeringFrequencySeconds !== undefined)) {

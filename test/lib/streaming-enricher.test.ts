@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as vm from 'node:vm';
-import { TerraformStack } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
 import { SchemaRegistry } from '../../lib/schema-registry';
@@ -56,11 +57,11 @@ describe('StreamingEnricher', () => {
     expect(pinned.container_spec_gcs_path).toBe('gs://dataflow-templates-europe-west1/2025-01-14-00_RC00/flex/PubSub_to_BigQuery_Flex');
   });
 
-  test('every template parameter: subscription, tables, Storage Write API, the UDF path, function and reload interval', () => {
+  test('every template parameter: subscription, tables, Storage Write API, the exact UDF object and function (no reload interval)', () => {
     const s = synth(make().stack);
     const p = job(s.text).parameters;
     expect(Object.keys(p).sort()).toEqual([
-      'inputSubscription', 'javascriptTextTransformFunctionName', 'javascriptTextTransformGcsPath', 'javascriptTextTransformReloadIntervalMinutes',
+      'inputSubscription', 'javascriptTextTransformFunctionName', 'javascriptTextTransformGcsPath',
       'numStorageWriteApiStreams', 'outputDeadletterTable', 'outputTableSpec', 'storageWriteApiTriggeringFrequencySec', 'useStorageWriteApi', 'useStorageWriteApiAtLeastOnce',
     ]);
     expect(p.inputSubscription).toMatch(/^\$\{google_pubsub_subscription\.topics_enrich_[0-9A-F]+\.id\}$/);
@@ -72,20 +73,57 @@ describe('StreamingEnricher', () => {
       numStorageWriteApiStreams: '3',
       storageWriteApiTriggeringFrequencySec: '5',
       javascriptTextTransformFunctionName: 'process',
-      javascriptTextTransformReloadIntervalMinutes: '10',
     });
-    expect(p.javascriptTextTransformGcsPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.enricher_bucket_[0-9A-F]+\.name\}\/udf\/waymark-enrich\/\*\.js$/);
+    // The one content-hashed object, never a folder pattern that could match two UDFs during a deploy.
+    expect(p.javascriptTextTransformGcsPath).toMatch(/^gs:\/\/\$\{google_storage_bucket\.enricher_bucket_[0-9A-F]+\.name\}\/udf\/waymark-enrich\/enrich-0000000000000000\.js$/);
+    expect(p.javascriptTextTransformGcsPath).not.toContain('*');
   });
 
   test('at-least-once writes leave out the exactly-once stream settings', () => {
-    const p = job(synth(make({ exactlyOnce: false, udfReloadIntervalMinutes: 2 }).stack).text).parameters;
+    const p = job(synth(make({ exactlyOnce: false }).stack).text).parameters;
     expect(p.useStorageWriteApiAtLeastOnce).toBe('true');
     expect(p.numStorageWriteApiStreams).toBeUndefined();
     expect(p.storageWriteApiTriggeringFrequencySec).toBeUndefined();
-    expect(p.javascriptTextTransformReloadIntervalMinutes).toBe('2');
   });
 
-  test('the UDF is uploaded under a content-hashed name into the folder the job reads, new before old', () => {
+  test('a change of the schemas or the enrichment changes a job parameter (so Terraform updates the job), nothing else does', () => {
+    // Real content hashes (the other tests use stable placeholders).
+    const udfPathOf = (props: Partial<StreamingEnricherProps>, folders: string[] = [ACME]): { path: string; object: string } => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'test');
+      new GoogleProvider(stack, 'google', { project: PROJECT, region: 'europe-west1' });
+      new GoogleBetaProvider(stack, 'google-beta', { project: PROJECT, region: 'europe-west1' });
+      const registry = new SchemaRegistry(stack, 'schemas', { projectId: PROJECT, schemaFolders: folders });
+      const topics = new ClickstreamTopics(stack, 'topics', { projectId: PROJECT });
+      const warehouse = new WarehouseSink(stack, 'warehouse', { projectId: PROJECT, registry, location: 'EU' });
+      const enricher = new StreamingEnricher(stack, 'enricher', { registry, warehouse, subscription: topics.enrichSubscription, region: 'europe-west1', projectId: PROJECT, ...props });
+      const s = synth(stack);
+      const object = s.list('google_storage_bucket_object').find((o) => o.name.startsWith('udf/')).name;
+      expect(enricher.udfObject).toBeDefined();
+      return { path: job(s.text).parameters.javascriptTextTransformGcsPath, object };
+    };
+    const base = udfPathOf({});
+    expect(base.path).toMatch(/\/udf\/waymark-enrich\/enrich-[0-9a-f]{16}\.js$/);
+    expect(base.path.endsWith(`/${base.object}`)).toBe(true);
+    expect(udfPathOf({}).path).toBe(base.path);
+    expect(udfPathOf({ machineType: 'n2-standard-4' }).path).toBe(base.path);
+    const config = udfPathOf({ enrichmentConfig: { internalDomains: ['shop.example.com'] } });
+    expect(config.path).not.toBe(base.path);
+    expect(config.path.endsWith(`/${config.object}`)).toBe(true);
+    // Another registry (the built-ins only): other columns, another UDF, another parameter.
+    expect(udfPathOf({}, []).path).not.toBe(base.path);
+  });
+
+  test('the job is updated in place for a new UDF: it waits for the old job to drain only when it must be replaced', () => {
+    const j = job(synth(make().stack).text);
+    expect(j.on_delete).toBe('drain');
+    // A fixed job name: the provider must wait for a drained job before launching the next one under that name.
+    expect(j.skip_wait_on_job_termination).toBe(false);
+    // The parameters refer to the events table, so Terraform applies a schema change to the table before the job update.
+    expect(j.parameters.outputTableSpec).toContain('google_bigquery_table.warehouse_events_');
+  });
+
+  test('the UDF is uploaded under a content-hashed name, the new object before the old one is deleted', () => {
     const s = synth(make().stack);
     const udf = s.list('google_storage_bucket_object').find((o) => o.name.startsWith('udf/'));
     expect(udf).toMatchObject({ name: 'udf/waymark-enrich/enrich-0000000000000000.js', content_type: 'text/javascript', lifecycle: { create_before_destroy: true } });
@@ -153,7 +191,7 @@ describe('StreamingEnricher', () => {
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);
     expect(existing.list('google_storage_bucket').map((b) => b.name)).not.toContain('acme-analytics-waymark-dataflow');
-    expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/*.js');
+    expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/enrich-0000000000000000.js');
   });
 
   test('the shipped UDF writes exactly the warehouse\'s column names for the same registry (one naming function)', () => {
@@ -244,7 +282,6 @@ describe('StreamingEnricher', () => {
     [{ numWorkers: 5, maxWorkers: 2 }, "StreamingEnricher: prop 'numWorkers' (5) must not exceed 'maxWorkers' (2)"],
     [{ maxWorkers: 0 }, "prop 'maxWorkers' must be an integer between 1 and 1000, got 0"],
     [{ machineType: 'big' }, "prop 'machineType' must be a Compute Engine machine type"],
-    [{ udfReloadIntervalMinutes: -1 }, "prop 'udfReloadIntervalMinutes' must be an integer between 0 and 1440, got -1"],
     [{ exactlyOnce: false, storageWriteApiStreams: 4 }, "prop 'storageWriteApiStreams' applies to exactly-once writes only"],
     [{ onDelete: 'stop' as any }, "prop 'onDelete' must be 'drain' or 'cancel', got 'stop'"],
     [{ templateVersion: 'v1' }, "prop 'templateVersion' must be 'latest' or a release such as '2025-01-14-00_RC00', got 'v1'"],
