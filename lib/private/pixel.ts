@@ -33,6 +33,15 @@ export const DEFAULT_PIXEL_PATHS: readonly string[] = ['/i', '/com.snowplowanaly
 /** One year, the longest TTL Cloud CDN accepts below its 31,622,400 s limit. */
 export const ONE_YEAR_SECONDS = 31_536_000;
 
+/**
+ * The one query parameter a path-only Cloud CDN cache key allows. Cloud CDN treats an empty
+ * `query_string_whitelist` as unset (the provider drops empty lists), and the default key of a backend bucket holds
+ * the whole query string: every event URL would be its own cache entry, so every event a miss. Allow-listing one
+ * parameter name that no tracker sends (tp2 parameters are names such as `e`, `aid`, `tv`, `ue_px`; none is
+ * `_wmk`) keeps every real parameter out of the key, so one cached object answers every event.
+ */
+export const PATH_ONLY_CACHE_KEY_PARAMETER = '_wmk';
+
 /** URL path characters allowed in pixel paths and prefixes: unreserved characters and '/'. */
 const PATH = /^\/(?:[A-Za-z0-9._~-]+\/)*[A-Za-z0-9._~-]+$/;
 
@@ -141,6 +150,13 @@ export interface PublicCdnOriginProps {
   readonly compress: boolean;
   /** TTL at the edge for responses without their own max-age. */
   readonly defaultTtl: number;
+  /**
+   * Cache by path alone: the cache key allow-lists only {@link PATH_ONLY_CACHE_KEY_PARAMETER}, so no query parameter
+   * a client sends enters it. Without it the key keeps the legacy empty allow-list, which Cloud CDN treats as unset
+   * (the whole query string is in the key).
+   * @default false
+   */
+  readonly pathOnlyCacheKey?: boolean;
 }
 
 export interface PublicCdnOrigin {
@@ -153,8 +169,8 @@ export interface PublicCdnOrigin {
 /**
  * A bucket whose objects anyone may read, behind a backend bucket with Cloud CDN. The objects' own
  * Cache-Control decides how long they are cached (CACHE_ALL_STATIC; at most a year at the edge and in
- * browsers); the cache key is the path alone: an empty query-string allow-list keeps every user query parameter
- * out of it (a backend bucket's key has no protocol or host, and only Cloud Storage's own parameters).
+ * browsers). With `pathOnlyCacheKey` the cache key is the path alone: a backend bucket's key has no protocol or
+ * host, and the allow-list of one parameter no client sends keeps every query parameter out of it.
  *
  * Public read is `roles/storage.legacyObjectReader` (storage.objects.get) rather than objectViewer, which would
  * also let anyone list the bucket. Uniform bucket-level access: no object ACLs.
@@ -190,7 +206,7 @@ export function publicCdnOrigin(scope: Construct, props: PublicCdnOriginProps): 
       negativeCaching: true,
       requestCoalescing: true,
       serveWhileStale: 86_400,
-      cacheKeyPolicy: { queryStringWhitelist: [] },
+      cacheKeyPolicy: { queryStringWhitelist: props.pathOnlyCacheKey === true ? [PATH_ONLY_CACHE_KEY_PARAMETER] : [] },
     },
     dependsOn: [publicRead],
   });

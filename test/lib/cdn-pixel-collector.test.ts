@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
@@ -6,7 +6,7 @@ import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { chromium } from 'playwright-core';
 import { CdnPixelCollector, CdnPixelCollectorProps } from '../../lib/cdn-pixel-collector';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
-import { pixelLogFilter, TRANSPARENT_GIF } from '../../lib/private/pixel';
+import { PATH_ONLY_CACHE_KEY_PARAMETER, pixelLogFilter, TRANSPARENT_GIF } from '../../lib/private/pixel';
 import { allResources, takesLabels } from '../helpers/synth';
 
 const TOPIC = { id: 'projects/my-project/topics/raw', name: 'raw' };
@@ -48,15 +48,15 @@ describe('CdnPixelCollector', () => {
       bucket_name: '${google_storage_bucket.pixel_bucket_7CD482F3.name}',
       cdn_policy: {
         cache_mode: 'CACHE_ALL_STATIC',
-        // An explicit empty allow-list: no query parameter of the event enters the cache key.
-        cache_key_policy: { query_string_whitelist: [] },
         default_ttl: 31536000,
         max_ttl: 31536000,
         client_ttl: 31536000,
       },
     });
-    // The key policy lists no header and no query parameter (an empty list, not a missing one).
-    expect(backend.cdn_policy.cache_key_policy).toEqual({ query_string_whitelist: [] });
+    // Path-only cache key. An empty allow-list would be dropped as unset (the key would hold the whole query
+    // string, so every event a cache miss): the key allow-lists exactly one parameter that no tracker sends.
+    expect(backend.cdn_policy.cache_key_policy).toEqual({ query_string_whitelist: [PATH_ONLY_CACHE_KEY_PARAMETER] });
+    expect(PATH_ONLY_CACHE_KEY_PARAMETER).toBe('_wmk');
     expect(backend.compression_mode).toBe('DISABLED');
     expect(backend.name).toBe('waymark-pixel-origin');
     // Every path of the HTTPS URL map goes to the backend bucket.
@@ -64,6 +64,16 @@ describe('CdnPixelCollector', () => {
     expect(urlMap.default_service).toBe('${google_compute_backend_bucket.pixel_backend-bucket_32AE8552.id}');
     expect(urlMap.name).toBe('waymark-pixel-urls');
     expect(pixel.logFilter).toContain('url_map_name="waymark-pixel-urls"');
+  });
+
+  test('the cache key parameter is no parameter of the protocol: neither the tracker nor the enrichment knows it', () => {
+    const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    const files = [...sources(join(__dirname, '../../tracker')), ...sources(join(__dirname, '../../pipeline'))];
+    expect(files.length).toBeGreaterThan(10);
+    // The enrichment reads the tp2 parameters by name: the list is there, and the allow-listed name is not in it.
+    expect(readFileSync(join(__dirname, '../../pipeline/enrich.ts'), 'utf8')).toContain("'ue_px'");
+    for (const file of files) expect([file, readFileSync(file, 'utf8').includes(PATH_ONLY_CACHE_KEY_PARAMETER)]).toEqual([file, false]);
   });
 
   test('puts the GIF at /i and the tp2 GET path (plus custom paths), image/gif with a long max-age', () => {
