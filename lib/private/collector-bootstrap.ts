@@ -75,15 +75,20 @@ async function fetchOnce() {
 })();
 `.trim();
 
-/** The container command: bootstrap, then replace the shell with the collector. */
+/**
+ * The container command: bootstrap, then replace the shell with the collector. Plain `$NAME` expansions only:
+ * Terraform reads `\${` in any string of the configuration as an interpolation (and fails the plan), so the
+ * bundle path comes from the environment ({@link bootstrapEnvironment} sets it) instead of a `\${NAME:-default}`.
+ */
 export function bootstrapCommand(): string[] {
-  return ['sh', '-c', `node -e "$${BOOTSTRAP_ENV.script}" && exec node "\${${BOOTSTRAP_ENV.file}:-${BUNDLE_FILE}}"`];
+  return ['sh', '-c', `node -e "$${BOOTSTRAP_ENV.script}" && exec node "$${BOOTSTRAP_ENV.file}"`];
 }
 
 /** The environment a container needs to bootstrap the given bundle object. */
 export function bootstrapEnvironment(bucketName: string, objectName: string): Record<string, string> {
   return {
     [BOOTSTRAP_ENV.bundle]: `gs://${bucketName}/${objectName}`,
+    [BOOTSTRAP_ENV.file]: BUNDLE_FILE,
     [BOOTSTRAP_ENV.script]: BOOTSTRAP_SOURCE,
   };
 }

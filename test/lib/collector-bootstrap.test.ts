@@ -120,6 +120,15 @@ describe('collector bootstrap (container backends)', () => {
     expect(await exited(child)).toBe(0);
   });
 
+  test('the command is Terraform-safe: no ${ or %{ (Terraform would read them as templates); the bundle path comes from the environment', () => {
+    for (const part of bootstrapCommand()) expect(part).not.toMatch(/\$\{|%\{/);
+    expect(bootstrapCommand()[2]).toContain('exec node "$WAYMARK_BUNDLE_FILE"');
+    expect(bootstrapEnvironment('b', 'collector-0123456789abcdef.js')).toMatchObject({
+      WAYMARK_BUNDLE: 'gs://b/collector-0123456789abcdef.js',
+      WAYMARK_BUNDLE_FILE: '/tmp/waymark/collector.js',
+    });
+  });
+
   test('refuses a bundle whose content does not match the hash in its name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
     const child = start('collector-0123456789abcdef.js', await freePort(), dir);
