@@ -4,7 +4,7 @@
  * Cloud Storage JSON API, then exec'ing it. The collector must come up and answer /health.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { createServer, Server, get } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,10 +80,28 @@ describe('collector bootstrap (container backends)', () => {
       ['code-bucket/collector-0123456789abcdef.js']: bundle.contents,
     });
   });
+  const dirs: string[] = [];
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) killGroup(c);
     await new Promise((resolve) => fake.server.close(resolve));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+
+  /** The shell and everything it started (the bootstrap's node child): no orphan keeps retrying after a test. */
+  function killGroup(child: ChildProcess): void {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  function tempDir(): string {
+    const d = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
+    dirs.push(d);
+    return d;
+  }
 
   function start(objectName: string, port: number, dir: string): ChildProcess {
     const [shell, flag, script] = bootstrapCommand();
@@ -98,13 +116,15 @@ describe('collector bootstrap (container backends)', () => {
         [BOOTSTRAP_ENV.storageUrl]: `${fake.url}/storage`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so the test can stop the shell and the node processes it started together.
+      detached: true,
     });
     children.push(child);
     return child;
   }
 
   test('fetches the bundle with the workload token, checks its hash, and execs the collector', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
+    const dir = tempDir();
     const port = await freePort();
     const child = start(bundle.hashedName, port, dir);
     let output = '';
@@ -130,13 +150,13 @@ describe('collector bootstrap (container backends)', () => {
   });
 
   test('refuses a bundle whose content does not match the hash in its name', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'waymark-bootstrap-'));
+    const dir = tempDir();
     const child = start('collector-0123456789abcdef.js', await freePort(), dir);
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     // Ten attempts with backoff would take a while: the first failure is enough to see the reason.
     await waitFor(async () => output.includes('hash mismatch'), 50);
-    child.kill('SIGKILL');
+    killGroup(child);
     expect(output).toContain('bundle hash mismatch: name says 0123456789abcdef');
     expect(existsSync(join(dir, 'collector.js'))).toBe(false);
   });
