@@ -212,6 +212,13 @@ describe('GlobalCollector', () => {
         member: 'serviceAccount:acme-analytics.svc.id.goog[waymark/waymark-collector]',
       });
     });
+
+    test('the Workload Identity grant waits for every cluster (the identity pool exists only once a cluster does)', () => {
+      const two = collectorWith([CollectorBackend.gke({ regions: ['us-central1', 'europe-west1'] })]);
+      const clusters = Object.keys(two.resources('google_container_cluster')).map((id) => `google_container_cluster.${id}`);
+      expect(clusters).toHaveLength(2);
+      expect([...two.only('google_service_account_iam_member').depends_on].sort()).toEqual(clusters.sort());
+    });
   });
 
   describe('serverless', () => {

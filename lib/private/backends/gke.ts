@@ -81,14 +81,8 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
   };
   const labels = { app: APP };
 
-  // Pods publish as the collector's own service account (Workload Identity).
-  new ServiceAccountIamMember(self, 'workload-identity', {
-    serviceAccountId: ctx.serviceAccount.name,
-    role: 'roles/iam.workloadIdentityUser',
-    member: `serviceAccount:${ctx.projectId}.svc.id.goog[${NAMESPACE}/${APP}]`,
-  });
-
   const backends: ComputeBackendServiceBackend[] = [];
+  const clusters: ContainerCluster[] = [];
   for (const region of props.regions) {
     const cluster = new ContainerCluster(self, `cluster-${region}`, {
       name: resourceName([prefix, region], 40),
@@ -101,6 +95,7 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
       resourceLabels: { ...ctx.labels },
       deletionProtection: false,
     });
+    clusters.push(cluster);
     const k8s = new KubernetesProvider(self, `kubernetes-${region}`, {
       alias: `gke_${region.replace(/-/g, '_')}`,
       host: `https://${cluster.endpoint}`,
@@ -164,6 +159,14 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
       backends.push({ group: neg.selfLink, balancingMode: 'RATE', maxRatePerEndpoint: props.maxRatePerEndpoint ?? 1000, capacityScaler: 1 });
     }
   }
+  // Pods publish as the collector's own service account (Workload Identity). The project's workload identity
+  // pool (<project>.svc.id.goog) exists only once the first cluster does: the grant waits for the clusters.
+  new ServiceAccountIamMember(self, 'workload-identity', {
+    serviceAccountId: ctx.serviceAccount.name,
+    role: 'roles/iam.workloadIdentityUser',
+    member: `serviceAccount:${ctx.projectId}.svc.id.goog[${NAMESPACE}/${APP}]`,
+    dependsOn: clusters,
+  });
   const hc = healthCheck(self, resourceName([prefix, 'hc']), {});
   const backendService = collectorBackendService(self, { name: resourceName([prefix, 'backend']), ctx, healthChecks: [hc.id], backends });
   return { kind: 'gke', backendService, weight: props.weight ?? 100, regions: [...props.regions] };
