@@ -1,7 +1,15 @@
 /**
  * The Pub/Sub side of a Waymark pipeline: the `raw` topic the collector publishes CollectorPayloads to, the `bad`
- * topic for the collector's bad rows, the `enrich` subscription the streaming enricher reads (with a retry policy
- * and a dead-letter topic after N delivery attempts), and one subscription per further consumer.
+ * topic for the collector's bad rows, the `enrich` subscription the streaming enricher reads, and one subscription
+ * per further consumer.
+ *
+ * Dead-letter topic and retry policy on the enrich subscription: off by default, opt in with `enrichDeadLetter`.
+ * Dataflow does not support them (https://cloud.google.com/pubsub/docs/handling-failures: "these features are not
+ * supported by Dataflow"): Dataflow acknowledges a message once it has durably persisted it, whatever the enrichment
+ * then does, so a bad event never comes back as a redelivery (the enricher writes it to the dead-letter table
+ * instead). What Pub/Sub counts as failed deliveries under Dataflow are lease expiries during stalls, drains and
+ * job updates: valid events, which a dead-letter policy would move away from the enricher. Opt in only for another
+ * reader of the subscription that nacks; nothing is lost then either (see `enrichDeadLetter`).
  */
 import { Construct } from 'constructs';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
@@ -46,18 +54,28 @@ export interface ClickstreamTopicsProps {
   readonly enrichAckDeadlineSeconds?: number;
   /** Days the enrich subscription keeps unacknowledged messages (1-7): how long the enricher may be down without loss. @default 7 */
   readonly enrichRetentionDays?: number;
-  /** Shortest wait before a message is redelivered, seconds (0-600). @default 10 */
+  /**
+   * Give the enrich subscription an exponential retry policy and a dead-letter topic after `maxDeliveryAttempts`.
+   * Leave it off for the Dataflow enricher, which does not support either (see the module comment): valid events
+   * delayed by a stalled or draining job would be dead-lettered. Turn it on only when something else reads the
+   * subscription and nacks what it cannot process. Nothing is lost when it is on: the dead-letter topic has its own
+   * subscription (`deadLetterRetentionDays`), and the raw archive (`RawArchive`, on by default in
+   * `ClickstreamPipeline`) subscribes to the raw topic itself, so every dead-lettered message is also in the archive
+   * and can be replayed with a `BatchEnricher`.
+   * @default false
+   */
+  readonly enrichDeadLetter?: boolean;
+  /** With `enrichDeadLetter`: shortest wait before a message is redelivered, seconds (0-600). @default 10 */
   readonly retryMinimumBackoffSeconds?: number;
-  /** Longest wait before a message is redelivered, seconds (0-600). @default 600 */
+  /** With `enrichDeadLetter`: longest wait before a message is redelivered, seconds (0-600). @default 600 */
   readonly retryMaximumBackoffSeconds?: number;
   /**
-   * Deliveries of one message to the enrich subscription before Pub/Sub moves it to the dead-letter topic
-   * (5-100). Bad data never gets here (the enricher writes it to the dead-letter table); this catches messages
-   * that keep crashing or timing out the pipeline, so they cannot block it.
-   * @default 10
+   * With `enrichDeadLetter`: deliveries of one message (1 + nacks + expired acknowledgement deadlines, counted by
+   * Pub/Sub on a best-effort basis) before Pub/Sub moves it to the dead-letter topic (5-100).
+   * @default 100, the most Pub/Sub allows: only a message that keeps failing is moved
    */
   readonly maxDeliveryAttempts?: number;
-  /** Days the dead-letter subscription keeps messages for inspection and replay (1-7). @default 7 */
+  /** With `enrichDeadLetter`: days the dead-letter subscription keeps messages for inspection and replay (1-7). @default 7 */
   readonly deadLetterRetentionDays?: number;
   /** Labels of every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
@@ -82,8 +100,9 @@ export interface ConsumerSubscriptionOptions {
 }
 
 /**
- * The raw and bad topics with retention, the enrich subscription (ack deadline, exponential retry, dead-letter
- * topic after `maxDeliveryAttempts`) and, through {@link addConsumerSubscription}, one subscription per consumer.
+ * The raw and bad topics with retention, the enrich subscription (ack deadline, retention, never expires; with
+ * `enrichDeadLetter` also exponential retry and a dead-letter topic after `maxDeliveryAttempts`) and, through
+ * {@link addConsumerSubscription}, one subscription per consumer.
  *
  * ```ts
  * const topics = new ClickstreamTopics(this, 'topics', { projectId: 'acme-analytics' });
@@ -97,10 +116,10 @@ export class ClickstreamTopics extends Construct {
   public readonly bad: TopicReference;
   /** The subscription the streaming enricher reads. */
   public readonly enrichSubscription: PubsubSubscription;
-  /** Where the enrich subscription moves messages after `maxDeliveryAttempts`. */
-  public readonly deadLetterTopic: PubsubTopic;
-  /** Keeps dead-lettered messages (a topic without subscriptions would drop them). */
-  public readonly deadLetterSubscription: PubsubSubscription;
+  /** With `enrichDeadLetter`: where the enrich subscription moves messages after `maxDeliveryAttempts`. */
+  public readonly deadLetterTopic?: PubsubTopic;
+  /** With `enrichDeadLetter`: keeps dead-lettered messages (a topic without subscriptions would drop them). */
+  public readonly deadLetterSubscription?: PubsubSubscription;
   /** Consumer subscriptions added so far, by construct id. */
   public readonly consumerSubscriptions: Record<string, PubsubSubscription> = {};
   /** Labels put on every resource. */
@@ -131,21 +150,24 @@ export class ClickstreamTopics extends Construct {
       labels: this.labels,
     });
 
-    this.deadLetterTopic = new PubsubTopic(this, 'dead-letter', {
-      project,
-      name: resourceName([this.prefix, 'enrich', 'dead-letter'], 255),
-      messageRetentionDuration: retention,
-      labels: this.labels,
-    });
-    this.deadLetterSubscription = new PubsubSubscription(this, 'dead-letter-subscription', {
-      project,
-      name: resourceName([this.prefix, 'enrich', 'dead-letter'], 255),
-      topic: this.deadLetterTopic.id,
-      ackDeadlineSeconds: 60,
-      messageRetentionDuration: `${(props.deadLetterRetentionDays ?? 7) * DAY_SECONDS}s`,
-      expirationPolicy: { ttl: '' },
-      labels: this.labels,
-    });
+    const deadLetter = props.enrichDeadLetter === true;
+    if (deadLetter) {
+      this.deadLetterTopic = new PubsubTopic(this, 'dead-letter', {
+        project,
+        name: resourceName([this.prefix, 'enrich', 'dead-letter'], 255),
+        messageRetentionDuration: retention,
+        labels: this.labels,
+      });
+      this.deadLetterSubscription = new PubsubSubscription(this, 'dead-letter-subscription', {
+        project,
+        name: resourceName([this.prefix, 'enrich', 'dead-letter'], 255),
+        topic: this.deadLetterTopic.id,
+        ackDeadlineSeconds: 60,
+        messageRetentionDuration: `${(props.deadLetterRetentionDays ?? 7) * DAY_SECONDS}s`,
+        expirationPolicy: { ttl: '' },
+        labels: this.labels,
+      });
+    }
 
     this.enrichSubscription = new PubsubSubscription(this, 'enrich', {
       project,
@@ -156,33 +178,34 @@ export class ClickstreamTopics extends Construct {
       retainAckedMessages: false,
       // Never delete the subscription for inactivity: a stopped enricher must find its backlog.
       expirationPolicy: { ttl: '' },
-      retryPolicy: {
-        minimumBackoff: `${props.retryMinimumBackoffSeconds ?? 10}s`,
-        maximumBackoff: `${props.retryMaximumBackoffSeconds ?? 600}s`,
-      },
-      deadLetterPolicy: {
-        deadLetterTopic: this.deadLetterTopic.id,
-        maxDeliveryAttempts: props.maxDeliveryAttempts ?? 10,
-      },
+      // No retry or dead-letter policy unless asked for: Dataflow supports neither (see the module comment).
+      retryPolicy: deadLetter
+        ? { minimumBackoff: `${props.retryMinimumBackoffSeconds ?? 10}s`, maximumBackoff: `${props.retryMaximumBackoffSeconds ?? 600}s` }
+        : undefined,
+      deadLetterPolicy: this.deadLetterTopic !== undefined
+        ? { deadLetterTopic: this.deadLetterTopic.id, maxDeliveryAttempts: props.maxDeliveryAttempts ?? 100 }
+        : undefined,
       labels: this.labels,
     });
 
-    // Dead-lettering is done by the Pub/Sub service agent: it publishes to the dead-letter topic and acknowledges
-    // (as a subscriber) the message on the source subscription.
-    const projectNumber = new DataGoogleProject(this, 'project', { projectId: project }).number;
-    const serviceAgent = `serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
-    new PubsubTopicIamMember(this, 'dead-letter-publisher', {
-      project,
-      topic: this.deadLetterTopic.name,
-      role: 'roles/pubsub.publisher',
-      member: serviceAgent,
-    });
-    new PubsubSubscriptionIamMember(this, 'dead-letter-source-subscriber', {
-      project,
-      subscription: this.enrichSubscription.name,
-      role: 'roles/pubsub.subscriber',
-      member: serviceAgent,
-    });
+    if (this.deadLetterTopic !== undefined) {
+      // Dead-lettering is done by the Pub/Sub service agent: it publishes to the dead-letter topic and acknowledges
+      // (as a subscriber) the message on the source subscription.
+      const projectNumber = new DataGoogleProject(this, 'project', { projectId: project }).number;
+      const serviceAgent = `serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+      new PubsubTopicIamMember(this, 'dead-letter-publisher', {
+        project,
+        topic: this.deadLetterTopic.name,
+        role: 'roles/pubsub.publisher',
+        member: serviceAgent,
+      });
+      new PubsubSubscriptionIamMember(this, 'dead-letter-source-subscriber', {
+        project,
+        subscription: this.enrichSubscription.name,
+        role: 'roles/pubsub.subscriber',
+        member: serviceAgent,
+      });
+    }
   }
 
   /** Adds a subscription for one more consumer of the raw (or bad) topic; each consumer gets its own. */
@@ -240,12 +263,19 @@ function validate(props: ClickstreamTopicsProps): void {
   checkInteger(NAME, 'retentionDays', props.retentionDays ?? 7, 1, 31);
   checkInteger(NAME, 'enrichAckDeadlineSeconds', props.enrichAckDeadlineSeconds ?? 60, 10, 600);
   checkInteger(NAME, 'enrichRetentionDays', props.enrichRetentionDays ?? 7, 1, 7);
+  if (props.enrichDeadLetter !== true) {
+    for (const prop of ['retryMinimumBackoffSeconds', 'retryMaximumBackoffSeconds', 'maxDeliveryAttempts', 'deadLetterRetentionDays'] as const) {
+      if (props[prop] !== undefined) {
+        throw new PropError(NAME, prop, "applies only with 'enrichDeadLetter: true' (off by default: Dataflow supports neither retry policies nor dead-letter topics)");
+      }
+    }
+  }
   checkInteger(NAME, 'retryMinimumBackoffSeconds', props.retryMinimumBackoffSeconds ?? 10, 0, 600);
   checkInteger(NAME, 'retryMaximumBackoffSeconds', props.retryMaximumBackoffSeconds ?? 600, 0, 600);
   if ((props.retryMinimumBackoffSeconds ?? 10) > (props.retryMaximumBackoffSeconds ?? 600)) {
     throw new PropError(NAME, 'retryMinimumBackoffSeconds', `(${props.retryMinimumBackoffSeconds ?? 10}) must not exceed 'retryMaximumBackoffSeconds' (${props.retryMaximumBackoffSeconds ?? 600})`);
   }
-  checkInteger(NAME, 'maxDeliveryAttempts', props.maxDeliveryAttempts ?? 10, 5, 100);
+  checkInteger(NAME, 'maxDeliveryAttempts', props.maxDeliveryAttempts ?? 100, 5, 100);
   checkInteger(NAME, 'deadLetterRetentionDays', props.deadLetterRetentionDays ?? 7, 1, 7);
   if (props.existingRawTopic !== undefined && props.existingBadTopic !== undefined && props.existingRawTopic.id === props.existingBadTopic.id) {
     throw new PropError(NAME, 'existingBadTopic', "must differ from 'existingRawTopic': bad rows would be enriched as events");
