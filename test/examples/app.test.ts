@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Testing } from 'cdktf';
@@ -92,12 +92,36 @@ describe('example app topologies', () => {
     expect(outputs.some((o) => o.includes(kind === 'cdn-pixel' ? 'pixel_endpoint' : 'collector_url'))).toBe(true);
   });
 
-  test('`npm run synth` writes a cdk.tf.json for every environment', () => {
-    const out = mkdtempSync(join(tmpdir(), 'waymark-synth-'));
-    execFileSync(process.execPath, ['--import', 'tsx', 'examples/app.ts'], { env: { ...process.env, CDKTF_OUTDIR: out }, stdio: 'pipe' });
+  const expectEveryStack = (out: string): void => {
     for (const e of ENVIRONMENTS) {
       const tf = JSON.parse(readFileSync(join(out, 'stacks', `waymark-${e.name}`, 'cdk.tf.json'), 'utf8'));
       expect(tf.provider.google[0].project).toBe(e.projectId);
     }
+  };
+
+  test('`npm run synth` writes a cdk.tf.json for every environment', () => {
+    const out = mkdtempSync(join(tmpdir(), 'waymark-synth-'));
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'examples/app.ts'], { env: { ...process.env, CDKTF_OUTDIR: out }, stdio: 'pipe' });
+      expectEveryStack(out);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
+
+  test('`npx cdktf synth` (the CLI, with cdktf.json) writes the same stacks, offline', () => {
+    const out = mkdtempSync(join(tmpdir(), 'waymark-cdktf-synth-'));
+    try {
+      const cli = join(__dirname, '..', '..', 'node_modules', '.bin', 'cdktf');
+      execFileSync(cli, ['synth', '--output', out], {
+        cwd: join(__dirname, '..', '..'),
+        env: { ...process.env, CHECKPOINT_DISABLE: '1', CI: 'true', DISABLE_VERSION_CHECK: 'true' },
+        stdio: 'pipe',
+      });
+      expectEveryStack(out);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
 });
