@@ -162,8 +162,10 @@ export function requiredApis(props: ClickstreamPipelineProps): string[] {
   const kinds = new Set((props.collector?.backends ?? []).map((b) => b.kind));
   if (kinds.has('cloud-run') || kinds.has('cloud-functions')) apis.push('run.googleapis.com');
   if (kinds.has('cloud-functions')) apis.push('cloudfunctions.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com');
-  if (kinds.has('app-engine')) apis.push('appengine.googleapis.com');
-  if (kinds.has('gke')) apis.push('container.googleapis.com');
+  // App Engine standard builds every deployed version with Cloud Build and keeps the image in Artifact Registry.
+  if (kinds.has('app-engine')) apis.push('appengine.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com');
+  // Workload Identity: the GKE metadata server mints the pods' tokens through the IAM Service Account Credentials API.
+  if (kinds.has('gke')) apis.push('container.googleapis.com', 'iamcredentials.googleapis.com');
   if (props.replay) apis.push('datapipelines.googleapis.com', 'cloudscheduler.googleapis.com');
   if (props.warehouse?.kmsKeyName) apis.push('cloudkms.googleapis.com');
   return apis;

@@ -3,6 +3,7 @@ import { ComputeBackendBucket } from '@cdktf/provider-google/lib/compute-backend
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { CollectorBackend } from '../../lib/collector-backend';
 import { GlobalCollector, GlobalCollectorProps } from '../../lib/global-collector';
+import { requiredApis } from '../../lib/clickstream-pipeline';
 import { collectorBundle, collectorZip } from '../../lib/private/runtime-bundles';
 import { allResources, labelAttribute, synth, Synthesized } from '../helpers/synth';
 
@@ -270,6 +271,19 @@ describe('GlobalCollector', () => {
     });
     const map = Object.values(s.resources('google_compute_url_map')).find((m) => m.host_rule);
     expect(map.path_matcher[0].path_rule).toEqual([{ paths: ['/t/*'], service: '${google_compute_backend_bucket.tracker.id}' }]);
+  });
+
+  describe('APIs a pipeline enables for each backend kind', () => {
+    const apisFor = (backend: CollectorBackend): string[] => requiredApis({ region: 'us-central1', collector: { domains: ['c.example.com'], backends: [backend] } });
+    test.each<[string, () => CollectorBackend, string[]]>([
+      ['instance groups', () => CollectorBackend.instanceGroups({ regions: ['us-central1'] }), ['compute.googleapis.com']],
+      ['gke (Workload Identity mints tokens through IAM Credentials)', () => CollectorBackend.gke({ regions: ['us-central1'] }), ['container.googleapis.com', 'iamcredentials.googleapis.com']],
+      ['cloud run', () => CollectorBackend.cloudRun({ regions: ['us-central1'] }), ['run.googleapis.com']],
+      ['cloud functions (built by Cloud Build)', () => CollectorBackend.cloudFunctions({ regions: ['us-central1'] }), ['cloudfunctions.googleapis.com', 'run.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com']],
+      ['app engine (versions are built by Cloud Build)', () => CollectorBackend.appEngine({ region: 'us-central1' }), ['appengine.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com']],
+    ])('%s', (_name, make, expected) => {
+      expect(apisFor(make())).toEqual(expect.arrayContaining(['compute.googleapis.com', 'iam.googleapis.com', 'storage.googleapis.com', ...expected]));
+    });
   });
 
   describe('prop validation names the prop', () => {
