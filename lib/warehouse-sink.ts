@@ -51,7 +51,11 @@ export interface WarehouseSinkProps {
   readonly partitionField?: string;
   /** Days after which a day's partition of the events and dead-letter tables is deleted. @default never */
   readonly partitionExpirationDays?: number;
-  /** Refuse queries on the events table that do not filter on the partition column. @default false */
+  /**
+   * Refuse queries on the events table that do not filter on the partition column. The views then need
+   * `viewLookbackDays` (their queries filter the partition column only with it), or `views: false`.
+   * @default false
+   */
   readonly requirePartitionFilter?: boolean;
   /** Up to four top-level columns the events table is clustered by. @default ['app_id', 'event_name', 'domain_sessionid'] */
   readonly clustering?: readonly string[];
@@ -66,7 +70,7 @@ export interface WarehouseSinkProps {
   /**
    * Limit the views to events of the last N days (by the partition column), so that querying them reads only those
    * partitions. Without it the views read the whole events table (they de-duplicate by event_id, which a filter
-   * on the view's own columns cannot prune).
+   * on the view's own columns cannot prune). Required with `requirePartitionFilter` (unless `views: false`).
    * @default no limit
    */
   readonly viewLookbackDays?: number;
@@ -387,6 +391,10 @@ function validateProps(props: WarehouseSinkProps): void {
   }
   if (props.partitionExpirationDays !== undefined) checkInteger(NAME, 'partitionExpirationDays', props.partitionExpirationDays, 1, 36_500);
   if (props.viewLookbackDays !== undefined) checkInteger(NAME, 'viewLookbackDays', props.viewLookbackDays, 1, 36_500);
+  if (props.requirePartitionFilter === true && props.views !== false && props.viewLookbackDays === undefined) {
+    // BigQuery refuses every query of a view whose inner query reads such a table without a partition filter.
+    throw new PropError(NAME, 'requirePartitionFilter', "needs 'viewLookbackDays' when 'views' is on: without it the page_views and sessions views read the events table with no partition filter, and BigQuery refuses every query on them. Set 'viewLookbackDays' (e.g. 90) or 'views: false'");
+  }
   checkInteger(NAME, 'pagePingHeartbeatSeconds', props.pagePingHeartbeatSeconds ?? 10, 1, 3600);
   checkInteger(NAME, 'pagePingMinimumVisitSeconds', props.pagePingMinimumVisitSeconds ?? 5, 0, 3600);
 }

@@ -72,7 +72,7 @@ describe('WarehouseSink', () => {
   });
 
   test('partition expiration, partition filter and clustering are configurable', () => {
-    const s = synth(make({ partitionField: 'derived_tstamp', partitionExpirationDays: 400, requirePartitionFilter: true, clustering: ['event_name'] }).stack);
+    const s = synth(make({ partitionField: 'derived_tstamp', partitionExpirationDays: 400, requirePartitionFilter: true, viewLookbackDays: 90, clustering: ['event_name'] }).stack);
     const events = s.list('google_bigquery_table').find((t) => t.table_id === 'events');
     expect(events).toMatchObject({
       time_partitioning: { type: 'DAY', field: 'derived_tstamp', expiration_ms: 400 * 86_400_000 },
@@ -247,6 +247,24 @@ describe('WarehouseSink', () => {
     expect(synth(make().stack).text).not.toContain('TIMESTAMP_SUB');
   });
 
+  test('requirePartitionFilter: every read of the events table in the views filters the partition column', () => {
+    const s = synth(make({ partitionField: 'derived_tstamp', requirePartitionFilter: true, viewLookbackDays: 14 }).stack);
+    let reads = 0;
+    for (const id of ['page_views', 'sessions']) {
+      const lines: string[] = s.list('google_bigquery_table').find((t) => t.table_id === id).view.query.split('\n');
+      lines.forEach((line, i) => {
+        if (!/google_bigquery_table\.warehouse_events_[0-9A-F]+/.test(line)) return;
+        reads++;
+        // The events table is read in a FROM whose WHERE (the next line) bounds the partition column.
+        expect(line.trim()).toMatch(/^FROM `/);
+        expect(lines[i + 1]).toMatch(/^\s*WHERE .* AND derived_tstamp >= TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL 14 DAY\)$/);
+      });
+    }
+    expect(reads).toBe(2);
+    // Without views nothing needs a lookback.
+    expect(() => make({ requirePartitionFilter: true, views: false })).not.toThrow();
+  });
+
   test('views can be left out', () => {
     const { stack, warehouse } = make({ views: false });
     expect(synth(stack).list('google_bigquery_table').map((t) => t.table_id).sort()).toEqual(['bad_rows', 'events']);
@@ -312,6 +330,7 @@ describe('WarehouseSink', () => {
     [{ kmsKeyName: 'my-key' }, "WarehouseSink: prop 'kmsKeyName' must be a key name such as"],
     [{ partitionExpirationDays: 0 }, "WarehouseSink: prop 'partitionExpirationDays' must be an integer between 1 and 36500, got 0"],
     [{ viewLookbackDays: 0 }, "prop 'viewLookbackDays' must be an integer between 1 and 36500, got 0"],
+    [{ requirePartitionFilter: true }, "WarehouseSink: prop 'requirePartitionFilter' needs 'viewLookbackDays' when 'views' is on: without it the page_views and sessions views read the events table with no partition filter"],
     [{ pagePingHeartbeatSeconds: 0 }, "prop 'pagePingHeartbeatSeconds' must be an integer between 1 and 3600, got 0"],
     [{ projectId: 'x' }, "WarehouseSink: prop 'projectId' must be a project id"],
   ] as Array<[Partial<WarehouseSinkProps>, string]>)('validation: %j', (props, message) => {
