@@ -248,6 +248,25 @@ describe('GlobalCollector', () => {
       expect(s.only('google_app_engine_application').location_id).toBe('europe-west');
       expect(s.only('google_app_engine_service_network_settings').network_settings.ingress_traffic_allowed).toBe('INGRESS_TRAFFIC_ALLOWED_INTERNAL_AND_LB');
     });
+
+    test('App Engine: a new bundle deploys a new version, moves all traffic to it, then deletes the old one', () => {
+      const real = collectorWith([CollectorBackend.appEngine({ region: 'us-central1', minInstances: 1, maxInstances: 7 })], {}, { stableHashes: false });
+      const version = real.only('google_app_engine_standard_app_version');
+      const versionId = `w-${collectorZip().hash}`;
+      expect(version.version_id).toBe(versionId);
+      expect(version.deployment.zip.source_url).toContain(`/collector-${collectorZip().hash}.zip`);
+      // Old versions are deleted (not left running), but only after the split moved the traffic away.
+      expect(version.noop_on_destroy).toBe(false);
+      expect(version.delete_service_on_destroy).toBe(false);
+      expect(version.lifecycle).toEqual({ create_before_destroy: true });
+      const split = real.only('google_app_engine_service_split_traffic');
+      expect(split.split.allocations).toEqual({ [versionId]: '1' });
+      expect(split.migrate_traffic).toBe(false);
+      expect(split.service).toMatch(/^\$\{google_app_engine_standard_app_version\.[^.]+\.service\}$/);
+      expect(split.depends_on).toEqual([expect.stringMatching(/^google_app_engine_standard_app_version\./)]);
+      // Scaling bounds.
+      expect(version.automatic_scaling.standard_scheduler_settings).toMatchObject({ min_instances: 1, max_instances: 7, target_cpu_utilization: 0.65 });
+    });
   });
 
   test('several backends share the traffic by weight', () => {

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AppEngineApplication } from '@cdktf/provider-google/lib/app-engine-application';
 import { AppEngineServiceNetworkSettings } from '@cdktf/provider-google/lib/app-engine-service-network-settings';
+import { AppEngineServiceSplitTraffic } from '@cdktf/provider-google/lib/app-engine-service-split-traffic';
 import { AppEngineStandardAppVersion } from '@cdktf/provider-google/lib/app-engine-standard-app-version';
 import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
 import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
@@ -61,10 +62,13 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
   const application = props.createApplication
     ? new AppEngineApplication(self, 'application', { project: ctx.projectId, locationId: appEngineLocation(props.region) })
     : undefined;
+  // The version follows the bundle: a new bundle deploys a new version, the split below moves all traffic to it,
+  // and only then is the previous version deleted (create before destroy; App Engine refuses to delete a version
+  // that still has traffic). Versions created through the API get no traffic by themselves.
+  const versionId = `w-${ctx.zip.hash}`;
   const version = new AppEngineStandardAppVersion(self, 'version', {
     service,
-    // The version follows the bundle: a new bundle deploys a new version and moves traffic to it.
-    versionId: `w-${ctx.zip.hash}`,
+    versionId,
     runtime: 'nodejs20',
     entrypoint: { shell: 'node index.js' },
     deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
@@ -80,9 +84,18 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
         targetCpuUtilization: props.targetCpuUtilization ?? 0.65,
       },
     },
-    noopOnDestroy: true,
+    noopOnDestroy: false,
     deleteServiceOnDestroy: false,
     dependsOn: application ? [application] : undefined,
+    lifecycle: { createBeforeDestroy: true },
+  });
+  new AppEngineServiceSplitTraffic(self, 'traffic', {
+    service: version.service,
+    // migrate_traffic needs warmup requests; an immediate switch suits a stateless collector.
+    migrateTraffic: false,
+    // The key is the literal version id (known at synth time); depends_on orders the split after the version.
+    split: { shardBy: 'IP', allocations: { [versionId]: '1' } },
+    dependsOn: [version],
   });
   new AppEngineServiceNetworkSettings(self, 'ingress', {
     service: version.service,
