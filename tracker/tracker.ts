@@ -116,6 +116,7 @@ export function newTracker(namespace: string, collectorUrl: string, options: Tra
     path: o.postPath || '/com.snowplowanalytics.snowplow/tp2',
     buffer: o.bufferSize || 1,
     maxBytes: o.maxPostBytes || 40000,
+    maxUrl: o.maxGetBytes || 8000,
     maxItems: o.maxQueueSize || 1000,
     timeout: o.connectionTimeout || 5000,
     key: anonymous || storage == 'none' ? '' : queueKey,

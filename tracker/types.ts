@@ -32,6 +32,11 @@ export interface TrackerOptions {
   /** Upper bound of a POST body in bytes; larger batches are split (a single bigger event goes alone).
    *  @default 40000 */
   readonly maxPostBytes?: number;
+  /** Longest URL of a GET request (`eventMethod: 'get'`), in bytes; a longer event is dropped with a console
+   *  warning, since servers and proxies would reject it on every attempt. The default fits the 8 KB request line
+   *  of common servers and proxies (nginx, Apache); Waymark's collector takes 20 KB (`WAYMARK_MAX_URL_BYTES`).
+   *  @default 8000 */
+  readonly maxGetBytes?: number;
   /** Most events kept in the outgoing queue (localStorage and memory); the oldest are dropped beyond it.
    *  @default 1000 */
   readonly maxQueueSize?: number;

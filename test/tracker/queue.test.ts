@@ -2,7 +2,7 @@
  * The outgoing queue's logic (batching, splitting, retries, the stored copy) in Node, with the few browser APIs
  * it touches provided by small stand-ins: fetch answers as each test decides, localStorage is a Map.
  */
-import { createQueue, QueueOptions } from '../../tracker/queue';
+import { createQueue, GET_TRIES, QueueOptions } from '../../tracker/queue';
 
 type Answer = number | 'network-error';
 interface Sent {
@@ -16,6 +16,8 @@ let sent: Sent[];
 let store: Map<string, string>;
 let beacons: { url: string; body: string }[];
 let beaconAccepts: boolean;
+/** GET pixel requests: the image's URL, and how the test answers it (load or error). */
+let images: { src: string; answered: boolean; answer(ok: boolean): Promise<void> }[];
 const g = globalThis as Record<string, unknown>;
 
 beforeEach(() => {
@@ -23,6 +25,19 @@ beforeEach(() => {
   store = new Map();
   beacons = [];
   beaconAccepts = false;
+  images = [];
+  g.Image = class {
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    set src(src: string) {
+      const img = { src, answered: false, answer: async (ok: boolean) => {
+        img.answered = true;
+        (ok ? this.onload : this.onerror)?.();
+        await settle();
+      } };
+      images.push(img);
+    }
+  };
   g.navigator = { onLine: true, sendBeacon: (url: string, body: string) => beaconAccepts && beacons.push({ url, body }) > 0 };
   g.window = new EventTarget();
   g.document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
@@ -47,7 +62,8 @@ beforeEach(() => {
 });
 afterEach(() => {
   jest.useRealTimers();
-  for (const k of ['window', 'document', 'localStorage', 'fetch', 'navigator']) delete g[k];
+  jest.restoreAllMocks();
+  for (const k of ['window', 'document', 'localStorage', 'fetch', 'navigator', 'Image']) delete g[k];
 });
 
 const settle = async (): Promise<void> => {
@@ -59,6 +75,7 @@ const opts = (o: Partial<QueueOptions> = {}): QueueOptions => ({
   path: '/com.snowplowanalytics.snowplow/tp2',
   buffer: 1,
   maxBytes: 40000,
+  maxUrl: 8000,
   maxItems: 1000,
   timeout: 5000,
   key: 'q',
@@ -212,4 +229,87 @@ test('leaving the page while offline keeps the events stored for the next page',
   expect(beacons).toEqual([]);
   expect(sent).toEqual([]);
   expect(stored()).toEqual(['e1']);
+});
+
+describe('GET mode', () => {
+  const query = (src: string): Record<string, string> => Object.fromEntries(new URL(src).searchParams);
+  const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+
+  test('one image request per event on /i with base64url ue_px and cx; the stored copy drops it once loaded', async () => {
+    const q = createQueue(opts({ get: true }));
+    const ue = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { é: '?&=' } });
+    const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [] });
+    q.add(ev(1, { e: 'ue', ue_pr: ue, co }), false);
+    q.add(ev(2), false);
+    expect(images).toHaveLength(1);
+    expect(sent).toEqual([]);
+    const url = new URL(images[0].src);
+    expect(url.origin + url.pathname).toBe('https://c.example/i');
+    expect(query(images[0].src)).toEqual({ e: 'ue', eid: 'e1', ue_px: b64(ue), cx: b64(co), stm: expect.stringMatching(/^\d{13}$/) });
+    expect(stored()).toEqual(['e1', 'e2']); // an image request does not outlive the page: kept until it loaded
+    await images[0].answer(true);
+    expect(query(images[1].src)).toMatchObject({ e: 'se', eid: 'e2' });
+    await images[1].answer(true);
+    expect(store.has('q')).toBe(false);
+  });
+
+  test('an event whose URL is over maxUrl is dropped with a warning and the next one goes', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const q = createQueue(opts({ get: true, maxUrl: 600 }));
+    q.add(ev(1, { v: 'x'.repeat(600) }), false);
+    expect(images).toEqual([]);
+    expect(store.has('q')).toBe(false);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toMatch(/^waymark: event e1 dropped: its GET URL of \d+ bytes is over maxGetBytes \(600\)/);
+    q.add(ev(2, { v: 'x'.repeat(500) }), false);
+    expect(images.map((i) => query(i.src).eid)).toEqual(['e2']);
+  });
+
+  test('a rejected event does not hold up the others and is given up after GET_TRIES attempts', async () => {
+    jest.useFakeTimers();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const q = createQueue(opts({ get: true }));
+    q.add(ev(1), false); // the collector rejects this one (an image error, like a 400)
+    await images[0].answer(false);
+    expect(JSON.parse(store.get('q')!)).toEqual([{ '~n': '1', e: 'se', eid: 'e1' }]);
+    q.add(ev(2), false);
+    expect(images).toHaveLength(1); // backing off
+    // The collector answers e2 and rejects e1 every time; time passes until the queue is empty.
+    for (let k = 0; k < 100 && store.has('q'); k++) {
+      const last = images[images.length - 1];
+      if (last.answered) jest.advanceTimersByTime(30000);
+      else await last.answer(query(last.src).eid == 'e2');
+    }
+    const order = images.map((i) => query(i.src).eid);
+    expect(order.slice(0, 3)).toEqual(['e1', 'e2', 'e1']); // e2 went at the first retry, ahead of e1
+    expect(order.filter((e) => e == 'e1')).toHaveLength(GET_TRIES);
+    expect(order.filter((e) => e == 'e2')).toHaveLength(1);
+    expect(images.every((i) => !('~n' in query(i.src)))).toBe(true);
+    expect(store.has('q')).toBe(false);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toBe(`waymark: event e1 dropped: the collector did not accept it in ${GET_TRIES} GET attempts`);
+    // Nothing is left to retry, and new events go at once.
+    jest.advanceTimersByTime(60000);
+    expect(images).toHaveLength(order.length);
+    q.add(ev(3), false);
+    expect(query(images[images.length - 1].src).eid).toBe('e3');
+  });
+
+  test('the attempt count carries over to the next page; attempts while offline do not count', async () => {
+    jest.useFakeTimers();
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    store.set('q', JSON.stringify([{ '~n': String(GET_TRIES - 1), ...ev(1) }]));
+    const nav = g.navigator as { onLine: boolean };
+    nav.onLine = false;
+    createQueue(opts({ get: true }));
+    expect(query(images[0].src)).toEqual({ e: 'se', eid: 'e1', stm: expect.any(String) });
+    await images[0].answer(false);
+    expect(JSON.parse(store.get('q')!)).toEqual([{ '~n': String(GET_TRIES - 1), e: 'se', eid: 'e1' }]);
+    nav.onLine = true;
+    jest.advanceTimersByTime(1000);
+    await images[1].answer(false); // the last attempt
+    expect(store.has('q')).toBe(false);
+    jest.advanceTimersByTime(60000);
+    expect(images).toHaveLength(2);
+  });
 });
