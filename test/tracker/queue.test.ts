@@ -1,6 +1,8 @@
 /**
  * The outgoing queue's logic (batching, splitting, retries, the stored copy) in Node, with the few browser APIs
  * it touches provided by small stand-ins: fetch answers as each test decides, localStorage is a Map.
+ * Timers are Jest's fake timers in every test (time moves only when a test advances it), and the ones a test
+ * leaves behind (backoff, the connection timeout of a request never answered) are cleared after it.
  */
 import { createQueue, GET_TRIES, QueueOptions } from '../../tracker/queue';
 
@@ -21,6 +23,7 @@ let images: { src: string; answered: boolean; answer(ok: boolean): Promise<void>
 const g = globalThis as Record<string, unknown>;
 
 beforeEach(() => {
+  jest.useFakeTimers();
   sent = [];
   store = new Map();
   beacons = [];
@@ -61,6 +64,7 @@ beforeEach(() => {
     });
 });
 afterEach(() => {
+  jest.clearAllTimers();
   jest.useRealTimers();
   jest.restoreAllMocks();
   for (const k of ['window', 'document', 'localStorage', 'fetch', 'navigator', 'Image']) delete g[k];
@@ -129,7 +133,6 @@ test('bufferSize holds events until full; flush sends early; batches split at ma
 });
 
 test('failures are retried with exponential backoff and nothing is lost; 4xx that cannot succeed are dropped', async () => {
-  jest.useFakeTimers();
   const q = createQueue(opts());
   q.add(ev(1), false);
   await sent[0].answer('network-error');
@@ -152,7 +155,6 @@ test('failures are retried with exponential backoff and nothing is lost; 4xx tha
 });
 
 test('a request that gets no answer is abandoned after the connection timeout and retried', async () => {
-  jest.useFakeTimers();
   const q = createQueue(opts({ timeout: 3000 }));
   q.add(ev(1), false);
   const signal = sent[0].init.signal as AbortSignal;
@@ -171,7 +173,7 @@ test('the stored queue is picked up by the next page; anonymous events are never
   await sent[0].answer('network-error');
   expect(stored()).toEqual(['e1', 'e2']);
   // Anonymous and identified events never share a request: the header applies to a whole request.
-  await new Promise((r) => setTimeout(r, 1100));
+  jest.advanceTimersByTime(1000);
   expect(eids(sent[1])).toEqual(['e1', 'e2']);
   await sent[1].answer(200);
   expect(eids(sent[2])).toEqual(['e3']);
@@ -266,8 +268,7 @@ describe('GET mode', () => {
   });
 
   test('a rejected event does not hold up the others and is given up after GET_TRIES attempts', async () => {
-    jest.useFakeTimers();
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const q = createQueue(opts({ get: true }));
     q.add(ev(1), false); // the collector rejects this one (an image error, like a 400)
     await images[0].answer(false);
@@ -296,8 +297,7 @@ describe('GET mode', () => {
   });
 
   test('the attempt count carries over to the next page; attempts while offline do not count', async () => {
-    jest.useFakeTimers();
-    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     store.set('q', JSON.stringify([{ '~n': String(GET_TRIES - 1), ...ev(1) }]));
     const nav = g.navigator as { onLine: boolean };
     nav.onLine = false;
