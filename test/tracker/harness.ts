@@ -223,8 +223,8 @@ export async function startSite(): Promise<{ url: string }> {
   return { url: `http://127.0.0.1:${port}` };
 }
 
-/** Launches Debian's Chromium headless; fails with the install command when it is missing. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches Debian's Chromium headless (with `extraArgs` added); fails with the install command when it is missing. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\``);
   }
@@ -239,6 +239,7 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
   stopAtEnd.push(() => browser.close());
