@@ -19,8 +19,8 @@ import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
-import { periodGlob } from './raw-archive';
-import type { RawArchive } from './raw-archive';
+import { periodGlob, rangeGlobs } from './raw-archive';
+import type { ArchiveRange, RawArchive } from './raw-archive';
 import { workBucket } from './private/dataflow';
 import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
 import type { BucketReference, EnrichmentDestination, EnrichmentRegistrySource } from './streaming-enricher';
@@ -41,9 +41,17 @@ export interface BatchEnricherProps {
   readonly region: string;
   /**
    * What a run replays: a UTC day `2025-03-01`, month `2025-03`, year `2025` or hour `2025-03-01T13` of the archive.
-   * Exactly one of `period` and `inputPattern` is required.
+   * Exactly one of `period`, `range` and `inputPattern` is required.
    */
   readonly period?: string;
+  /**
+   * What a run replays: a range of UTC days (`{ from: '2025-03-05', to: '2025-04-12' }`) or hours
+   * (`{ from: '2025-03-01T22', to: '2025-03-02T06' }`), both ends included. The template reads one glob per job and
+   * Cloud Storage globs have no alternation, so the range becomes the tightest set of globs that select exactly its
+   * files (whole years, runs of months, days and hours as character classes), and one data pipeline per glob
+   * (`<prefix>-replay`, `<prefix>-replay-2`, ...), all with the same schedule; `runCommand` runs them all.
+   */
+  readonly range?: ArchiveRange;
   /** What a run replays, as a glob below the archive's `raw/` folder, e.g. `2025-03-0[1-7]/*`. */
   readonly inputPattern?: string;
   /**
@@ -88,7 +96,12 @@ export interface BatchEnricherProps {
  * views de-duplicate by event_id). Bad events are dropped by the batch entry point; they stay in the archive.
  */
 export class BatchEnricher extends Construct {
+  /** The (first) data pipeline. */
   public readonly pipeline: DataPipelinePipeline;
+  /** Every data pipeline: one, or with `range` one per glob of {@link inputFilePatterns}. */
+  public readonly pipelines: readonly DataPipelinePipeline[];
+  /** The `gs://` input patterns the pipelines read, one per pipeline, together exactly the period or range. */
+  public readonly inputFilePatterns: readonly string[];
   /** The identity of the replay workers. */
   public readonly serviceAccount: ServiceAccount;
   /** The identity Cloud Scheduler runs the pipeline as (only with a schedule). */
@@ -100,9 +113,9 @@ export class BatchEnricher extends Construct {
   public readonly schemaObject: StorageBucketObject;
   /** `gs://dataflow-templates-<region>/<version>/flex/GCS_Text_to_BigQuery_Flex`. */
   public readonly templatePath: string;
-  /** The template parameters of a run. */
+  /** The template parameters of a run (of the first pipeline; the others differ only in `inputFilePattern`). */
   public readonly parameters: Readonly<Record<string, string>>;
-  /** Runs the pipeline now (`gcloud beta datapipelines pipeline run ...`). */
+  /** Runs every pipeline now (`gcloud beta datapipelines pipeline run ...`, one per pipeline): the whole period or range. */
   public readonly runCommand: TerraformOutput;
   /** Replays any period: set `REPLAY` to a glob below `raw/` (e.g. `REPLAY='2025-03-01/*'`), then run the command. */
   public readonly replayCommand: TerraformOutput;
@@ -164,8 +177,11 @@ export class BatchEnricher extends Construct {
       javascriptTextTransformFunctionName: UDF_FUNCTIONS.batch,
       bigQueryLoadingTemporaryDirectory: `gs://${this.bucket.name}/bq-temp`,
     };
-    const input = props.period !== undefined ? periodGlob(NAME, 'period', props.period) : props.inputPattern!;
-    this.parameters = { inputFilePattern: `${props.archive.archiveUri}${input}`, ...common };
+    const inputs = props.period !== undefined ? [periodGlob(NAME, 'period', props.period)]
+      : props.range !== undefined ? rangeGlobs(NAME, 'range', props.range)
+        : [props.inputPattern!];
+    this.inputFilePatterns = inputs.map((glob) => `${props.archive.archiveUri}${glob}`);
+    this.parameters = { inputFilePattern: this.inputFilePatterns[0], ...common };
 
     const publicIps = props.publicIps ?? props.subnetwork === undefined;
     const machineType = props.machineType ?? 'n2-standard-2';
@@ -188,11 +204,13 @@ export class BatchEnricher extends Construct {
       );
     }
 
-    this.pipeline = new DataPipelinePipeline(this, 'pipeline', {
+    // One pipeline per input glob; the first keeps the plain id and name (its Terraform address never changes).
+    const names = this.inputFilePatterns.map((_, i) => (i === 0 ? name : resourceName([prefix, 'replay', String(i + 1)])));
+    this.pipelines = this.inputFilePatterns.map((inputFilePattern, i) => new DataPipelinePipeline(this, i === 0 ? 'pipeline' : `pipeline-${i + 1}`, {
       project,
       region,
-      name,
-      displayName: name,
+      name: names[i],
+      displayName: names[i],
       type: 'PIPELINE_TYPE_BATCH',
       state: 'STATE_ACTIVE',
       scheduleInfo: props.schedule !== undefined ? { schedule: props.schedule, timeZone: props.timeZone ?? 'UTC' } : undefined,
@@ -202,9 +220,10 @@ export class BatchEnricher extends Construct {
           projectId,
           location: region,
           launchParameter: {
-            jobName: name,
+            // Distinct job names: Dataflow refuses a second active job of the same name in a region.
+            jobName: names[i],
             containerSpecGcsPath: this.templatePath,
-            parameters: this.parameters,
+            parameters: { ...this.parameters, inputFilePattern },
             environment: {
               serviceAccountEmail: this.serviceAccount.email,
               tempLocation: `gs://${this.bucket.name}/temp`,
@@ -219,11 +238,12 @@ export class BatchEnricher extends Construct {
         },
       },
       dependsOn: [...grants, this.udfObject, this.schemaObject],
-    });
+    }));
+    this.pipeline = this.pipelines[0];
 
     this.runCommand = new TerraformOutput(this, 'run-command', {
-      description: 'Runs the batch replay pipeline now',
-      value: `gcloud beta datapipelines pipeline run ${name} --project=${projectId} --region=${region}`,
+      description: names.length === 1 ? 'Runs the batch replay pipeline now' : `Runs the ${names.length} batch replay pipelines of the range now`,
+      value: names.map((n) => `gcloud beta datapipelines pipeline run ${n} --project=${projectId} --region=${region}`).join(' && '),
     });
     const flags = [
       `--project=${projectId}`,
@@ -237,12 +257,14 @@ export class BatchEnricher extends Construct {
       ...(props.subnetwork !== undefined ? [`--subnetwork=${props.subnetwork}`] : []),
       ...(publicIps ? [] : ['--disable-public-ips']),
     ];
-    // `^~^` makes '~' the separator of the parameter list (the values hold commas and colons); the double quotes
-    // keep the shell from expanding the globs, and $REPLAY is the period to replay as a glob below raw/.
-    const parameters = Object.entries({ inputFilePattern: `${props.archive.archiveUri}$REPLAY`, ...common }).map(([k, v]) => `${k}=${v}`).join('~');
+    // `^~^` makes '~' the separator of the parameter list (the values hold commas and colons). $REPLAY holds one or
+    // more globs below raw/, separated by spaces: the subshell turns off pathname expansion (`set -f`) so that the
+    // shell splits them without expanding them, and runs one job per glob, stopping at the first failure.
+    const parameters = Object.entries({ inputFilePattern: `${props.archive.archiveUri}$glob`, ...common }).map(([k, v]) => `${k}=${v}`).join('~');
+    const configured = props.inputPattern === undefined ? `; this construct's ${props.period !== undefined ? 'period' : 'range'} is REPLAY='${inputs.join(' ')}'` : '';
     this.replayCommand = new TerraformOutput(this, 'replay-command', {
-      description: "Replays a period of the raw archive: REPLAY='2025-03-01/*' (a day; '2025-03-*/*' a month, '2025-03-01/13_*' an hour), then run",
-      value: `gcloud dataflow flex-template run "${name}-$(date -u +%Y%m%d%H%M%S)" ${flags.join(' ')} --parameters="^~^${parameters}"`,
+      description: `Replays periods of the raw archive: set REPLAY to one or more space-separated globs below raw/ (a day '2025-03-01/*', a month '2025-03-*/*', an hour '2025-03-01/13_*'${configured}), then run`,
+      value: `(set -f; i=0; for glob in $REPLAY; do i=$((i + 1)); gcloud dataflow flex-template run "${name}-$(date -u +%Y%m%d%H%M%S)-$i" ${flags.join(' ')} --parameters="^~^${parameters}" || exit 1; done)`,
     });
   }
 }
@@ -252,10 +274,11 @@ function validate(props: BatchEnricherProps): void {
     if (props[prop] === undefined) throw new PropError(NAME, prop, 'is required');
   }
   checkRegion(NAME, 'region', props.region);
-  if ((props.period === undefined) === (props.inputPattern === undefined)) {
-    throw new PropError(NAME, 'period', "or 'inputPattern' must be given, not both: what a run replays");
-  }
+  const given = (['period', 'range', 'inputPattern'] as const).filter((prop) => props[prop] !== undefined);
+  if (given.length === 0) throw new PropError(NAME, 'period', "(or 'range', or 'inputPattern') is required: what a run replays");
+  if (given.length > 1) throw new PropError(NAME, given[1], `conflicts with '${given[0]}': give exactly one of 'period', 'range' and 'inputPattern'`);
   if (props.period !== undefined) periodGlob(NAME, 'period', props.period);
+  if (props.range !== undefined) rangeGlobs(NAME, 'range', props.range);
   if (props.inputPattern !== undefined && !Token.isUnresolved(props.inputPattern)) {
     if (props.inputPattern === '' || props.inputPattern.startsWith('/') || props.inputPattern.includes('..') || /[\s"'$~`\\]/.test(props.inputPattern)) {
       throw new PropError(NAME, 'inputPattern', `must be a glob below the archive's raw/ folder such as '2025-03-0[1-7]/*', got '${props.inputPattern}'`);

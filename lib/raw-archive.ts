@@ -146,6 +146,14 @@ export class RawArchive extends Construct {
     return `${this.archiveUri}${periodGlob(NAME, 'period', period)}`;
   }
 
+  /**
+   * The `gs://` patterns of the archive files of a range of UTC days or hours, both ends included (see
+   * {@link rangeGlobs}): the tightest set of globs, each selecting whole days or hours, none overlapping.
+   */
+  public filesOfRange(range: ArchiveRange): string[] {
+    return rangeGlobs(NAME, 'range', range).map((glob) => `${this.archiveUri}${glob}`);
+  }
+
   /** Lets `member` read the archive (`roles/storage.objectViewer` on the bucket). */
   public grantRead(member: string): StorageBucketIamMember {
     return new StorageBucketIamMember(this, `read-${this.grants++}`, { bucket: this.bucket.name, role: 'roles/storage.objectViewer', member });
@@ -163,6 +171,130 @@ export function periodGlob(construct: string, prop: string, period: string): str
   if (m[3] !== undefined) return `${m[1]}-${m[2]}-${m[3]}/*`;
   if (m[2] !== undefined) return `${m[1]}-${m[2]}-*/*`;
   return `${m[1]}-*/*`;
+}
+
+/** A range of the archive, both ends included: UTC days (`2025-03-01`) or UTC hours (`2025-03-01T13`), not mixed. */
+export interface ArchiveRange {
+  /** The first day or hour replayed. */
+  readonly from: string;
+  /** The last day or hour replayed (included). */
+  readonly to: string;
+}
+
+interface Instant { readonly y: number; readonly m: number; readonly d: number; readonly h?: number }
+
+const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+function parseInstant(construct: string, prop: string, value: unknown): Instant {
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}))?$/.exec(value) : null;
+  if (m) {
+    const [y, mo, d] = [+m[1], +m[2], +m[3]];
+    const h = m[4] === undefined ? undefined : +m[4];
+    if (y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && (h === undefined || h <= 23)) return { y, m: mo, d, h };
+  }
+  throw new PropError(construct, prop, `must be a UTC day such as '2025-03-01' or a UTC hour such as '2025-03-01T13', got '${String(value)}'`);
+}
+
+/**
+ * Character-class patterns for the two-digit numbers a..b (both included) of a field whose values run from
+ * `min` to `max`: one pattern per tens digit, whole tens merged (`0[5-9]`, `[1-2][0-9]`, `3[0-1]`). Values outside
+ * min..max never occur, so a class may cover them.
+ */
+function twoDigitClasses(a: number, b: number, min: number, max: number): string[] {
+  const out: string[] = [];
+  let fullFrom: number | undefined;
+  let fullTo = 0;
+  const flush = (): void => {
+    if (fullFrom === undefined) return;
+    out.push(fullFrom === fullTo ? `${fullFrom}[0-9]` : `[${fullFrom}-${fullTo}][0-9]`);
+    fullFrom = undefined;
+  };
+  for (let t = Math.floor(a / 10); t <= Math.floor(b / 10); t++) {
+    const lo = Math.max(a, t * 10);
+    const hi = Math.min(b, t * 10 + 9);
+    if (lo <= Math.max(t * 10, min) && hi >= Math.min(t * 10 + 9, max)) {
+      if (fullFrom === undefined) fullFrom = t;
+      fullTo = t;
+      continue;
+    }
+    flush();
+    out.push(lo === hi ? pad(lo) : `${t}[${lo % 10}-${hi % 10}]`);
+  }
+  flush();
+  return out;
+}
+
+/** Globs (below the archive prefix) of the whole days from..to, both included, `from <= to`. */
+function dayRangeGlobs(from: Instant, to: Instant): string[] {
+  const globs: string[] = [];
+  const days = (y: number, m: number, a: number, b: number): void => {
+    const end = daysInMonth(y, m);
+    if (a === 1 && b === end) {
+      globs.push(`${y}-${pad(m)}-*/*`);
+      return;
+    }
+    for (const c of twoDigitClasses(a, b, 1, end)) globs.push(`${y}-${pad(m)}-${c}/*`);
+  };
+  const months = (y: number, a: number, b: number): void => {
+    if (a === 1 && b === 12) {
+      globs.push(`${y}-*/*`);
+      return;
+    }
+    for (const c of twoDigitClasses(a, b, 1, 12)) globs.push(`${y}-${c}-*/*`);
+  };
+  /** Days from (y, m, d1) to (y, m2, d2) within one year. */
+  const withinYear = (y: number, m1: number, d1: number, m2: number, d2: number): void => {
+    if (m1 === m2) return days(y, m1, d1, d2);
+    let first = m1;
+    let last = m2;
+    if (d1 !== 1) {
+      days(y, m1, d1, daysInMonth(y, m1));
+      first++;
+    }
+    const tail = d2 !== daysInMonth(y, m2);
+    if (tail) last--;
+    if (first <= last) months(y, first, last);
+    if (tail) days(y, m2, 1, d2);
+  };
+  if (from.y === to.y) {
+    withinYear(from.y, from.m, from.d, to.m, to.d);
+  } else {
+    withinYear(from.y, from.m, from.d, 12, 31);
+    for (let y = from.y + 1; y < to.y; y++) globs.push(`${y}-*/*`);
+    withinYear(to.y, 1, 1, to.m, to.d);
+  }
+  return globs;
+}
+
+/**
+ * The tightest set of globs (below the archive prefix, `raw/`) selecting exactly the archive files of a range:
+ * whole years (`2025-*\/*`), runs of whole months (`2025-0[3-7]-*\/*`), runs of days (`2025-03-[1-2][0-9]/*`) and,
+ * for hour ranges, runs of hours of the first and last day (`2025-03-01/1[3-9]_*`). They use only `*` and `[...]`,
+ * which Beam's Cloud Storage matching (the Dataflow templates' `inputFilePattern`) supports; it has no `{a,b}`
+ * alternation, so a range that is not one aligned block needs several globs, one job each. Errors name
+ * `<prop>.from`, `<prop>.to` or `<prop>`.
+ */
+export function rangeGlobs(construct: string, prop: string, range: ArchiveRange): string[] {
+  if (range === null || typeof range !== 'object') throw new PropError(construct, prop, "must be { from, to }, e.g. { from: '2025-03-01', to: '2025-03-31' }");
+  const from = parseInstant(construct, `${prop}.from`, range.from);
+  const to = parseInstant(construct, `${prop}.to`, range.to);
+  if ((from.h === undefined) !== (to.h === undefined)) {
+    throw new PropError(construct, prop, `must give both ends as days or both as hours, got '${range.from}' and '${range.to}'`);
+  }
+  const key = (i: Instant): number => ((i.y * 100 + i.m) * 100 + i.d) * 100 + (i.h ?? 0);
+  if (key(from) > key(to)) throw new PropError(construct, prop, `'from' (${range.from}) must not be after 'to' (${range.to})`);
+  if (from.h === undefined || to.h === undefined) return dayRangeGlobs(from, to);
+
+  const day = (i: Instant): string => `${i.y}-${pad(i.m)}-${pad(i.d)}`;
+  const hours = (i: Instant, a: number, b: number): string[] =>
+    a === 0 && b === 23 ? [`${day(i)}/*`] : twoDigitClasses(a, b, 0, 23).map((c) => `${day(i)}/${c}_*`);
+  if (day(from) === day(to)) return hours(from, from.h, to.h);
+  const next = new Date(Date.UTC(from.y, from.m - 1, from.d + 1));
+  const previous = new Date(Date.UTC(to.y, to.m - 1, to.d - 1));
+  const asInstant = (t: Date): Instant => ({ y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() });
+  const middle = next.getTime() <= previous.getTime() ? dayRangeGlobs(asInstant(next), asInstant(previous)) : [];
+  return [...hours(from, from.h, 23), ...middle, ...hours(to, 0, to.h)];
 }
 
 function lifecycleRules(props: RawArchiveProps): StorageBucketLifecycleRule[] {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
 import { DataPipelinePipeline } from '@cdktf/provider-google/lib/data-pipeline-pipeline';
@@ -127,23 +129,68 @@ describe('BatchEnricher', () => {
     expect(pipeline(s).depends_on.length).toBe(worker.length + scheduler.length + 2);
   });
 
-  test('Terraform outputs: the command to run the pipeline now and the command to replay any period', () => {
+  test('Terraform outputs: the command to run the pipeline now and the command to replay any periods', () => {
     const s = synth(make().stack);
     const outputs = Object.values<any>(s.json.output);
     const run = outputs.find((o) => o.description.startsWith('Runs'));
     expect(run.value).toBe('gcloud beta datapipelines pipeline run waymark-replay --project=acme-analytics --region=europe-west1');
     const replay = outputs.find((o) => o.description.startsWith('Replays'));
-    expect(replay.value).toMatch(/^gcloud dataflow flex-template run "waymark-replay-\$\(date -u \+%Y%m%d%H%M%S\)" --project=acme-analytics --region=europe-west1 --template-file-gcs-location=gs:\/\/dataflow-templates-europe-west1\/latest\/flex\/GCS_Text_to_BigQuery_Flex /);
+    expect(replay.description).toContain("; this construct's period is REPLAY='2025-03-01/*'), then run");
+    expect(replay.value).toMatch(/^\(set -f; i=0; for glob in \$REPLAY; do i=\$\(\(i \+ 1\)\); gcloud dataflow flex-template run "waymark-replay-\$\(date -u \+%Y%m%d%H%M%S\)-\$i" --project=acme-analytics --region=europe-west1 --template-file-gcs-location=gs:\/\/dataflow-templates-europe-west1\/latest\/flex\/GCS_Text_to_BigQuery_Flex /);
     expect(replay.value).toContain('--parameters="^~^inputFilePattern=gs://${google_storage_bucket.archive_bucket_');
-    expect(replay.value).toContain('/raw/$REPLAY~JSONPath=');
+    expect(replay.value).toContain('/raw/$glob~JSONPath=');
     expect(replay.value).toContain('~javascriptTextTransformFunctionName=processBatch~');
+    expect(replay.value).toMatch(/" \|\| exit 1; done\)$/);
     // No Terraform interpolation sequences other than resource references.
     expect(replay.value.replace(/\$\{[a-z_]+\.[A-Za-z0-9_-]+\.[a-z_]+\}/g, '')).not.toMatch(/\$\{|%\{/);
   });
 
+  test('the replay command runs one job per glob of REPLAY, in a real shell, without expanding the globs', () => {
+    const replay = Object.values<any>(synth(make().stack).json.output).find((o) => o.description.startsWith('Replays')).value as string;
+    // Stand-ins for the Terraform references, and a fake gcloud that prints its job name and input pattern.
+    const command = replay.replace(/\$\{[^}]+\}/g, 'X');
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-replay-'));
+    writeFileSync(join(dir, 'gcloud'), '#!/bin/sh\nfor a in "$@"; do case "$a" in waymark-replay-*) echo "job ${a##*-}";; --parameters=*) echo "$a" | tr "~" "\\n" | grep inputFilePattern;; esac; done\n', { mode: 0o755 });
+    // A file in the working directory that an expanded glob would match.
+    mkdirSync(join(dir, '2025-03-01'));
+    writeFileSync(join(dir, '2025-03-01', 'x'), '');
+    const out = execFileSync('/bin/sh', ['-c', command], { cwd: dir, env: { PATH: `${dir}:/usr/bin:/bin`, REPLAY: '2025-03-01/* 2025-03-0[2-3]/*' }, encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual([
+      'job 1', '^inputFilePattern=gs://X/raw/2025-03-01/*',
+      'job 2', '^inputFilePattern=gs://X/raw/2025-03-0[2-3]/*',
+    ]);
+  });
+
+  test('range: the tightest globs of the range, one pipeline each (distinct names and job names), run together by runCommand', () => {
+    const { stack, batch } = make({ period: undefined, range: { from: '2025-03-05', to: '2025-04-12' }, schedule: '0 3 * * *' });
+    const s = synth(stack);
+    const names = ['waymark-replay', 'waymark-replay-2', 'waymark-replay-3', 'waymark-replay-4'];
+    const pipelines = names.map((n) => s.list('google_data_pipeline_pipeline').find((p) => p.name === n));
+    expect(s.list('google_data_pipeline_pipeline')).toHaveLength(4);
+    const globs = ['2025-03-0[5-9]/*', '2025-03-[1-3][0-9]/*', '2025-04-0[0-9]/*', '2025-04-1[0-2]/*'];
+    expect(pipelines.map((p) => p.workload.dataflow_flex_template_request.launch_parameter.parameters.inputFilePattern.replace(/^.*\/raw\//, ''))).toEqual(globs);
+    expect(pipelines.map((p) => p.workload.dataflow_flex_template_request.launch_parameter.job_name)).toEqual(pipelines.map((p) => p.name));
+    for (const p of pipelines) expect(p.schedule_info).toEqual({ schedule: '0 3 * * *', time_zone: 'UTC' });
+    // The first pipeline keeps the address a single-period replay has.
+    const first = Object.entries<any>(s.resources('google_data_pipeline_pipeline')).find(([, p]) => p.name === 'waymark-replay')!;
+    expect(first[0]).toMatch(/^replay_pipeline_[0-9A-F]+$/);
+    expect(batch.pipelines).toHaveLength(4);
+    expect(batch.pipeline).toBe(batch.pipelines[0]);
+    expect(batch.inputFilePatterns.map((g) => g.replace(/^.*\/raw\//, ''))).toEqual(globs);
+    const outputs = Object.values<any>(s.json.output);
+    const run = outputs.find((o) => o.description.startsWith('Runs'));
+    expect(run.value).toBe(['', '-2', '-3', '-4'].map((n) => `gcloud beta datapipelines pipeline run waymark-replay${n} --project=acme-analytics --region=europe-west1`).join(' && '));
+    expect(outputs.find((o) => o.description.startsWith('Replays')).description).toContain(`; this construct's range is REPLAY='${globs.join(' ')}'), then run`);
+  });
+
   test.each([
-    [{ period: undefined }, "BatchEnricher: prop 'period' or 'inputPattern' must be given, not both"],
-    [{ inputPattern: '2025-*/*' }, "BatchEnricher: prop 'period' or 'inputPattern' must be given, not both"],
+    [{ period: undefined }, "BatchEnricher: prop 'period' (or 'range', or 'inputPattern') is required: what a run replays"],
+    [{ inputPattern: '2025-*/*' }, "BatchEnricher: prop 'inputPattern' conflicts with 'period': give exactly one of 'period', 'range' and 'inputPattern'"],
+    [{ range: { from: '2025-03-01', to: '2025-03-02' } }, "BatchEnricher: prop 'range' conflicts with 'period'"],
+    [{ period: undefined, range: { from: '2025-02-29', to: '2025-03-02' } }, "BatchEnricher: prop 'range.from' must be a UTC day such as '2025-03-01' or a UTC hour such as '2025-03-01T13', got '2025-02-29'"],
+    [{ period: undefined, range: { from: '2025-03-01', to: 'tomorrow' } }, "BatchEnricher: prop 'range.to' must be a UTC day"],
+    [{ period: undefined, range: { from: '2025-03-02', to: '2025-03-01' } }, "BatchEnricher: prop 'range' 'from' (2025-03-02) must not be after 'to' (2025-03-01)"],
+    [{ period: undefined, range: { from: '2025-03-01', to: '2025-03-02T05' } }, "BatchEnricher: prop 'range' must give both ends as days or both as hours"],
     [{ period: '2025-02-30T25' }, "BatchEnricher: prop 'period' must be a UTC day"],
     [{ period: undefined, inputPattern: '../secrets/*' }, "BatchEnricher: prop 'inputPattern' must be a glob below the archive's raw/ folder"],
     [{ schedule: 'daily' }, "BatchEnricher: prop 'schedule' must be a unix-cron expression with five fields"],
