@@ -257,7 +257,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'http.headersTimeoutMs', env: 'WAYMARK_HEADERS_TIMEOUT_MS', parse: int(100, 600000), def: 10000, doc: 'time to receive request headers (slow clients get 408)' },
   { key: 'http.requestTimeoutMs', env: 'WAYMARK_REQUEST_TIMEOUT_MS', parse: int(100, 600000), def: 30000, doc: 'time to receive a whole request' },
   { key: 'http.keepAliveTimeoutMs', env: 'WAYMARK_KEEP_ALIVE_TIMEOUT_MS', parse: int(0, 3600000), def: 620000, doc: 'idle keep-alive time (above Google LB\'s 600 s)' },
-  { key: 'http.maxHeaderBytes', env: 'WAYMARK_MAX_HEADER_BYTES', parse: int(1024, 1024 * 1024), def: 64 * 1024, doc: 'request line plus headers (larger: 431)' },
+  { key: 'http.maxHeaderBytes', env: 'WAYMARK_MAX_HEADER_BYTES', parse: int(1024, 1024 * 1024), def: 64 * 1024, doc: 'request line plus headers (larger: 400 and a size_violation bad row)' },
   { key: 'http.maxConnections', env: 'WAYMARK_MAX_CONNECTIONS', parse: int(0), def: 20000, doc: 'open connections (0 = unlimited)' },
   { key: 'debugEndpoints', env: 'WAYMARK_DEBUG_ENDPOINTS', parse: bool, def: false, doc: 'serve GET/DELETE /debug/events from the memory sink (tests, local)' },
   { key: 'logLevel', env: 'WAYMARK_LOG_LEVEL', parse: oneOf<LogLevel>(['DEBUG', 'INFO', 'WARNING', 'ERROR'], true), def: 'INFO', doc: 'lowest log severity' },

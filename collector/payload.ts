@@ -111,6 +111,8 @@ export interface BadRowInput {
   readonly raw: string;
   /** Known full size in bytes when larger than `raw` (size violations). */
   readonly rawBytes?: number;
+  /** `raw` is known to be cut off even if `rawBytes` does not say so (the rest never arrived). */
+  readonly truncated?: boolean;
   readonly maxPayloadBytes: number;
 }
 
@@ -132,7 +134,7 @@ export function badRow(input: BadRowInput): BadRow {
         hostname: input.hostname,
         raw: cut.text,
         rawBytes,
-        truncated: cut.truncated || rawBytes > cut.bytes,
+        truncated: cut.truncated || rawBytes > cut.bytes || input.truncated === true,
       },
     },
   };

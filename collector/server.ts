@@ -3,7 +3,7 @@
  * `(req, res)` handler, usable by a standalone node:http server (`listen`) or by Cloud Functions / App Engine.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DeliveryBuffer } from './buffer';
@@ -11,7 +11,7 @@ import { CollectorConfig, loadConfig } from './config';
 import { corsHeaders, originAllowed, preflightHeaders } from './http-parts';
 import { createLogger, describeError, Logger } from './log';
 import { allowHeader, builtinRoutes, ExtraRoute, findExtraRoute, MethodTable } from './routes';
-import { EventKind, handleEvent, Outcome, ServiceContext } from './service';
+import { EventKind, handleEvent, Outcome, oversizedHead, ServiceContext } from './service';
 import { createSink } from './sinks';
 import { MemorySink } from './sinks/memory';
 import type { Sink, SinkRecord } from './sinks/types';
@@ -84,17 +84,35 @@ const LINGER_MS = 2000;
  */
 function lingerOnClose(socket: Socket): void {
   socket.destroySoon = function lingeringDestroySoon(this: Socket): void {
-    const timer = setTimeout(() => this.destroy(), LINGER_MS);
-    timer.unref();
-    this.once('end', () => {
-      clearTimeout(timer);
-      this.destroy();
-    });
-    this.once('close', () => clearTimeout(timer));
     this.on('data', () => undefined);
     this.end();
     this.resume();
+    destroyAfterClientEnds(this);
   };
+}
+
+/** Destroys a half-closed socket once the client closes its side too, or after LINGER_MS. */
+function destroyAfterClientEnds(socket: Duplex): void {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** What Node answers to the other client errors (its defaults, kept): timeouts 408, chunk extensions 413, else 400. */
+function defaultClientErrorAnswer(code: string | undefined): string {
+  const status = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
+}
+
+/** A whole HTTP/1.1 answer written on a raw socket (no ServerResponse exists for a request that failed to parse). */
+function rawAnswer(status: number, headers: readonly string[], body: string): string {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
@@ -267,6 +285,74 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
   }
 
+  const isEventRoute = (method: string, path: string): boolean => routes.get(path)?.get(method)?.type === 'event';
+  // Node reports every later chunk of a connection whose parser failed again: answer each connection once.
+  const clientErrorAnswered = new WeakSet<Duplex>();
+
+  /**
+   * Requests Node's parser refused (the 'clientError' event). Node's own answers are kept (400 malformed, 408
+   * timeout), except for a request line plus headers over http.maxHeaderBytes: Node answers 431, which trackers
+   * retry forever, so it gets 400 with a reason and, when the request line is readable and names an event route, a
+   * size_violation bad row. That answer is followed by a lingering close (the client may still be sending).
+   */
+  function onClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
+    if (clientErrorAnswered.has(socket)) return;
+    clientErrorAnswered.add(socket);
+    socket.on('error', () => socket.destroy());
+    // Answer only when no response of this connection has started (else the bytes would corrupt it).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || (inFlight != null && inFlight.headersSent === true)) {
+      socket.destroy();
+      return;
+    }
+    if (err.code !== 'HPE_HEADER_OVERFLOW') {
+      socket.write(defaultClientErrorAnswer(err.code));
+      socket.destroy();
+      return;
+    }
+    let outcome;
+    try {
+      outcome = oversizedHead({ packet: Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined, limit: config.http.maxHeaderBytes }, ctx, isEventRoute);
+    } catch (e) {
+      logger.error('oversized request failed', describeError(e));
+      socket.end(rawAnswer(500, plain(), 'internal error'));
+      destroyAfterClientEnds(socket);
+      return;
+    }
+    const answer = (status: number, headers: readonly string[], body: string): void => {
+      if (socket.writableEnded || socket.destroyed) return;
+      socket.end(rawAnswer(status, headers, body));
+      destroyAfterClientEnds(socket);
+    };
+    const body = String(outcome.body);
+    if (outcome.records.length === 0) return answer(outcome.status, outcome.headers, body);
+    // ackMode delivered: the answer waits until the sink has the bad row, at most deliveryTimeoutMs.
+    const wait: { active: boolean; timer?: NodeJS.Timeout } = { active: config.ackMode === 'delivered' };
+    const busy = (reason: string): void => {
+      const cors = originAllowed(outcome.origin, config.cors.allowedOrigins) ? corsHeaders(outcome.origin) : [];
+      answer(503, plain([...cors, 'Retry-After', retryAfter]), reason);
+    };
+    const delivered = (): void => {
+      if (!wait.active) return;
+      wait.active = false;
+      clearTimeout(wait.timer);
+      answer(outcome.status, outcome.headers, body);
+    };
+    const result = buffer.offer(outcome.records, wait.active ? delivered : undefined);
+    if (result !== 'accepted') {
+      wait.active = false;
+      return busy(result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
+    }
+    options.onAccepted?.(outcome.records);
+    if (!wait.active) return answer(outcome.status, outcome.headers, body);
+    wait.timer = setTimeout(() => {
+      if (!wait.active) return;
+      wait.active = false;
+      busy('sink slow, retry later');
+    }, config.deliveryTimeoutMs);
+    socket.once('close', () => clearTimeout(wait.timer));
+  }
+
   const handler: RequestHandler = (req, res) => {
     try {
       const url = req.url ?? '/';
@@ -329,6 +415,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         socket.on('error', () => socket.destroy());
         socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       });
+      s.on('clientError', onClientError);
       server = s;
       return new Promise((resolve, reject) => {
         s.once('error', reject);

@@ -268,3 +268,79 @@ function success(req: EventRequest, cors: string[], records: SinkRecord[], setCo
   headers.push('Content-Type', 'image/gif', 'Cache-Control', NO_CACHE);
   return { status: 200, headers, body: PIXEL_LATIN1, encoding: 'latin1', records };
 }
+
+/** What was readable of a request whose request line plus headers passed the size limit. */
+export interface OversizedHead {
+  /**
+   * The bytes the HTTP parser was reading when it gave up (Node's `err.rawPacket`). They start with the request line
+   * when the request came in one piece (the usual case); otherwise the request line is unknown.
+   */
+  readonly packet: Buffer | undefined;
+  /** The limit that was passed (http.maxHeaderBytes). */
+  readonly limit: number;
+}
+
+export interface OversizedOutcome extends Outcome {
+  /** The request's Origin when it could be read (for the CORS headers of a 503). */
+  readonly origin: string | undefined;
+}
+
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) (\/\S*)(?: HTTP\/1\.[01])?$/;
+
+/**
+ * Answers a request whose request line and headers were too large for the HTTP parser (Node would answer 431,
+ * which trackers retry forever): 400 with a short reason, CORS headers when the Origin could be read, and — when
+ * the request line was readable and names an event route — a size_violation bad row with the (truncated) query
+ * string, like an oversized URL. Pure: the caller reads nothing else of the request.
+ */
+export function oversizedHead(head: OversizedHead, ctx: ServiceContext, isEventRoute: (method: string, path: string) => boolean): OversizedOutcome {
+  const { config } = ctx;
+  const reason = `payload too large: request line and headers over ${head.limit} bytes`;
+  const text0 = head.packet === undefined ? '' : head.packet.toString('latin1');
+  const firstEnd = text0.indexOf('\n');
+  const complete = firstEnd >= 0;
+  const line = complete ? text0.slice(0, firstEnd).replace(/\r$/, '') : text0;
+  const m = REQUEST_LINE.exec(line);
+  // A complete request line names its HTTP version; an incomplete one is a URL cut off by the limit.
+  const requestLine = m !== null && (complete ? / HTTP\/1\.[01]$/.test(line) : true) ? { method: m[1], target: m[2] } : null;
+  // Headers: only whole lines (the last one may be cut off).
+  const seen: Record<string, string> = {};
+  if (requestLine !== null && complete) {
+    let start = firstEnd + 1;
+    for (let end = text0.indexOf('\n', start); end >= 0; start = end + 1, end = text0.indexOf('\n', start)) {
+      const l = text0.slice(start, end).replace(/\r$/, '');
+      if (l === '') break;
+      const colon = l.indexOf(':');
+      if (colon <= 0) continue;
+      const name = l.slice(0, colon).trim().toLowerCase();
+      if ((name === 'origin' || name === 'host' || name === 'content-type') && !(name in seen)) seen[name] = l.slice(colon + 1).trim();
+    }
+  }
+  const origin = seen.origin;
+  if (!originAllowed(origin, config.cors.allowedOrigins)) return { ...text(403, 'origin not allowed', []), origin };
+  const cors = corsHeaders(origin);
+  if (requestLine === null) return { ...text(400, reason, cors), origin };
+  const q = requestLine.target.indexOf('?');
+  const path = q < 0 ? requestLine.target : requestLine.target.slice(0, q);
+  if (!isEventRoute(requestLine.method, path)) return { ...text(400, reason, cors), origin };
+  const query = q < 0 ? '' : requestLine.target.slice(q + 1);
+  const urlBytes = requestLine.target.length;
+  const messages: BadRowMessage[] = complete
+    ? [{ field: 'headers', value: null, expectation: `a request line plus headers of at most ${head.limit} bytes` }]
+    : [{ field: 'url', value: null, expectation: `a request URL of at most ${config.maxUrlBytes} bytes and a request line plus headers of at most ${head.limit} bytes; the URL had more than ${urlBytes}` }];
+  const tstamp = isoTime(ctx.now());
+  const row = badRow({
+    type: 'size_violation',
+    messages,
+    tstamp,
+    path,
+    method: requestLine.method,
+    contentType: seen['content-type'] ?? null,
+    hostname: hostnameOf(seen.host),
+    raw: query,
+    truncated: !complete,
+    maxPayloadBytes: config.badRowMaxPayloadBytes,
+  });
+  const record: SinkRecord = { stream: 'bad', data: JSON.stringify(row), attributes: { type: 'size_violation' } };
+  return { ...text(400, reason, cors, [record]), origin };
+}
