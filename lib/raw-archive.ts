@@ -21,7 +21,10 @@ const MULTI_REGIONS = /^(US|EU|ASIA|NAM4|EUR4|ASIA1|EUR5|EUR7|EUR8)$/i;
 export const ARCHIVE_PREFIX = 'raw/';
 /** Where the collector's bad rows go, when the bad topic is archived too. */
 export const BAD_ARCHIVE_PREFIX = 'bad/';
-/** The Pub/Sub file name datetime format: a folder per day, the hour first in the name. */
+/**
+ * The Pub/Sub file name datetime format: a folder per UTC day, the file's time (hour, minute, second) first in its
+ * name. The hour in a name groups the several files Pub/Sub writes within that hour; it is not an hourly file.
+ */
 export const ARCHIVE_DATETIME_FORMAT = 'YYYY-MM-DD/hh_mm_ssZ';
 
 export interface RawArchiveProps {
@@ -53,7 +56,12 @@ export interface RawArchiveProps {
    * @default never deleted
    */
   readonly deleteAfterDays?: number;
-  /** Longest time a file stays open, in minutes (Pub/Sub allows 1-10): the delay before data is in the archive. @default 10 */
+  /**
+   * Longest time a file stays open, in minutes (Pub/Sub allows 1-10): Pub/Sub finishes a file and starts a new one
+   * at least this often, so this is also the longest delay before a message is in the archive. The archive holds
+   * many small files (at least 6 per hour per writer at 10 minutes, more under load), not hourly files.
+   * @default 10
+   */
   readonly maxFileMinutes?: number;
   /** Days the subscription keeps messages it could not write yet (bucket unavailable, permissions). @default 7 */
   readonly retentionDays?: number;
@@ -66,8 +74,11 @@ export interface RawArchiveProps {
 /**
  * A bucket (uniform access, no public access, lifecycle to colder storage and optional deletion) fed by a Pub/Sub
  * Cloud Storage subscription on the raw topic. Files hold one message per line, exactly the message data the
- * enricher receives, in a folder per day with the hour leading the file name, so a replay selects a day
- * (`2025-03-01/*`), a month (`2025-03-*\/*`) or an hour (`2025-03-01/13_*`).
+ * enricher receives. Pub/Sub closes a file after at most `maxFileMinutes` (10 at most, the Cloud Storage
+ * subscription's limit), so there is a new file every few minutes, several at a time under load, not one file an
+ * hour. They are named `raw/<YYYY-MM-DD>/<hh>_<mm>_<ss>Z_<id>.jsonl` by UTC time of writing (not event time), so a
+ * replay selects a day (`2025-03-01/*`), a month (`2025-03-*\/*`), an hour (`2025-03-01/13_*`: every file written in
+ * that hour) or a range ({@link filesOfRange}).
  */
 export class RawArchive extends Construct {
   public readonly bucket: StorageBucket;

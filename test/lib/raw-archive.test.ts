@@ -39,6 +39,17 @@ describe('RawArchive', () => {
     expect(sub.depends_on).toHaveLength(2);
   });
 
+  test('a new file at least every maxFileMinutes (10 at most: files every few minutes, not hourly), within the ack deadline', () => {
+    for (const [minutes, duration, ack] of [[undefined, '600s', 600], [3, '180s', 180], [1, '60s', 60]] as const) {
+      const sub = synth(make(minutes === undefined ? {} : { maxFileMinutes: minutes }).stack).list('google_pubsub_subscription').find((x) => x.name === 'waymark-raw-archive');
+      expect(sub.cloud_storage_config.max_duration).toBe(duration);
+      // Pub/Sub refuses a max duration longer than the subscription's acknowledgement deadline.
+      expect(sub.ack_deadline_seconds).toBe(ack);
+      expect(sub.cloud_storage_config.max_bytes).toBeUndefined();
+    }
+    expect(() => make({ maxFileMinutes: 60 })).toThrow("RawArchive: prop 'maxFileMinutes' must be an integer between 1 and 10, got 60");
+  });
+
   test('badTopic: the collector\'s bad rows are archived too, under bad/', () => {
     const stack = dataStack();
     const topics = new ClickstreamTopics(stack, 'topics', { projectId: PROJECT });
