@@ -7,6 +7,7 @@
  */
 import { BAD_ROW_SCHEMA, FailureMessage, FailureType } from './badrow';
 import { hasOwn, isArray, isObject, preview, startsWith } from './es5';
+import { stringifyJson } from './json';
 import { parseRfc3339 } from './time';
 import { decodeQueryComponent } from './url';
 
@@ -40,7 +41,7 @@ const BAD_ROW_PREFIX = BAD_ROW_SCHEMA.substring(0, BAD_ROW_SCHEMA.lastIndexOf('/
 export const CDN_PIXEL_COLLECTOR = 'gcp-cdn-pixel';
 
 function violation(type: FailureType, field: string, value: unknown, expectation: string): AdaptResult {
-  const v = value === undefined ? null : typeof value === 'string' ? preview(value, 200) : preview(JSON.stringify(value), 200);
+  const v = value === undefined ? null : typeof value === 'string' ? preview(value, 200) : preview(stringifyJson(value), 200);
   return { failure: { type: type, messages: [{ field: field, value: v, expectation: expectation }] } };
 }
 

@@ -11,7 +11,7 @@ import { ATOMIC_COLUMN_NAMES, parseSchemaKey, SchemaKey, selfDescribingColumnNam
 import { CriterionParts, resolveEnrichmentConfig, ResolvedConfig } from './config';
 import { hasOwn, isArray, isObject, MAX_SAFE_INTEGER, preview } from './es5';
 import { anonymiseIp, normaliseIp } from './ip';
-import { parseJson } from './json';
+import { parseJson, stringifyJson } from './json';
 import { BUILT_IN_SOURCES, classifyReferer, indexSources, RefererClassification, RefererIndex } from './referer';
 import { md5Begin, md5End, md5Restore, md5Save, Md5State, md5UpdateList, md5UpdateSep } from './md5';
 import { sha256Hex } from './sha256';
@@ -284,7 +284,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
       if (check.length === 0) return { badRow: passed };
       return failure('collector_payload_format_violation', [{
         field: '$',
-        value: preview(JSON.stringify(json), 200),
+        value: preview(stringifyJson(json), 200),
         expectation: 'a valid ' + passed.schema + ' bad row (' + check[0].path + ': ' + check[0].message + ')',
       }], json, now);
     }

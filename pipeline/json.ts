@@ -58,3 +58,37 @@ export function parseJson(s: string, maxDepth: number): JsonResult {
     return { error: 'not valid JSON' };
   }
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify` with the same text in every engine: a lone surrogate is written as a `\uXXXX` escape (lower-case
+ * hex), as Node does since ES2019 ("well-formed JSON.stringify"); Nashorn and Rhino write it raw, which would make a
+ * message or JSON column differ between the engines (and turn into U+FFFD or `?` once encoded as UTF-8).
+ * For JSON text that becomes a value (messages, JSON columns), not for the row text itself (parsed, it is the same).
+ */
+export function stringifyJson(value: unknown): string {
+  return wellFormedJsonText(JSON.stringify(value));
+}
+
+/** JSON text with every lone surrogate replaced by its `\uXXXX` escape (valid: they can only be inside strings). */
+export function wellFormedJsonText(text: string): string {
+  if (typeof text !== 'string' || !SURROGATE.test(text)) return text;
+  let out = '';
+  let from = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++; // a pair: kept as it is
+        continue;
+      }
+    }
+    out += text.substring(from, i) + '\\u' + c.toString(16);
+    from = i + 1;
+  }
+  return out + text.substring(from);
+}

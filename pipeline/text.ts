@@ -2,6 +2,7 @@
  * Base64 (standard and URL-safe, padding optional) and UTF-8, hand-written because Nashorn has no atob,
  * TextDecoder or TextEncoder. Pure functions over strings and plain number arrays (no typed arrays).
  */
+import { stringifyJson } from './json';
 
 const REPLACEMENT = 0xfffd;
 
@@ -51,7 +52,7 @@ export function decodeBase64Bytes(input: string): { bytes: number[]; error?: und
     const c = input.charCodeAt(i);
     const v = c < 128 ? BASE64_VALUES[c] : -1;
     if (v < 0) {
-      return { error: 'character ' + JSON.stringify(input.charAt(i)) + ' at position ' + i + ' is not base64' };
+      return { error: 'character ' + stringifyJson(input.charAt(i)) + ' at position ' + i + ' is not base64' };
     }
     buffer = ((buffer << 6) | v) & 0xffffff;
     bits += 6;
@@ -195,7 +196,7 @@ export function decodeBase64Utf8(input: string): DecodeResult {
 function badChar(input: string, from: number): string {
   for (let i = from; i < input.length; i++) {
     const c = input.charCodeAt(i);
-    if (c >= 128 || BASE64_VALUES[c] < 0) return 'character ' + JSON.stringify(input.charAt(i)) + ' at position ' + i + ' is not base64';
+    if (c >= 128 || BASE64_VALUES[c] < 0) return 'character ' + stringifyJson(input.charAt(i)) + ' at position ' + i + ' is not base64';
   }
   return 'not base64';
 }

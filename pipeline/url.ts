@@ -3,6 +3,7 @@
  * only where a URL is definitely broken (bad port, impossible characters in the host).
  */
 import { hasOwn } from './es5';
+import { stringifyJson } from './json';
 
 export interface ParsedUrl {
   /** Lowercased scheme, e.g. `https`. */
@@ -77,13 +78,13 @@ export function parseUrl(raw: string): UrlParseResult {
         portText = authority.substring(colon + 1);
         authority = authority.substring(0, colon);
       }
-      if (BAD_HOST_CHAR.test(authority)) return { error: 'invalid character in host ' + JSON.stringify(authority) };
+      if (BAD_HOST_CHAR.test(authority)) return { error: 'invalid character in host ' + stringifyJson(authority) };
       host = authority.toLowerCase();
       if (host.charAt(host.length - 1) === '.') host = host.substring(0, host.length - 1);
     }
     if (portText !== null && portText !== '') {
       if (!DIGITS.test(portText) || portText.length > 5 || +portText > 65535) {
-        return { error: 'invalid port ' + JSON.stringify(portText) };
+        return { error: 'invalid port ' + stringifyJson(portText) };
       }
       port = +portText;
     }

@@ -16,6 +16,7 @@
  */
 import { hasOwn, isArray, isObject, keys } from './es5';
 import { parseSchemaKey, snakeCase } from './columns';
+import { stringifyJson } from './json';
 
 export type ShapeType = 'STRING' | 'INTEGER' | 'FLOAT' | 'BOOLEAN' | 'TIMESTAMP' | 'DATE' | 'JSON' | 'RECORD';
 
@@ -213,7 +214,7 @@ function shapeValue(value: unknown, type: ShapeType, fields: readonly ShapeField
     case 'STRING':
     case 'TIMESTAMP':
     case 'DATE':
-      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return typeof value === 'string' ? value : typeof value === 'object' ? stringifyJson(value) : String(value);
     case 'INTEGER':
       return typeof value === 'number' && Math.floor(value) === value ? value : null;
     case 'FLOAT':
@@ -221,7 +222,7 @@ function shapeValue(value: unknown, type: ShapeType, fields: readonly ShapeField
     case 'BOOLEAN':
       return typeof value === 'boolean' ? value : null;
     case 'JSON':
-      return JSON.stringify(value);
+      return stringifyJson(value);
     case 'RECORD':
       return isObject(value) && fields ? shapeRecord(value, fields) : null;
   }
@@ -277,6 +278,6 @@ function snakeDeep(value: unknown, depth: number): unknown {
  */
 export function shapeData(data: unknown, shape: ColumnShape | undefined): unknown {
   if (shape === undefined) return snakeDeep(data, 0);
-  if (shape === 'JSON') return JSON.stringify(data);
+  if (shape === 'JSON') return stringifyJson(data);
   return isObject(data) ? shapeRecord(data, shape) : null;
 }

@@ -1,4 +1,4 @@
-import { hasMoreOpeners, jsonDepth, parseJson } from '../../pipeline/json';
+import { hasMoreOpeners, jsonDepth, parseJson, stringifyJson, wellFormedJsonText } from '../../pipeline/json';
 
 describe('guarded JSON parsing', () => {
   it('measures nesting depth without being fooled by brackets inside strings', () => {
@@ -24,5 +24,23 @@ describe('guarded JSON parsing', () => {
   it('reports invalid JSON without the engine-specific message', () => {
     expect(parseJson('{"a":', 40)).toEqual({ error: 'not valid JSON' });
     expect(parseJson('', 40)).toEqual({ error: 'not valid JSON' });
+  });
+
+  it('writes lone surrogates as escapes in every engine, as Node\'s JSON.stringify does (Nashorn and Rhino write them raw)', () => {
+    // The raw text a JVM engine's JSON.stringify gives for these strings, and Node's well-formed text.
+    const cases: Array<[string, string]> = [
+      ['a\ud800b', '"a\\ud800b"'],
+      ['\udfff', '"\\udfff"'],
+      ['x\ud83d', '"x\\ud83d"'],
+      ['\ud83d\ude00 ok', '"\ud83d\ude00 ok"'],
+      ['\udc00\ud800', '"\\udc00\\ud800"'],
+      ['\ud800\ud83d\ude00\ude00', '"\\ud800\ud83d\ude00\\ude00"'],
+    ];
+    for (const [value, wellFormed] of cases) {
+      expect(JSON.stringify(value)).toBe(wellFormed); // Node is the reference
+      expect(wellFormedJsonText('"' + value + '"')).toBe(wellFormed);
+      expect(stringifyJson({ [value]: [value] })).toBe(JSON.stringify({ [value]: [value] }));
+    }
+    expect(wellFormedJsonText('{"a":"plain ☕"}')).toBe('{"a":"plain ☕"}');
   });
 });
