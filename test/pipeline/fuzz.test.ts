@@ -1,7 +1,10 @@
 /**
  * Fuzzing: whatever arrives — random bytes, mutated and truncated payloads, broken base64, deep nesting, huge fields —
  * the enricher gives exactly one good row or one valid bad row, never another kind of error and never a hang.
- * Deterministic (seeded) and bounded; the same inputs also go through the shipped bundle's `process`.
+ * Deterministic (seeded) and bounded. All inputs, the huge and deep ones included, also go through the shipped bundle
+ * in a vm context stripped of the built-ins Nashorn lacks (each call bounded by a generous vm timeout, so a hang fails
+ * instead of stalling the suite); a subset — every huge and deep input, the special ones and a sample of the random
+ * and mutated ones — runs in Rhino (a bounded process) and must give the vm's outcomes.
  */
 import { ATOMIC_COLUMN_NAMES } from '../../pipeline/columns';
 import { Enricher } from '../../pipeline/enrich';
@@ -9,7 +12,7 @@ import { encodeBase64UrlUtf8 } from '../../pipeline/text';
 import { prng, sampleCollectorPayloads } from '../../pipeline/local/sample-events';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
 import { builtInRegistry, testEnricher } from './helpers/enricher';
-import { call, loadInStrippedVm } from './helpers/engines';
+import { callBounded, loadInStrippedVm, Outcome, RHINO_MISSING, rhinoAvailable, runInRhino } from './helpers/engines';
 import { udfBundleSource } from './helpers/udf-bundle';
 
 const rand = prng(20240501);
@@ -39,38 +42,69 @@ function nested(depth: number): string {
   return s;
 }
 
-function cases(): string[] {
+/** The kinds of input: the extreme ones (`huge`, `deep`, `special`) all run in Rhino, the others sampled. */
+type Kind = 'random' | 'noise' | 'mutated' | 'deep' | 'huge' | 'special';
+
+function cases(): Array<{ kind: Kind; text: string }> {
   const corpus = loadCorpus().map((c) => c.message);
   const sample = sampleCollectorPayloads(50, 9);
-  const out: string[] = [];
-  for (let i = 0; i < 300; i++) out.push(randomString(int(200))); // random UTF-16, lone surrogates included
-  for (let i = 0; i < 100; i++) out.push(randomString(int(200), '{}[]":,0123456789truefalsnl \\')); // JSON-ish noise
+  const out: Array<{ kind: Kind; text: string }> = [];
+  const add = (kind: Kind, text: string): void => {
+    out.push({ kind, text });
+  };
+  for (let i = 0; i < 300; i++) add('random', randomString(int(200))); // random UTF-16, lone surrogates included
+  for (let i = 0; i < 100; i++) add('noise', randomString(int(200), '{}[]":,0123456789truefalsnl \\')); // JSON-ish noise
   for (let i = 0; i < 1500; i++) {
     let s = pick(rand() < 0.5 ? corpus : sample);
     for (let k = 1 + int(3); k > 0; k--) s = mutate(s);
-    out.push(s);
+    add('mutated', s);
   }
   for (const depth of [10, 39, 40, 41, 100, 5000, 100000]) {
-    out.push(nested(depth));
+    add('deep', nested(depth));
     const json = nested(depth);
-    out.push(JSON.stringify({ e: 'ue', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ue_pr: json }));
-    out.push(JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', cx: encodeBase64UrlUtf8(json) }));
+    add('deep', JSON.stringify({ e: 'ue', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ue_pr: json }));
+    add('deep', JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', cx: encodeBase64UrlUtf8(json) }));
   }
   for (const size of [40000, 500000, 1100000]) {
-    out.push(JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', page: 'x'.repeat(size) }));
-    out.push(JSON.stringify({ e: 'ue', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ue_px: 'A'.repeat(size) }));
-    out.push(JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', url: 'https://x.example/?' + 'a=1&'.repeat(size / 4) }));
-    out.push(JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ua: 'Mozilla/5.0 ' + '('.repeat(size / 10) }));
+    add('huge', JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', page: 'x'.repeat(size) }));
+    add('huge', JSON.stringify({ e: 'ue', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ue_px: 'A'.repeat(size) }));
+    add('huge', JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', url: 'https://x.example/?' + 'a=1&'.repeat(size / 4) }));
+    add('huge', JSON.stringify({ e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', ua: 'Mozilla/5.0 ' + '('.repeat(size / 10) }));
   }
-  out.push(JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_v, i) => ['p' + i, 'v']))));
-  out.push(JSON.stringify({ __proto__: { e: 'pv' }, constructor: 'x', hasOwnProperty: 'y', e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', toString: 'z' }));
-  out.push('{"e":"ue","eid":"6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a","tv":"t","ue_pr":"{\\"schema\\":\\"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0\\",\\"data\\":{\\"schema\\":\\"iglu:io.waymark.example/button_click/jsonschema/1-0-0\\",\\"data\\":{\\"__proto__\\":{\\"x\\":1},\\"buttonId\\":\\"b\\"}}}"}');
+  add('huge', JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_v, i) => ['p' + i, 'v']))));
+  add('special', JSON.stringify({ __proto__: { e: 'pv' }, constructor: 'x', hasOwnProperty: 'y', e: 'pv', eid: '6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a', tv: 't', toString: 'z' }));
+  add('special', '{"e":"ue","eid":"6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a","tv":"t","ue_pr":"{\\"schema\\":\\"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0\\",\\"data\\":{\\"schema\\":\\"iglu:io.waymark.example/button_click/jsonschema/1-0-0\\",\\"data\\":{\\"__proto__\\":{\\"x\\":1},\\"buttonId\\":\\"b\\"}}}"}');
   return out;
 }
 
-const inputs = cases();
+const cased = cases();
+const inputs = cased.map((c) => c.text);
 const columns = new Set(ATOMIC_COLUMN_NAMES);
 const badRowValidator = builtInRegistry().validators['iglu:io.waymark/bad_row/jsonschema/1-0-0'];
+
+/** Per call in the vm: far above any input's real cost, so only a hang reaches it (then the test fails, naming it). */
+const VM_CALL_TIMEOUT_MS = 60000;
+
+/** Every huge, deep and special input, and every 25th of the others. */
+const rhinoSubset = cased.filter((c, i) => c.kind === 'huge' || c.kind === 'deep' || c.kind === 'special' || i % 25 === 0);
+
+/** A bundle outcome is a JSON row object returned, or a bad row (valid against its schema) thrown. */
+function checkBundleOutcome(out: Outcome): void {
+  if ('returned' in out) {
+    expect(typeof out.returned).toBe('string');
+    const parsed = JSON.parse(out.returned as string) as unknown;
+    expect(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)).toBe(true);
+  } else {
+    const row = JSON.parse(out.thrown) as { schema: string; data: unknown };
+    expect(row.schema).toBe('iglu:io.waymark/bad_row/jsonschema/1-0-0');
+    expect(badRowValidator(row.data)).toEqual([]);
+  }
+}
+
+function parsedOutcome(out: Outcome): unknown {
+  if ('returned' in out) return { returned: out.returned === null ? null : JSON.parse(out.returned) };
+  return { thrown: JSON.parse(out.thrown) };
+}
 
 function check(enricher: Enricher, input: string): 'good' | 'bad' {
   const result = enricher.enrich(input);
@@ -96,21 +130,31 @@ describe('fuzzing the enricher', () => {
     expect(seen.bad).toBeGreaterThan(500);
   });
 
-  it('the shipped bundle either returns a row object or throws a bad row, for the same inputs', async () => {
+  it('the shipped bundle (stripped vm) returns a row or throws a valid bad row for every input, the huge and deep ones included', async () => {
     const udf = loadInStrippedVm((await udfBundleSource()).code, CORPUS_NOW);
-    for (const input of inputs.filter((s) => s.length < 200000)) {
-      const out = call(udf.process, input);
-      if ('returned' in out) {
-        expect(typeof out.returned).toBe('string');
-        const parsed = JSON.parse(out.returned as string) as unknown;
-        expect(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)).toBe(true);
-      } else {
-        const row = JSON.parse(out.thrown) as { schema: string; data: unknown };
-        expect(row.schema).toBe('iglu:io.waymark/bad_row/jsonschema/1-0-0');
-        expect(badRowValidator(row.data)).toEqual([]);
-      }
-      const batch = call(udf.processBatch, input);
+    expect(inputs.some((s) => s.length > 1000000)).toBe(true);
+    for (const input of inputs) {
+      const out = callBounded(udf.context, 'process', input, VM_CALL_TIMEOUT_MS);
+      checkBundleOutcome(out);
+      const batch = callBounded(udf.context, 'processBatch', input, VM_CALL_TIMEOUT_MS);
       expect('returned' in batch).toBe(true);
+      // The batch entry gives the same row, or null for a bad row.
+      expect(batch).toEqual('returned' in out ? out : { returned: null });
     }
+  });
+
+  it(`in Rhino, ${rhinoSubset.length} inputs (every huge, deep and special one, a sample of the rest) give the vm's outcomes`, async () => {
+    if (!rhinoAvailable()) throw new Error(RHINO_MISSING);
+    const code = (await udfBundleSource()).code;
+    const udf = loadInStrippedVm(code, CORPUS_NOW);
+    const results = runInRhino(code, CORPUS_NOW, rhinoSubset.map((c) => c.text));
+    expect(results).toHaveLength(rhinoSubset.length);
+    rhinoSubset.forEach((c, i) => {
+      checkBundleOutcome(results[i].streaming);
+      const inVm = callBounded(udf.context, 'process', c.text, VM_CALL_TIMEOUT_MS);
+      // Compared as parsed JSON: Node escapes a lone surrogate in JSON.stringify (ES2019), Rhino writes it raw.
+      expect({ kind: c.kind, index: i, streaming: parsedOutcome(results[i].streaming), batch: parsedOutcome(results[i].batch) })
+        .toEqual({ kind: c.kind, index: i, streaming: parsedOutcome(inVm), batch: 'returned' in inVm ? parsedOutcome(inVm) : { returned: null } });
+    });
   });
 });

@@ -92,6 +92,25 @@ export function loadInStrippedVm(code: string, now: number): UdfApi & { context:
   };
 }
 
+/**
+ * Calls a global entry function of a vm-loaded bundle with a time bound: a call that runs longer than `timeoutMs`
+ * (far above any real cost; only a hang reaches it) fails with an error naming the function and the input.
+ */
+export function callBounded(context: vm.Context, name: keyof UdfApi, input: string, timeoutMs: number): Outcome {
+  context.__waymarkTestInput = input;
+  try {
+    return { returned: vm.runInContext(`${name}(__waymarkTestInput)`, context, { timeout: timeoutMs }) as string | null };
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new Error(`${name}() did not return within ${timeoutMs} ms (a hang) for an input of ${input.length} characters: ${JSON.stringify(input.slice(0, 120))}`);
+    }
+    const message = e !== null && typeof e === 'object' ? (e as { message?: unknown }).message : undefined;
+    return { thrown: typeof message === 'string' ? message : String(e) };
+  } finally {
+    delete context.__waymarkTestInput;
+  }
+}
+
 /** True when the `rhino` command works. */
 export function rhinoAvailable(): boolean {
   const r = spawnSync('rhino', ['-e', 'print("ok")'], { encoding: 'utf8', timeout: 120000 });
