@@ -4,6 +4,7 @@ import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { CollectorBackend } from '../../lib/collector-backend';
 import { GlobalCollector, GlobalCollectorProps } from '../../lib/global-collector';
 import { requiredApis } from '../../lib/clickstream-pipeline';
+import { GKE_REGION_ZONES } from '../../lib/private/backends/gke';
 import { collectorBundle, collectorZip } from '../../lib/private/runtime-bundles';
 import { allResources, labelAttribute, synth, Synthesized } from '../helpers/synth';
 
@@ -200,9 +201,57 @@ describe('GlobalCollector', () => {
       expect(s.only('kubernetes_horizontal_pod_autoscaler_v2').spec.max_replicas).toBe(30);
       const annotation = JSON.parse(s.only('kubernetes_service_v1').metadata.annotations['cloud.google.com/neg']);
       const negName = Object.values<any>(annotation.exposed_ports)[0].name;
-      const negs = Object.values<any>(s.json.data.google_compute_network_endpoint_group);
-      expect(negs.map((n) => [n.name, n.zone])).toEqual([[negName, 'us-central1-a'], [negName, 'us-central1-f']]);
-      expect(s.only('google_compute_backend_service').backend).toHaveLength(2);
+      // GKE's NEGs are referenced by self link: nothing is read at plan time (the first plan has no cluster yet).
+      expect(s.json.data?.google_compute_network_endpoint_group).toBeUndefined();
+      expect(s.only('google_compute_backend_service').backend.map((b: any) => b.group)).toEqual(['us-central1-a', 'us-central1-f'].map(
+        (zone) => `https://www.googleapis.com/compute/v1/projects/acme-analytics/zones/${zone}/networkEndpointGroups/${negName}`));
+    });
+
+    test('pods are pinned to the NEG zones and spread over them, at least one per zone', () => {
+      const pod = s.only('kubernetes_deployment_v1').spec.template.spec;
+      expect(pod.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_term).toEqual([
+        { match_expressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-central1-a', 'us-central1-f'] }] },
+      ]);
+      expect(pod.topology_spread_constraint).toEqual([{
+        max_skew: 1, min_domains: 2, topology_key: 'topology.kubernetes.io/zone', when_unsatisfiable: 'DoNotSchedule',
+        label_selector: [{ match_labels: { app: 'waymark-collector' } }],
+      }]);
+    });
+
+    test("default zones come from the region's real zone list (europe-west1 has b, c, d), as many as minReplicas", () => {
+      const d = collectorWith([CollectorBackend.gke({ regions: ['europe-west1', 'us-central1'] })]);
+      const groups = d.only('google_compute_backend_service').backend.map((b: any) => /zones\/([^/]+)\//.exec(b.group)![1]);
+      expect(groups).toEqual(['europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'us-central1-a', 'us-central1-b', 'us-central1-c']);
+      for (const hpa of Object.values(d.resources('kubernetes_horizontal_pod_autoscaler_v2'))) expect(hpa.spec.min_replicas).toBe(3);
+      const two = collectorWith([CollectorBackend.gke({ regions: ['europe-west1'], minReplicas: 2 })]);
+      expect(two.only('google_compute_backend_service').backend.map((b: any) => /zones\/([^/]+)\//.exec(b.group)![1])).toEqual(['europe-west1-b', 'europe-west1-c']);
+      expect(GKE_REGION_ZONES['europe-west1']).toEqual(['b', 'c', 'd']);
+    });
+
+    test('the backend service is created after the pods are ready (the NEGs exist by then) and destroyed before the Services', () => {
+      const backend = s.only('google_compute_backend_service');
+      expect([...backend.depends_on].sort()).toEqual([
+        `kubernetes_deployment_v1.${Object.keys(s.resources('kubernetes_deployment_v1'))[0]}`,
+        `kubernetes_service_v1.${Object.keys(s.resources('kubernetes_service_v1'))[0]}`,
+      ]);
+      expect(s.only('kubernetes_deployment_v1').wait_for_rollout).toBe(true);
+    });
+
+    test('health checks on /health: the load balancer on the serving port, the pods by readiness and liveness probes', () => {
+      expect(s.only('google_compute_health_check').http_health_check).toEqual({ port_specification: 'USE_SERVING_PORT', request_path: '/health' });
+      const container = s.only('kubernetes_deployment_v1').spec.template.spec.container[0];
+      expect(container.readiness_probe.http_get.path).toBe('/health');
+      expect(container.liveness_probe.http_get.path).toBe('/health');
+    });
+
+    test('a new bundle changes the pod template, which rolls the Deployment (surge, never below capacity)', () => {
+      const real = collectorWith([CollectorBackend.gke({ regions: ['us-central1'] })], {}, { stableHashes: false });
+      const deployment = real.only('kubernetes_deployment_v1');
+      const env = Object.fromEntries(deployment.spec.template.spec.container[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.WAYMARK_BUNDLE).toMatch(new RegExp(`/collector-${collectorBundle().hash}\\.js$`));
+      const stable = Object.fromEntries(s.only('kubernetes_deployment_v1').spec.template.spec.container[0].env.map((e: any) => [e.name, e.value]));
+      expect(stable.WAYMARK_BUNDLE).not.toBe(env.WAYMARK_BUNDLE);
+      expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rolling_update: { max_surge: '25%', max_unavailable: '0' } });
     });
 
     test('pods publish through Workload Identity as the collector account', () => {
@@ -312,6 +361,8 @@ describe('GlobalCollector', () => {
       ['region', () => CollectorBackend.cloudRun({ regions: ['us-central'] }), "CollectorBackend.cloudRun: prop 'regions' must be a Google Cloud region such as 'us-central1' or 'europe-west1', got 'us-central'"],
       ['replica bounds', () => CollectorBackend.instanceGroups({ regions: ['us-central1'], minReplicas: 5, maxReplicas: 2 }), "CollectorBackend.instanceGroups: prop 'minReplicas' (5) must not exceed 'maxReplicas' (2)"],
       ['gke zones', () => CollectorBackend.gke({ regions: ['us-central1'], zones: { 'us-central1': ['europe-west1-b'] } }), "CollectorBackend.gke: prop 'zones' lists zone 'europe-west1-b' under region 'us-central1'"],
+      ['gke unknown region', () => CollectorBackend.gke({ regions: ['me-west1'] }), "CollectorBackend.gke: prop 'zones' must list the zones of region 'me-west1' (not in Waymark's zone table)"],
+      ['gke pods per zone', () => CollectorBackend.gke({ regions: ['us-central1'], minReplicas: 2, zones: { 'us-central1': ['us-central1-a', 'us-central1-b', 'us-central1-c'] } }), "CollectorBackend.gke: prop 'minReplicas' (2) must be at least the number of zones of region 'us-central1' (3)"],
       ['name prefix', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { namePrefix: 'Waymark_Collector' }), "GlobalCollector: prop 'namePrefix' must be 1-63 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen; got 'Waymark_Collector'"],
       ['rate interval', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { rateLimit: { intervalSeconds: 45 } }), "GlobalCollector: prop 'rateLimit.intervalSeconds' must be one of Cloud Armor's intervals"],
       ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],

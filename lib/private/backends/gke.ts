@@ -3,7 +3,6 @@ import { Fn } from 'cdktf';
 import { ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
 import { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
-import { DataGoogleComputeNetworkEndpointGroup } from '@cdktf/provider-google/lib/data-google-compute-network-endpoint-group';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
@@ -21,17 +20,19 @@ import { collectorBackendService, DEFAULT_NODE_IMAGE, healthCheck } from './comm
 const NAME = 'CollectorBackend.gke';
 const NAMESPACE = 'waymark';
 const APP = 'waymark-collector';
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface GkeBackendProps {
   /** Regions with an Autopilot cluster each. */
   readonly regions: readonly string[];
   /**
-   * Zones per region whose standalone NEGs join the backend service. GKE creates a NEG in each zone where
-   * collector pods run; list the zones the cluster uses.
-   * @default the region's zones a, b and c
+   * Zones per region the collector pods run in (pinned by node affinity, spread evenly by a topology spread
+   * constraint); the standalone NEG of each of these zones joins the backend service. Required for a region
+   * not in Waymark's zone table ({@link GKE_REGION_ZONES}).
+   * @default the region's first `minReplicas` zones from {@link GKE_REGION_ZONES} (all of them when `minReplicas` is at least their number)
    */
   readonly zones?: Readonly<Record<string, readonly string[]>>;
-  /** Fewest pods per region. @default 2 */
+  /** Fewest pods per region; at least one per zone, so every zone's NEG has endpoints. @default 3 */
   readonly minReplicas?: number;
   /** Most pods per region. @default 20 */
   readonly maxReplicas?: number;
@@ -51,9 +52,41 @@ export interface GkeBackendProps {
   readonly weight?: number;
 }
 
+/**
+ * The zones of the regions Waymark knows (Compute Engine's published zone lists; not every region has zones
+ * a, b and c: europe-west1 has b, c and d, us-central1 also has f). Other regions need the `zones` prop.
+ */
+export const GKE_REGION_ZONES: Readonly<Record<string, readonly string[]>> = {
+  'us-central1': ['a', 'b', 'c', 'f'],
+  'us-east1': ['b', 'c', 'd'],
+  'us-east4': ['a', 'b', 'c'],
+  'us-west1': ['a', 'b', 'c'],
+  'europe-west1': ['b', 'c', 'd'],
+  'europe-west2': ['a', 'b', 'c'],
+  'europe-west3': ['a', 'b', 'c'],
+  'europe-west4': ['a', 'b', 'c'],
+  'europe-north1': ['a', 'b', 'c'],
+  'asia-east1': ['a', 'b', 'c'],
+  'asia-northeast1': ['a', 'b', 'c'],
+  'asia-southeast1': ['a', 'b', 'c'],
+  'australia-southeast1': ['a', 'b', 'c'],
+  'southamerica-east1': ['a', 'b', 'c'],
+};
+
+const DEFAULT_MIN_REPLICAS = 3;
+
+/**
+ * The zones the collector runs in, in a region: the `zones` prop, else as many of the table's zones as there are
+ * pods at the least (one pod per zone at least); undefined when the region is in neither.
+ */
+export function gkeZones(props: GkeBackendProps, region: string): readonly string[] | undefined {
+  const min = props.minReplicas ?? DEFAULT_MIN_REPLICAS;
+  return props.zones?.[region] ?? GKE_REGION_ZONES[region]?.slice(0, Math.max(1, min)).map((z) => `${region}-${z}`);
+}
+
 export function validateGke(props: GkeBackendProps): void {
   checkRegions(NAME, 'regions', props.regions);
-  checkBounds(NAME, 'minReplicas', props.minReplicas ?? 2, 'maxReplicas', props.maxReplicas ?? 20, 1);
+  checkBounds(NAME, 'minReplicas', props.minReplicas ?? DEFAULT_MIN_REPLICAS, 'maxReplicas', props.maxReplicas ?? 20, 1);
   checkInteger(NAME, 'targetCpuPercent', props.targetCpuPercent ?? 60, 10, 95);
   checkInteger(NAME, 'maxRatePerEndpoint', props.maxRatePerEndpoint ?? 1000, 1);
   checkInteger(NAME, 'weight', props.weight ?? 100, 0, 1000);
@@ -64,6 +97,17 @@ export function validateGke(props: GkeBackendProps): void {
     for (const zone of zones) {
       checkZone(NAME, 'zones', zone);
       if (!zone.startsWith(`${region}-`)) throw new PropError(NAME, 'zones', `lists zone '${zone}' under region '${region}'`);
+    }
+    if (new Set(zones).size !== zones.length) throw new PropError(NAME, 'zones', `lists a zone of region '${region}' twice`);
+  }
+  for (const region of props.regions) {
+    const zones = gkeZones(props, region);
+    if (!zones) {
+      throw new PropError(NAME, 'zones', `must list the zones of region '${region}' (not in Waymark's zone table), e.g. { '${region}': ['${region}-a', '${region}-b', '${region}-c'] }`);
+    }
+    const min = props.minReplicas ?? DEFAULT_MIN_REPLICAS;
+    if (min < zones.length) {
+      throw new PropError(NAME, 'minReplicas', `(${min}) must be at least the number of zones of region '${region}' (${zones.length}): GKE creates a zone's NEG only where collector pods run`);
     }
   }
 }
@@ -83,7 +127,9 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
 
   const backends: ComputeBackendServiceBackend[] = [];
   const clusters: ContainerCluster[] = [];
+  const workloads: Array<DeploymentV1 | ServiceV1> = [];
   for (const region of props.regions) {
+    const zones = gkeZones(props, region)!;
     const cluster = new ContainerCluster(self, `cluster-${region}`, {
       name: resourceName([prefix, region], 40),
       location: region,
@@ -118,6 +164,23 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
           spec: {
             serviceAccountName: account.metadata.name,
             terminationGracePeriodSeconds: 30,
+            // Pods run only in the zones whose NEGs the backend service uses, at least one in each (minDomains:
+            // Autopilot adds nodes in a zone without any rather than stacking pods where nodes already are).
+            // DoNotSchedule, not ScheduleAnyway: a zone without pods would have no NEG, and its backend would fail.
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerm: [{ matchExpressions: [{ key: ZONE_LABEL, operator: 'In', values: [...zones] }] }],
+                },
+              },
+            },
+            topologySpreadConstraint: [{
+              maxSkew: 1,
+              minDomains: zones.length,
+              topologyKey: ZONE_LABEL,
+              whenUnsatisfiable: 'DoNotSchedule',
+              labelSelector: [{ matchLabels: labels }],
+            }],
             container: [{
               name: 'collector',
               image: props.nodeImage ?? DEFAULT_NODE_IMAGE,
@@ -132,7 +195,9 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
           },
         },
       },
-      waitForRollout: false,
+      // Apply waits until the pods are ready in their zones: by then the NEG controller has created the zones'
+      // NEGs (it does so when the Service appears), which the backend service below refers to.
+      waitForRollout: true,
     });
     const service = new ServiceV1(self, `service-${region}`, {
       provider: k8s,
@@ -148,16 +213,23 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
       provider: k8s,
       metadata: { name: APP, namespace: namespace.metadata.name },
       spec: {
-        minReplicas: props.minReplicas ?? 2,
+        minReplicas: props.minReplicas ?? DEFAULT_MIN_REPLICAS,
         maxReplicas: props.maxReplicas ?? 20,
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
         metric: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.targetCpuPercent ?? 60 } } }],
       },
     });
-    for (const zone of props.zones?.[region] ?? ['a', 'b', 'c'].map((z) => `${region}-${z}`)) {
-      const neg = new DataGoogleComputeNetworkEndpointGroup(self, `neg-${zone}`, { name: negName, zone, dependsOn: [service] });
-      backends.push({ group: neg.selfLink, balancingMode: 'RATE', maxRatePerEndpoint: props.maxRatePerEndpoint ?? 1000, capacityScaler: 1 });
+    // The NEGs are GKE's (named by the Service annotation), not Terraform's: referenced by their self link, so
+    // nothing reads them at plan time (a data source would fail the first plan, before the clusters exist).
+    for (const zone of zones) {
+      backends.push({
+        group: `https://www.googleapis.com/compute/v1/projects/${ctx.projectId}/zones/${zone}/networkEndpointGroups/${negName}`,
+        balancingMode: 'RATE',
+        maxRatePerEndpoint: props.maxRatePerEndpoint ?? 1000,
+        capacityScaler: 1,
+      });
     }
+    workloads.push(deployment, service);
   }
   // Pods publish as the collector's own service account (Workload Identity). The project's workload identity
   // pool (<project>.svc.id.goog) exists only once the first cluster does: the grant waits for the clusters.
@@ -169,5 +241,7 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
   });
   const hc = healthCheck(self, resourceName([prefix, 'hc']), {});
   const backendService = collectorBackendService(self, { name: resourceName([prefix, 'backend']), ctx, healthChecks: [hc.id], backends });
+  // Created after the pods are ready (so the NEGs exist), destroyed before the Services (so GKE can delete them).
+  backendService.dependsOn = [...(backendService.dependsOn ?? []), ...workloads.map((w) => `${w.terraformResourceType}.${w.friendlyUniqueId}`)];
   return { kind: 'gke', backendService, weight: props.weight ?? 100, regions: [...props.regions] };
 }
