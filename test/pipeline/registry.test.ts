@@ -19,7 +19,8 @@ import {
   SELF_DESCRIBING_META_SCHEMA,
   tryParseSchemaKey,
 } from '../../pipeline/registry/schemaver';
-import { bundleAsEs5Script, nashornLikeContext } from './validation-engines';
+import { strippedContext } from './helpers/engines';
+import { bundleAsEs5Script } from './validation-engines';
 
 const META = SELF_DESCRIBING_META_SCHEMA;
 
@@ -513,7 +514,7 @@ describe('the registry core is engine-neutral', () => {
       }
       return JSON.stringify(out);
     };
-    const context = nashornLikeContext();
+    const context = strippedContext();
     vm.runInContext(script, context);
     context.input = JSON.stringify({ good, bad });
     // The same probe, run inside the context on data parsed there.

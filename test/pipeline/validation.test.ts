@@ -16,7 +16,8 @@ import {
 import { validatorsModuleSource } from '../../pipeline/validation/module';
 import type { ValidationError } from '../../pipeline/validation/types';
 import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
-import { bundleAsEs5Script, nashornLikeContext } from './validation-engines';
+import { strippedContext } from './helpers/engines';
+import { bundleAsEs5Script } from './validation-engines';
 
 /** One instance checked against one schema, with the errors expected as `path keyword` strings. */
 interface Case {
@@ -323,7 +324,7 @@ print(JSON.stringify(results));
   });
 
   it('gives identical results in a Node vm context without the ES2015+ built-ins Nashorn lacks', () => {
-    const context = nashornLikeContext();
+    const context = strippedContext();
     expect(vm.runInContext('typeof Object.assign + typeof [].includes + typeof Map + typeof Symbol + typeof "".padStart', context)).toBe('undefinedundefinedundefinedundefinedundefined');
     let printed = '';
     context.print = (line: string): void => {
@@ -374,7 +375,7 @@ describe('the waymark:validators virtual module', () => {
       [plugin],
     );
     expect(() => acorn.parse(script, { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
-    const context = nashornLikeContext();
+    const context = strippedContext();
     vm.runInContext(script, context);
     const check = (key: string, data: unknown): unknown => JSON.parse(vm.runInContext(`Udf.check(${JSON.stringify(key)}, ${JSON.stringify(JSON.stringify(data))})`, context));
     expect(check('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', { id: 'not-a-uuid', x: 1 })).toEqual([

@@ -50,9 +50,13 @@ export function loadInNode(code: string, now: number): UdfApi {
   return factory(fixedDate(Date, now));
 }
 
-/** Built-ins of ES2015 and later that Nashorn (JDK 17, es6 mode) or Rhino lack; deleted in the vm context. */
+/**
+ * Built-ins of ES2015 and later that Nashorn (JDK 17, es6 mode) or Rhino lack, plus the host APIs neither has: THE list
+ * every Nashorn-like test context is stripped of ({@link strippedContext}); keep it the only one.
+ */
 export const MISSING_BUILT_INS: readonly string[] = [
   'Object.assign', 'Object.entries', 'Object.values', 'Object.is', 'Object.fromEntries', 'Object.getOwnPropertyDescriptors',
+  'Object.getOwnPropertySymbols',
   'Array.from', 'Array.of', 'Array.prototype.find', 'Array.prototype.findIndex', 'Array.prototype.fill', 'Array.prototype.includes',
   'Array.prototype.flat', 'Array.prototype.flatMap', 'Array.prototype.findLast', 'Array.prototype.at',
   'String.prototype.includes', 'String.prototype.padStart', 'String.prototype.padEnd', 'String.prototype.trimStart',
@@ -64,8 +68,11 @@ export const MISSING_BUILT_INS: readonly string[] = [
   'atob', 'btoa', 'Symbol', 'Map', 'Set', 'WeakMap', 'WeakSet', 'queueMicrotask', 'structuredClone', 'setTimeout', 'setInterval',
 ];
 
-/** The bundle in a fresh vm context stripped of {@link MISSING_BUILT_INS}. */
-export function loadInStrippedVm(code: string, now: number): UdfApi & { context: vm.Context } {
+/**
+ * A fresh vm context with {@link MISSING_BUILT_INS} deleted, checked (a deletion that silently did nothing fails here
+ * rather than letting code that needs the built-in pass).
+ */
+export function strippedContext(): vm.Context {
   const context = vm.createContext({});
   const paths = JSON.stringify(MISSING_BUILT_INS);
   vm.runInContext(
@@ -79,9 +86,14 @@ export function loadInStrippedVm(code: string, now: number): UdfApi & { context:
     }).call(this, ${paths});`,
     context,
   );
-  // Prove the deletion worked before trusting the results.
   const left = vm.runInContext(`(function (paths) { var out = []; for (var i = 0; i < paths.length; i++) { var parts = paths[i].split('.'); var v = this; for (var j = 0; j < parts.length && v !== undefined && v !== null; j++) v = v[parts[j]]; if (v !== undefined) out.push(paths[i]); } return out.join(','); }).call(this, ${paths})`, context) as string;
   if (left !== '') throw new Error('could not delete from the vm context: ' + left);
+  return context;
+}
+
+/** The bundle in a fresh {@link strippedContext}. */
+export function loadInStrippedVm(code: string, now: number): UdfApi & { context: vm.Context } {
+  const context = strippedContext();
   const RealDate = vm.runInContext('Date', context) as DateConstructor;
   context.Date = fixedDate(RealDate, now);
   vm.runInContext(code, context, { filename: 'enrich.js' });
