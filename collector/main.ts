@@ -73,8 +73,10 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a second signal (npm forwarding SIGTERM to its script while the platform signals the whole
+  // process group, an impatient Ctrl-C) must not fall through to the default action and cut the drain short.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   let uncaught = 0;
   process.on('uncaughtException', (err) => {
     // Report the first few only: a failure that repeats must not turn into a busy loop of logging.

@@ -62,6 +62,20 @@ describe('the collector bundle', () => {
     expect(await c.stop('SIGTERM')).toBe(1);
   });
 
+  test('a second SIGTERM during the drain (npm forwarding it while the group is signalled) does not cut the drain short', async () => {
+    const c = await run({ WAYMARK_SHUTDOWN_TIMEOUT_MS: '1500' });
+    // The stdout sink cannot write once its reader is gone: the events stay buffered and the drain takes its full time.
+    c.child.stdout!.destroy();
+    for (let i = 0; i < 5; i++) expect((await request(c.port, { path: `/i?e=pv&eid=twice-${i}` })).status).toBe(200);
+    c.child.kill('SIGTERM');
+    await waitFor('the drain to start', () => c.logs.find((l) => l.message === 'shutting down: draining the buffer'));
+    c.child.kill('SIGTERM');
+    c.child.kill('SIGINT');
+    // Killed by the second signal, the exit code would be null; drained to the end, it is 1 (events left) with a log.
+    expect(await c.exited).toBe(1);
+    expect(c.logs.find((l) => l.message === 'collector stopped')).toMatchObject({ remaining: 5 });
+  });
+
   test('an invalid configuration stops the start with exit code 78 and a log naming each setting', async () => {
     const c = await runBundle(bundle, { WAYMARK_SINK: 'pubsub', WAYMARK_COOKIE_MAX_AGE_SECONDS: 'forever' }, { cwd: dir, expectExit: true });
     expect(await c.exited).toBe(78);

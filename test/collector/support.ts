@@ -154,12 +154,25 @@ export interface RunningCollector {
   rssBytes(): number;
 }
 
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly expectExit?: boolean;
+  /**
+   * Another command than `node <bundle>` (e.g. `['npm', 'start']`, `bundle` is then ignored). It runs in its own
+   * process group, and `stop` signals the whole group (npm and the node it started).
+   */
+  readonly command?: readonly [string, ...string[]];
+}
+
 /** Starts `node <bundle>` with the given environment (PORT=0, 127.0.0.1) and waits for its "listening" log line. */
-export async function runBundle(bundle: string, env: Record<string, string>, opts: { cwd?: string; expectExit?: boolean } = {}): Promise<RunningCollector> {
-  const child = spawn(process.execPath, [bundle], {
+export async function runBundle(bundle: string, env: Record<string, string>, opts: RunOptions = {}): Promise<RunningCollector> {
+  const [file, ...args] = opts.command ?? [process.execPath, bundle];
+  const group = opts.command !== undefined;
+  const child = spawn(file, args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   const logs: LogLine[] = [];
   const stderrText: string[] = [];
@@ -199,7 +212,16 @@ export async function runBundle(bundle: string, env: Record<string, string>, opt
     stdout,
     exited,
     stop: async (signal = 'SIGTERM') => {
-      if (exitCode === undefined) child.kill(signal);
+      if (exitCode === undefined) {
+        if (!group) child.kill(signal);
+        else {
+          try {
+            process.kill(-child.pid!, signal);
+          } catch {
+            // the group is gone already
+          }
+        }
+      }
       return exited;
     },
     rssBytes: () => {
