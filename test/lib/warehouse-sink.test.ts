@@ -238,6 +238,126 @@ describe('WarehouseSink', () => {
     expect(sql.split('(').length).toBe(sql.split(')').length);
   });
 
+  /**
+   * A small scope checker for the views' SQL (offline, no BigQuery): the WITH list, every FROM/JOIN source (a CTE or a
+   * backticked table whose columns are given), and every column reference, bare or `alias.column`, resolved against
+   * the sources of its own query block. Returns the output columns of the final SELECT.
+   */
+  function checkSqlScopes(sql: string, tables: Record<string, readonly string[]>): string[] {
+    const KEYWORDS = new Set(['SELECT', 'AS', 'FROM', 'WHERE', 'AND', 'OR', 'IN', 'IS', 'NOT', 'NULL', 'OVER', 'PARTITION', 'BY', 'ORDER',
+      'GROUP', 'LEFT', 'JOIN', 'ON', 'USING', 'WITH', 'DESC', 'ASC', 'LIMIT', 'IGNORE', 'NULLS', 'DISTINCT', 'INTERVAL', 'DAY', 'SECOND', 'INT64', 'TRUE', 'FALSE']);
+    type Tok = { k: 'id' | 'table' | 'str' | 'num' | 'p'; v: string };
+    const toks: Tok[] = [];
+    const re = /\s+|--[^\n]*|'(?:[^'\\]|\\.)*'|`[^`]*`|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|!=|<>|[(),.[\]=+\-*/<>]/gy;
+    let m: RegExpExecArray | null;
+    while (re.lastIndex < sql.length && (m = re.exec(sql)) !== null) {
+      const v = m[0];
+      if (/^\s|^--/.test(v)) continue;
+      toks.push({ k: v[0] === "'" ? 'str' : v[0] === '`' ? 'table' : /^\d/.test(v) ? 'num' : /^[A-Za-z_]/.test(v) ? 'id' : 'p', v });
+    }
+    if (re.lastIndex < sql.length) throw new Error(`unexpected text at ${re.lastIndex}: ${sql.slice(re.lastIndex, re.lastIndex + 20)}`);
+    let i = 0;
+    const expect_ = (v: string) => { if (toks[i]?.v.toUpperCase() !== v) throw new Error(`expected ${v} at token ${i}, got ${toks[i]?.v}`); i++; };
+    /** The tokens of a parenthesised group starting at i (which is '('); leaves i after the ')'. */
+    const group = (): Tok[] => {
+      expect_('(');
+      const start = i;
+      for (let depth = 1; depth > 0; i++) {
+        if (i >= toks.length) throw new Error('unbalanced parentheses');
+        if (toks[i].v === '(') depth++;
+        if (toks[i].v === ')') depth--;
+      }
+      return toks.slice(start, i - 1);
+    };
+    const ctes = new Map<string, string[]>();
+    const block = (body: Tok[]): string[] => {
+      // Sources and aliases at depth 0.
+      const aliases = new Map<string, readonly string[]>();
+      const bare: string[] = [];
+      const defined = new Set<string>();
+      let depth = 0;
+      for (let j = 0; j < body.length; j++) {
+        const t = body[j];
+        if (t.v === '(') depth++;
+        if (t.v === ')') depth--;
+        if (depth !== 0 || (t.v.toUpperCase() !== 'FROM' && t.v.toUpperCase() !== 'JOIN')) continue;
+        const src = body[j + 1];
+        const columns = src.k === 'table' ? tables[src.v] : ctes.get(src.v);
+        if (columns === undefined) throw new Error(`unknown source ${src.v}`);
+        defined.add(src.v);
+        if (body[j + 2]?.v.toUpperCase() === 'AS') {
+          aliases.set(body[j + 3].v, columns);
+          defined.add(body[j + 3].v);
+        } else bare.push(...columns);
+      }
+      if (aliases.size === 0 && bare.length === 0) throw new Error('a query block without FROM');
+      const all = [...bare, ...[...aliases.values()].flat()];
+      for (let j = 0; j < body.length; j++) {
+        const t = body[j];
+        if (t.k !== 'id' || KEYWORDS.has(t.v.toUpperCase()) || defined.has(t.v) && !aliases.has(t.v)) continue;
+        if (body[j + 1]?.v === '(' || body[j - 1]?.v === '.' || body[j - 1]?.v.toUpperCase() === 'AS') continue;
+        if (aliases.has(t.v) && body[j + 1]?.v === '.') {
+          const column = body[j + 2].v;
+          if (!aliases.get(t.v)!.includes(column)) throw new Error(`${t.v}.${column}: no such column in ${t.v}'s source`);
+          j += 2;
+          continue;
+        }
+        if (!(aliases.size > 0 ? all : bare).includes(t.v)) throw new Error(`${t.v}: no such column in the block's sources`);
+      }
+      // Output columns: the depth-0 items of the SELECT list.
+      const select = body.findIndex((t) => t.v.toUpperCase() === 'SELECT');
+      const from = body.findIndex((t, j) => j > select && t.v.toUpperCase() === 'FROM');
+      const outputs: string[] = [];
+      let item: Tok[] = [];
+      depth = 0;
+      for (const t of [...body.slice(select + 1, from), { k: 'p', v: ',' } as Tok]) {
+        if (t.v === '(' || t.v === '[') depth++;
+        if (t.v === ')' || t.v === ']') depth--;
+        if (depth === 0 && t.v === ',') {
+          const last = item[item.length - 1];
+          outputs.push(last.v);
+          if (last.k !== 'id') throw new Error('an unnamed output column');
+          item = [];
+        } else item.push(t);
+      }
+      return outputs;
+    };
+    expect_('WITH');
+    for (;;) {
+      const name = toks[i++].v;
+      expect_('AS');
+      ctes.set(name, block(group()));
+      if (toks[i].v !== ',') break;
+      i++;
+    }
+    return block(toks.slice(i));
+  }
+
+  test('the views\' SQL resolves: every source is a CTE or a known table, every column exists where it is read', () => {
+    const { stack, warehouse } = make({ viewLookbackDays: 7 });
+    const s = synth(stack);
+    const tableRef = (id: string) => {
+      const key = Object.keys(s.resources('google_bigquery_table')).find((k) => s.resources('google_bigquery_table')[k].table_id === id)!;
+      return `\`\${google_bigquery_table.${key}.project}.\${google_bigquery_table.${key}.dataset_id}.\${google_bigquery_table.${key}.table_id}\``;
+    };
+    const view = (id: string): string => s.list('google_bigquery_table').find((t) => t.table_id === id).view.query;
+    const eventColumns = warehouse.fields.map((f) => f.name);
+    const pageViews = checkSqlScopes(view('page_views'), { [tableRef('events')]: eventColumns });
+    expect(pageViews).toEqual(expect.arrayContaining(['page_view_id', 'domain_sessionid', 'start_tstamp', 'end_tstamp', 'engaged_time_in_s', 'page_pings']));
+    const sessions = checkSqlScopes(view('sessions'), { [tableRef('events')]: eventColumns, [tableRef('page_views')]: pageViews });
+    expect(sessions).toEqual(expect.arrayContaining(['domain_sessionid', 'duration_in_s', 'engaged_time_in_s', 'landing_page_url', 'mkt_campaign']));
+    expect(new Set(sessions).size).toBe(sessions.length);
+    expect(new Set(pageViews).size).toBe(pageViews.length);
+    // The checker fails on a wrong column, an unknown source, a column of no source and a column of another block.
+    const sql = view('page_views');
+    expect(() => checkSqlScopes(sql.replace('pv.br_viewheight', 'pv.br_view_height'), { [tableRef('events')]: eventColumns })).toThrow('pv.br_view_height: no such column');
+    expect(() => checkSqlScopes(sql.replace('FROM events AS pv', 'FROM evnts AS pv'), { [tableRef('events')]: eventColumns })).toThrow('unknown source evnts');
+    expect(() => checkSqlScopes(sql.replace("pv.event_name = 'page_view'", "event_nam = 'page_view'"), { [tableRef('events')]: eventColumns })).toThrow('event_nam: no such column');
+    // A CTE's column is visible only where the CTE is read: pings has no event_name.
+    expect(() => checkSqlScopes(sql.replace('COALESCE(p.page_pings, 0)', 'COALESCE(p.event_name, 0)'), { [tableRef('events')]: eventColumns })).toThrow('p.event_name: no such column');
+    expect(() => checkSqlScopes(sql, { [tableRef('events')]: eventColumns.filter((c) => c !== 'pp_yoffset_max') })).toThrow('pp_yoffset_max: no such column');
+  });
+
   test('viewLookbackDays limits both views to recent partitions', () => {
     const s = synth(make({ viewLookbackDays: 30 }).stack);
     for (const id of ['page_views', 'sessions']) {
