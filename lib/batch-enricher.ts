@@ -55,7 +55,7 @@ export interface BatchEnricherProps {
   /** What a run replays, as a glob below the archive's `raw/` folder, e.g. `2025-03-0[1-7]/*`. */
   readonly inputPattern?: string;
   /**
-   * Run on this schedule (unix-cron, e.g. `0 3 * * *`). The period does not move with the schedule: use it for
+   * Run on this schedule (unix-cron, e.g. `0 3 * * *`). The period or range does not move with the schedule: use it for
    * recurring re-processing of a fixed period, or leave it out and run on demand (see the `runCommand` output).
    * @default no schedule: runs on demand only
    */
@@ -88,9 +88,9 @@ export interface BatchEnricherProps {
 
 /**
  * Replays archived raw events through the enrichment into the events table: a batch `google_data_pipeline_pipeline`
- * (optionally scheduled) launching `GCS_Text_to_BigQuery_Flex` with the UDF's batch entry point and a `JSONPath`
- * schema file generated from the warehouse's table schema. Two Terraform outputs give the commands to run the
- * pipeline now, and to replay any other period.
+ * (optionally scheduled; one per glob of a `range`) launching `GCS_Text_to_BigQuery_Flex` with the UDF's batch entry
+ * point and a `JSONPath` schema file generated from the warehouse's table schema. Two Terraform outputs give the
+ * commands to run the pipelines now (the whole period or range), and to replay any other periods.
  *
  * Replays add rows: replaying a period the streaming enricher already loaded duplicates its events (the warehouse
  * views de-duplicate by event_id). Bad events are dropped by the batch entry point; they stay in the archive.
@@ -117,7 +117,10 @@ export class BatchEnricher extends Construct {
   public readonly parameters: Readonly<Record<string, string>>;
   /** Runs every pipeline now (`gcloud beta datapipelines pipeline run ...`, one per pipeline): the whole period or range. */
   public readonly runCommand: TerraformOutput;
-  /** Replays any period: set `REPLAY` to a glob below `raw/` (e.g. `REPLAY='2025-03-01/*'`), then run the command. */
+  /**
+   * Replays any periods: set `REPLAY` to one or more space-separated globs below `raw/` (e.g.
+   * `REPLAY='2025-03-01/* 2025-03-0[2-3]/*'`), then run the command: one Dataflow job per glob.
+   */
   public readonly replayCommand: TerraformOutput;
   public readonly labels: Readonly<Record<string, string>>;
 
