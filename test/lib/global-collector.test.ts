@@ -282,6 +282,29 @@ describe('GlobalCollector', () => {
       expect(s.only('google_compute_region_network_endpoint_group')).toMatchObject({ network_endpoint_type: 'SERVERLESS' });
     });
 
+    test('Cloud Run deploys Node from Docker Hub (it does not deploy from mirror.gcr.io); VMs and GKE pull through the mirror', () => {
+      const run = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })]).only('google_cloud_run_v2_service');
+      expect(run.template.containers[0].image).toBe('docker.io/library/node:20-bookworm-slim');
+      const gke = collectorWith([CollectorBackend.gke({ regions: ['us-central1'] })]).only('kubernetes_deployment_v1');
+      expect(gke.spec.template.spec.container[0].image).toBe('mirror.gcr.io/library/node:20-bookworm-slim');
+      for (const ok of ['node:20', 'docker.io/library/node:20', 'us-docker.pkg.dev/p/r/node:20', 'europe-west1-docker.pkg.dev/p/r/node@sha256:abc', 'gcr.io/p/node:20', 'ghcr.io/o/node:20']) {
+        expect(() => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: ok })).not.toThrow();
+      }
+      expect(() => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'quay.io/o/node:20' })).toThrow("CollectorBackend.cloudRun: prop 'nodeImage' Cloud Run deploys images from Artifact Registry");
+    });
+
+    test('Cloud Run: a new bundle changes the revision template (new revision, all traffic to the latest); scaling bounds', () => {
+      const real = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'], minInstances: 1, maxInstances: 50, concurrency: 120 })], {}, { stableHashes: false });
+      const service = real.only('google_cloud_run_v2_service');
+      const env = Object.fromEntries(service.template.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect(env.WAYMARK_BUNDLE).toMatch(new RegExp(`/collector-${collectorBundle().hash}\\.js$`));
+      // No traffic block: Cloud Run sends all traffic to the latest ready revision.
+      expect(service.traffic).toBeUndefined();
+      expect(service.template.scaling).toEqual({ min_instance_count: 1, max_instance_count: 50 });
+      expect(service.template.max_instance_request_concurrency).toBe(120);
+      expect(service.template.containers[0].startup_probe.http_get.path).toBe('/health');
+    });
+
     test('Cloud Functions gen2: the zip, entry point collect, ingress internal and GCLB', () => {
       const fn = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })]).only('google_cloudfunctions2_function');
       expect(fn.build_config).toMatchObject({ runtime: 'nodejs20', entry_point: 'collect' });
@@ -367,6 +390,7 @@ describe('GlobalCollector', () => {
       ['rate interval', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { rateLimit: { intervalSeconds: 45 } }), "GlobalCollector: prop 'rateLimit.intervalSeconds' must be one of Cloud Armor's intervals"],
       ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],
       ['labels', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { labels: { Team: 'x' } }), "GlobalCollector: prop 'labels' has label key 'Team'"],
+      ['cloud run image', () => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'mirror.gcr.io/library/node:20' }), "CollectorBackend.cloudRun: prop 'nodeImage' mirror.gcr.io is a pull-through cache Cloud Run does not deploy from"],
       ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],
     ];
     test.each(cases)('%s', (_name, make, message) => {

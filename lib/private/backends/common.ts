@@ -4,10 +4,27 @@ import { ComputeHealthCheck } from '@cdktf/provider-google/lib/compute-health-ch
 import type { CollectorBackendContext } from '../../collector-backend';
 
 /**
- * The stock Node 20 image container backends run the bundle in, pulled through Google's Docker Hub mirror
+ * The stock Node 20 image VM and GKE backends run the bundle in, pulled through Google's Docker Hub mirror
  * (reachable with Private Google Access, no NAT needed). Pin a digest in production with `nodeImage`.
  */
 export const DEFAULT_NODE_IMAGE = 'mirror.gcr.io/library/node:20-bookworm-slim';
+
+/**
+ * The same image for Cloud Run, straight from Docker Hub: Cloud Run deploys images from Artifact Registry,
+ * Docker Hub and GitHub's registry only (not from mirror.gcr.io), and copies the image when a revision is deployed.
+ */
+export const CLOUD_RUN_NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
+
+/** Why Cloud Run would refuse to deploy `image`, or undefined when its registry is one Cloud Run deploys from. */
+export function cloudRunImageProblem(image: string): string | undefined {
+  const first = image.split('/')[0];
+  // No registry host (e.g. 'node:20' or 'library/node:20'): Docker Hub.
+  if (image.split('/').length === 1 || (!/[.:]/.test(first) && first !== 'localhost')) return undefined;
+  const host = first.toLowerCase();
+  if (host === 'mirror.gcr.io') return "mirror.gcr.io is a pull-through cache Cloud Run does not deploy from; use 'docker.io/library/...' or an Artifact Registry image";
+  if (['docker.io', 'index.docker.io', 'registry-1.docker.io', 'ghcr.io', 'gcr.io'].includes(host) || /\.gcr\.io$/.test(host) || /(^|-)docker\.pkg\.dev$/.test(host)) return undefined;
+  return `Cloud Run deploys images from Artifact Registry (*-docker.pkg.dev), gcr.io, Docker Hub or ghcr.io only, got registry '${host}'`;
+}
 
 export interface HealthCheckOptions {
   /** A fixed port, or the serving port of each endpoint (NEGs). */

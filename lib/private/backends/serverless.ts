@@ -8,7 +8,7 @@ import type { BoundCollectorBackend, CollectorBackendContext } from '../../colle
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, PropError } from '../validate';
-import { collectorBackendService, DEFAULT_NODE_IMAGE } from './common';
+import { CLOUD_RUN_NODE_IMAGE, cloudRunImageProblem, collectorBackendService } from './common';
 
 /** The handler the collector bundle exports for Cloud Functions gen2 (and the Functions Framework). */
 export const FUNCTION_ENTRY_POINT = 'collect';
@@ -31,7 +31,11 @@ interface ServerlessProps {
 }
 
 export interface CloudRunBackendProps extends ServerlessProps {
-  /** The Node 20 container image the collector runs in. @default the official node:20 image via Google's mirror */
+  /**
+   * The Node 20 container image the collector runs in: from Artifact Registry, gcr.io, Docker Hub or ghcr.io
+   * (the registries Cloud Run deploys from).
+   * @default 'docker.io/library/node:20-bookworm-slim', the official image from Docker Hub
+   */
   readonly nodeImage?: string;
 }
 
@@ -53,6 +57,8 @@ function validateServerless(name: string, props: ServerlessProps): void {
 
 export function validateCloudRun(props: CloudRunBackendProps): void {
   validateServerless('CollectorBackend.cloudRun', props);
+  const problem = props.nodeImage === undefined ? undefined : cloudRunImageProblem(props.nodeImage);
+  if (problem) throw new PropError('CollectorBackend.cloudRun', 'nodeImage', problem);
 }
 
 export function validateCloudFunctions(props: CloudFunctionsBackendProps): void {
@@ -97,7 +103,7 @@ export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackend
         timeout: '30s',
         labels: { ...ctx.labels },
         containers: [{
-          image: props.nodeImage ?? DEFAULT_NODE_IMAGE,
+          image: props.nodeImage ?? CLOUD_RUN_NODE_IMAGE,
           command: bootstrapCommand(),
           ports: { containerPort: 8080, name: 'http1' },
           env: Object.keys(environment).sort().map((name) => ({ name, value: environment[name] })),
