@@ -64,6 +64,8 @@ async function waitEvents(appId: string, what: string, pred: (es: Received[]) =>
 }
 const ofType = (es: Received[], e: string): Received[] => es.filter((x) => x.parameters.e == e);
 const webPageId = (e: Received): unknown => entities(e)[WEB_PAGE]?.id;
+const waymark = (p: Page, ...args: unknown[]): Promise<void> =>
+  p.evaluate((a) => (window as unknown as { waymark: (...x: unknown[]) => void }).waymark(...a), args);
 
 test('page view: tp2 strings in a payload_data POST, web_page entity, identity and browser fields', async () => {
   const appId = 'pv-test';
@@ -261,6 +263,20 @@ test('GET mode: one pixel request per event on /i with base64url ue_px and cx', 
   expect(ue.parameters.ue_pr).toBeUndefined();
   const data = JSON.parse(Buffer.from(ue.parameters.ue_px, 'base64url').toString('utf8'));
   expect(data.data.data).toEqual({ buttonId: 'buy', label: 'Buy', position: 0 });
+});
+
+test('GET mode: an event too long for a URL is dropped with a console warning and does not hold up the next', async () => {
+  const appId = 'get-long-test';
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() == 'warning' && warnings.push(m.text()));
+  await page.goto(pageUrl(site.url, collector.url, { appId, eventMethod: 'get' }));
+  await waitEvents(appId, 'the page view', (x) => x.length == 1);
+  await waymark(page, 'trackSelfDescribingEvent', { event: { schema: 'iglu:com.acme/note/jsonschema/1-0-0', data: { text: 'x'.repeat(9000) } } });
+  await waymark(page, 'trackStructEvent', { category: 'c', action: 'after-long' });
+  const es = await waitEvents(appId, 'the structured event', (x) => x.length == 2);
+  expect(es.map((e) => e.parameters.e)).toEqual(['pv', 'se']);
+  expect(warnings).toEqual([expect.stringMatching(/^waymark: event [0-9a-f-]{36} dropped: its GET URL of \d+ bytes is over maxGetBytes \(8000\)/)]);
+  expect(await page.evaluate(() => localStorage.getItem('waymark_queue_sp'))).toBeNull();
 });
 
 test('the async queue: commands before the script loads are replayed; a bad command is reported, not fatal', async () => {
