@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     ['tracker', 'tracker/sp.ts', runtime.trackerBundle],
     ['tracker ESM', 'tracker/index.ts', runtime.trackerEsmBundle],
     ['enrichment UDF', 'pipeline/udf.ts', async () => (await import('../lib/private/enrichment')).defaultEnrichmentBundle()],
+    ['local runner', 'pipeline/local/enrich-file-udf.ts', runtime.enrichFileBundle],
   ];
   const rows: string[] = [];
   for (const [label, entry, make] of builds) {

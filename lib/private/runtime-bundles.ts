@@ -39,6 +39,14 @@ export function trackerEsmBundle(): Bundle {
   return bundle({ entry: 'tracker/index.ts', target: 'browser-esm', fileName: 'sp.esm.js' });
 }
 
+/**
+ * The local runner: `node enrich-file.js <in.jsonl>` enriches JSONL into good/bad JSONL with the UDF bundle next to it
+ * (`enrich.js`) or `--udf FILE`; one file, no dependencies.
+ */
+export function enrichFileBundle(): Bundle {
+  return bundle({ entry: 'pipeline/local/enrich-file-udf.ts', target: 'node', fileName: 'enrich-file.js' });
+}
+
 /** The global functions of the enrichment UDF: streaming (throws bad rows) and batch (returns null for them). */
 export const UDF_FUNCTIONS = { streaming: 'process', batch: 'processBatch' } as const;
 

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { Bundle, writeBundle } from '../../lib/private/bundler';
 import * as runtime from '../../lib/private/runtime-bundles';
 
-export type RuntimeBundleName = 'collector' | 'collector-zip' | 'collector-local' | 'tracker' | 'tracker-esm' | 'udf' | 'udf-examples';
+export type RuntimeBundleName = 'collector' | 'collector-zip' | 'collector-local' | 'tracker' | 'tracker-esm' | 'udf' | 'udf-examples' | 'enrich-file';
 
 /** The example schemas (io.waymark.example/*) the demo site and many tests send: not built-ins, a user's folder. */
 export const EXAMPLE_SCHEMAS_DIR = resolve(__dirname, '..', '..', 'examples', 'schemas');
@@ -35,6 +35,7 @@ async function make(name: RuntimeBundleName): Promise<Bundle> {
     case 'collector-local': return runtime.localCollectorBundle();
     case 'tracker': return runtime.trackerBundle();
     case 'tracker-esm': return runtime.trackerEsmBundle();
+    case 'enrich-file': return runtime.enrichFileBundle();
     case 'udf': {
       const { defaultEnrichmentBundle } = await import('../../lib/private/enrichment');
       return defaultEnrichmentBundle();
