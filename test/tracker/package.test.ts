@@ -1,7 +1,7 @@
 /**
  * `import { newTracker } from 'waymark/tracker'` as a user of the published package gets it: the package is laid
  * out (package.json as it is, the tracker's declarations compiled with tsconfig.build.json, the ESM build step of
- * ./esm-package.ts), packed with `npm pack`, unpacked into a consumer's node_modules, then imported by Node as ESM
+ * scripts/tracker-esm.ts), packed with `npm pack`, unpacked into a consumer's node_modules, then imported by Node as ESM
  * and type-checked by TypeScript (Node16/NodeNext and bundler resolution).
  */
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
-import { TRACKER_EXPORT, writeTrackerEsm } from './esm-package';
+import { TRACKER_EXPORT, writeTrackerEsm } from '../../scripts/tracker-esm';
 
 const ROOT = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -49,7 +49,7 @@ test("package.json exports './tracker' as the ESM build with its types, and its 
   expect(pkg.exports['./tracker']).toEqual(TRACKER_EXPORT);
   expect(pkg.files).toContain('dist');
   expect(pkg.scripts.prepack).toBe('npm run compile');
-  expect(pkg.scripts.compile).toBe('tsc -p tsconfig.build.json && tsx test/tracker/esm-package.ts');
+  expect(pkg.scripts.compile).toBe('tsc -p tsconfig.build.json && tsx scripts/tracker-esm.ts');
 });
 
 test("Node imports 'waymark/tracker' as an ES module", () => {

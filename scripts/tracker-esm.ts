@@ -6,11 +6,11 @@
  * `.mjs`, not `.js`: the package is CommonJS (no "type": "module"), so Node would load a `.js` file as CommonJS.
  * The package's "exports" map `./tracker` to these two files (see TRACKER_EXPORT).
  *
- * Usage: tsx test/tracker/esm-package.ts [dist folder, default <package>/dist]
+ * Usage: tsx scripts/tracker-esm.ts [dist folder, default <package>/dist]
  */
 import { join, resolve } from 'node:path';
-import { PACKAGE_ROOT, writeFileAtomic } from '../../lib/private/bundler';
-import { trackerEsmBundle } from '../../lib/private/runtime-bundles';
+import { PACKAGE_ROOT, writeFileAtomic } from '../lib/private/bundler';
+import { trackerEsmBundle } from '../lib/private/runtime-bundles';
 
 /** The entry of package.json "exports" for the ESM tracker. */
 export const TRACKER_EXPORT = {
