@@ -42,7 +42,7 @@ export interface ClickstreamPipelineProps {
   readonly schemaFolders?: readonly string[];
   /** The enrichment configuration, the same for streaming and replay. @default the pipeline's defaults */
   readonly enrichmentConfig?: EnrichmentSettings;
-  /** Topic settings. @default 7 days of retention, dead-letter after 10 attempts */
+  /** Topic settings. @default 7 days of retention; no dead-letter policy on the enrich subscription (Dataflow does not support one; see `enrichDeadLetter`) */
   readonly topics?: Omit<ClickstreamTopicsProps, Shared>;
   /** Registry bucket settings. @default private, in `region` */
   readonly registry?: Omit<SchemaRegistryProps, 'schemaFolders' | Shared>;
@@ -53,7 +53,8 @@ export interface ClickstreamPipelineProps {
   /** Raw archive settings, or `false` for no archive (then no replay either). @default on, in `region` */
   readonly archive?: false | Omit<RawArchiveProps, 'topic' | 'badTopic' | Shared>;
   /**
-   * Batch replay from the archive: a period to replay (e.g. `'2025-03-01'`), optionally on a schedule.
+   * Batch replay from the archive: a period to replay (e.g. `'2025-03-01'`) or a range (`{ from, to }`),
+   * optionally on a schedule.
    * Without it, no replay pipeline is created (the archive can still be replayed later by adding one).
    * @default none
    */

@@ -12,7 +12,7 @@ export type { WarehouseSinkProps, RegistrySource } from './warehouse-sink';
 export { StreamingEnricher } from './streaming-enricher';
 export type { StreamingEnricherProps, EnrichmentRegistrySource, EnrichmentSettings, EnrichmentDestination, SubscriptionReference, BucketReference } from './streaming-enricher';
 export { RawArchive, ARCHIVE_PREFIX, BAD_ARCHIVE_PREFIX } from './raw-archive';
-export type { RawArchiveProps } from './raw-archive';
+export type { RawArchiveProps, ArchiveRange } from './raw-archive';
 export { BatchEnricher } from './batch-enricher';
 export type { BatchEnricherProps, ReplaySource } from './batch-enricher';
 export * from './clickstream-pipeline';
