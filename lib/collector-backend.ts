@@ -16,6 +16,7 @@ import { ComputeBackendService } from '@cdktf/provider-google/lib/compute-backen
 import { ComputeSecurityPolicy } from '@cdktf/provider-google/lib/compute-security-policy';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { CollectorNetwork } from './private/collector-network';
 import { StagedBundle } from './private/assets';
 import { AppEngineBackendProps, bindAppEngine, validateAppEngine } from './private/backends/app-engine';
@@ -36,6 +37,8 @@ export interface CollectorBackendContext {
   readonly serviceAccount: ServiceAccount;
   /** The bucket holding the collector code. */
   readonly codeBucket: StorageBucket;
+  /** The collector account's read grant on {@link codeBucket}: what reads the code at deploy time must wait for it. */
+  readonly codeReadGrant: StorageBucketIamMember;
   /** The single-file bundle (`collector-<hash>.js`), uploaded to {@link codeBucket}. */
   readonly bundle: StagedBundle;
   /** The Cloud Functions / App Engine zip (`collector-<hash>.zip`), uploaded to {@link codeBucket}. */

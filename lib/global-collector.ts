@@ -137,7 +137,7 @@ export class GlobalCollector extends Construct {
       labels,
       versioning: { enabled: false },
     });
-    new StorageBucketIamMember(this, 'read-code', { bucket: this.codeBucket.name, role: 'roles/storage.objectViewer', member: this.serviceAccount.member });
+    const codeReadGrant = new StorageBucketIamMember(this, 'read-code', { bucket: this.codeBucket.name, role: 'roles/storage.objectViewer', member: this.serviceAccount.member });
 
     const bundle = stageBundle(this, 'bundle', collectorBundle());
     const zip = stageBundle(this, 'zip', collectorZip());
@@ -153,6 +153,7 @@ export class GlobalCollector extends Construct {
       environment: this.environment,
       serviceAccount: this.serviceAccount,
       codeBucket: this.codeBucket,
+      codeReadGrant,
       bundle,
       zip,
       securityPolicy: this.securityPolicy,

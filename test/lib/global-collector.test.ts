@@ -49,10 +49,13 @@ describe('GlobalCollector', () => {
         ['${google_pubsub_topic.bad.id}', 'roles/pubsub.publisher'],
         ['${google_pubsub_topic.raw.id}', 'roles/pubsub.publisher'],
       ]);
+      const collectorAccount = /^\$\{google_service_account\.collector_service-account_[0-9A-F]+\.member\}$/;
       const bucketGrants = Object.values(s.resources('google_storage_bucket_iam_member'));
-      expect(bucketGrants.map((g) => g.role)).toEqual(['roles/storage.objectViewer']);
-      const projectRoles = Object.values(s.resources('google_project_iam_member')).map((g) => g.role).sort();
+      expect(bucketGrants.filter((g) => collectorAccount.test(g.member)).map((g) => g.role)).toEqual(['roles/storage.objectViewer']);
+      const projectRoles = Object.values(s.resources('google_project_iam_member')).filter((g) => collectorAccount.test(g.member)).map((g) => g.role).sort();
       expect(projectRoles).toEqual(_name === 'instance groups' ? ['roles/logging.logWriter', 'roles/monitoring.metricWriter'] : []);
+      // Only Cloud Functions has a second account: the one its builds run as.
+      expect(Object.keys(s.resources('google_service_account'))).toHaveLength(_name === 'cloud functions' ? 2 : 1);
       for (const [type, , config] of allResources(s)) {
         if (type.endsWith('_iam_member')) expect(config.role).not.toMatch(/^roles\/(owner|editor|viewer)$/);
       }
@@ -310,6 +313,35 @@ describe('GlobalCollector', () => {
       expect(fn.build_config).toMatchObject({ runtime: 'nodejs20', entry_point: 'collect' });
       expect(fn.build_config.source.storage_source.object).toBe('collector-0000000000000000.zip');
       expect(fn.service_config.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
+    });
+
+    test('Cloud Functions builds run as a build account of their own, holding the builder role and read on the code bucket, granted before the build', () => {
+      const s = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })]);
+      const fn = s.only('google_cloudfunctions2_function');
+      const build = Object.entries<any>(s.resources('google_service_account')).find(([id]) => id.includes('build-account'))!;
+      expect(build[1].account_id).toBe('waymark-collector-build');
+      expect(fn.build_config.service_account).toBe(`\${google_service_account.${build[0]}.id}`);
+      const member = `\${google_service_account.${build[0]}.member}`;
+      const grants = allResources(s).filter(([type, , c]) => type.endsWith('_iam_member') && c.member === member);
+      expect(grants.map(([type, , c]) => [type, c.role]).sort()).toEqual([
+        ['google_project_iam_member', 'roles/run.builder'],
+        ['google_storage_bucket_iam_member', 'roles/storage.objectViewer'],
+      ]);
+      expect([...fn.depends_on].sort()).toEqual(grants.map(([type, id]) => `${type}.${id}`).sort());
+    });
+
+    test('Cloud Functions: a new bundle is a new zip object, which rebuilds and redeploys the function; scaling bounds', () => {
+      const real = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'], minInstances: 2, maxInstances: 20, concurrency: 80 })], {}, { stableHashes: false });
+      const fn = real.only('google_cloudfunctions2_function');
+      expect(fn.build_config.source.storage_source.object).toBe(`collector-${collectorZip().hash}.zip`);
+      expect(fn.service_config).toMatchObject({ min_instance_count: 2, max_instance_count: 20, max_instance_request_concurrency: 80, all_traffic_on_latest_revision: true });
+    });
+
+    test('App Engine: the version waits for the collector account\'s read grant on the code bucket (it reads the zip as that account)', () => {
+      const s = collectorWith([CollectorBackend.appEngine({ region: 'us-central1' })]);
+      const grant = Object.keys(s.resources('google_storage_bucket_iam_member'))[0];
+      expect(s.only('google_app_engine_standard_app_version').depends_on).toEqual([`google_storage_bucket_iam_member.${grant}`]);
+      expect(s.only('google_app_engine_standard_app_version').service_account).toMatch(/google_service_account\.collector_service-account/);
     });
 
     test('App Engine: a nodejs20 version from the zip, ingress internal and load balancer', () => {

@@ -86,7 +86,8 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
     },
     noopOnDestroy: false,
     deleteServiceOnDestroy: false,
-    dependsOn: application ? [application] : undefined,
+    // The version's service account (the collector's) is what reads the zip from the private code bucket.
+    dependsOn: [...(application ? [application] : []), ctx.codeReadGrant],
     lifecycle: { createBeforeDestroy: true },
   });
   new AppEngineServiceSplitTraffic(self, 'traffic', {

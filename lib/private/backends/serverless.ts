@@ -4,6 +4,9 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
 import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { resourceName } from '../naming';
@@ -121,9 +124,27 @@ export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackend
   return { kind: 'cloud-run', backendService, weight: props.weight ?? 100, regions: [...props.regions] };
 }
 
+/**
+ * Google's documented role for the account Cloud Build builds functions as: writes build logs and the image
+ * (Artifact Registry), reads the function source.
+ */
+export const FUNCTION_BUILD_ROLES = ['roles/run.builder'];
+
 export function bindCloudFunctions(scope: Construct, id: string, ctx: CollectorBackendContext, props: CloudFunctionsBackendProps): BoundCollectorBackend {
   const self = new Construct(scope, id);
   const prefix = resourceName([ctx.namePrefix, 'fn'], 40);
+  // Builds run as an account of their own: the default (Compute Engine) account may lack the roles, or be
+  // disabled by policy, and cannot read the private code bucket anyway.
+  const buildAccount = new ServiceAccount(self, 'build-account', {
+    // A second Cloud Functions backend of the same collector is bound as 'cloud-functions-2': 'build-2'.
+    accountId: resourceName([ctx.namePrefix, 'build', ...(/-(\d+)$/.exec(id)?.slice(1) ?? [])], 30),
+    displayName: 'Waymark collector function builds',
+    description: 'Cloud Build builds the collector function as this account',
+  });
+  const buildGrants = [
+    ...FUNCTION_BUILD_ROLES.map((role) => new ProjectIamMember(self, `build-${role.split('/')[1]}`, { project: ctx.projectId, role, member: buildAccount.member })),
+    new StorageBucketIamMember(self, 'build-read-code', { bucket: ctx.codeBucket.name, role: 'roles/storage.objectViewer', member: buildAccount.member }),
+  ];
   const backends: ComputeBackendServiceBackend[] = [];
   for (const region of props.regions) {
     const fn = new Cloudfunctions2Function(self, `function-${region}`, {
@@ -134,6 +155,7 @@ export function bindCloudFunctions(scope: Construct, id: string, ctx: CollectorB
         runtime: 'nodejs20',
         entryPoint: FUNCTION_ENTRY_POINT,
         source: { storageSource: { bucket: ctx.codeBucket.name, object: ctx.zip.objectName } },
+        serviceAccount: buildAccount.id,
       },
       serviceConfig: {
         serviceAccountEmail: ctx.serviceAccount.email,
@@ -147,6 +169,7 @@ export function bindCloudFunctions(scope: Construct, id: string, ctx: CollectorB
         environmentVariables: { ...ctx.environment },
         allTrafficOnLatestRevision: true,
       },
+      dependsOn: buildGrants,
     });
     // A gen2 function is a Cloud Run service of the same name: the NEG and the invoker grant address it so.
     invoker(self, `invoker-${region}`, fn.name, region);
