@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await collector?.stop('SIGKILL');
   await relay?.close();
-  await emulator?.stop();
+  await emulator?.dispose();
   rmSync(dir, { recursive: true, force: true });
 }, 60000);
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await collector?.stop('SIGKILL');
-  await emulator?.stop();
+  await emulator?.dispose();
   rmSync(dir, { recursive: true, force: true });
 }, 60000);
 

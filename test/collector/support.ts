@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
+import { releasePort, reservePort } from './ports';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -101,17 +102,6 @@ export function plainHttp(method: string, url: string, body?: string): Promise<{
     req.on('error', reject);
     req.setTimeout(30000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.end(body);
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
   });
 }
 
@@ -249,8 +239,12 @@ export const EMULATOR_PROJECT = 'waymark-test';
 export interface Emulator {
   readonly host: string;
   readonly port: number;
+  /** Stops the emulator; its port stays reserved for `start`. */
   stop(): Promise<void>;
+  /** Starts it again on the same port (the emulator keeps nothing: topics must be created again). */
   start(): Promise<void>;
+  /** Stops it for good and gives its port back. */
+  dispose(): Promise<void>;
   createTopic(name: string): Promise<void>;
   createSubscription(name: string, topic: string): Promise<void>;
   /** Pulls and acknowledges up to `max` messages (returns immediately when none are available). */
@@ -261,7 +255,10 @@ function gcloudInstalled(): boolean {
   return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Starts the Pub/Sub emulator in its own process group on a free loopback port. Fails with an install hint when gcloud is missing. */
+/**
+ * Starts the Pub/Sub emulator in its own process group on a reserved loopback port (ports.ts: the JVM binds it
+ * seconds after being told, and a restart needs the same port). Fails with an install hint when gcloud is missing.
+ */
 export async function startEmulator(): Promise<Emulator> {
   if (!gcloudInstalled()) {
     throw new Error(
@@ -269,7 +266,7 @@ export async function startEmulator(): Promise<Emulator> {
         '(apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator, or `gcloud components install pubsub-emulator beta`) and Java 11+.',
     );
   }
-  const port = await freePort();
+  const port = await reservePort();
   const host = `127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   let output = '';
@@ -355,6 +352,13 @@ export async function startEmulator(): Promise<Emulator> {
         }
       }, 20000, 100);
     },
+    async dispose() {
+      try {
+        await emulator.stop();
+      } finally {
+        releasePort(port);
+      }
+    },
     async createTopic(name) {
       await call('PUT', `/topics/${name}`);
     },
@@ -370,7 +374,12 @@ export async function startEmulator(): Promise<Emulator> {
       return received.map((m) => ({ data: Buffer.from(m.message.data ?? '', 'base64').toString('utf8'), attributes: m.message.attributes ?? {} }));
     },
   };
-  await emulator.start();
+  try {
+    await emulator.start();
+  } catch (err) {
+    await emulator.dispose();
+    throw err;
+  }
   return emulator;
 }
 
@@ -445,6 +454,7 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/** A relay on a reserved port (ports.ts): `resume` listens on the same port again, which nobody else can have taken. */
 export async function startRelay(targetPort: number): Promise<Relay> {
   const sockets = new Set<Socket>();
   const server = createServer((inbound) => {
@@ -472,7 +482,13 @@ export async function startRelay(targetPort: number): Promise<Relay> {
         resolve((server.address() as { port: number }).port);
       });
     });
-  const port = await listen(0);
+  const port = await reservePort();
+  try {
+    await listen(port);
+  } catch (err) {
+    releasePort(port);
+    throw err;
+  }
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       if (!server.listening) return resolve();
@@ -486,6 +502,9 @@ export async function startRelay(targetPort: number): Promise<Relay> {
     async resume() {
       await listen(port);
     },
-    close: stop,
+    async close() {
+      await stop();
+      releasePort(port);
+    },
   };
 }
