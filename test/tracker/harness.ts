@@ -9,6 +9,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { releasePort, reservePort } from '../collector/ports';
 import { buildRuntimeBundle, EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 import { loadRegistry } from '../../pipeline/registry/load';
 import { compileValidators } from '../../pipeline/validation/compile';
@@ -61,7 +62,9 @@ export async function startCollector(): Promise<TestCollector> {
   const bundle = await buildRuntimeBundle('collector');
   const archive: { good: CollectorPayloadLike[]; bad: unknown[] } = { good: [], bad: [] };
   let child: ChildProcess | undefined;
-  let port = 0;
+  // A reserved port (test/collector/ports.ts), not PORT=0: `start` after `stop` listens on the same port again, and
+  // no other process (another jest worker, an outgoing connection) can have been given it meanwhile.
+  let port = await reservePort();
 
   const spawnCollector = async (): Promise<void> => {
     const env = {
@@ -121,8 +124,16 @@ export async function startCollector(): Promise<TestCollector> {
     await exited;
     clearTimeout(killer);
   };
-  await spawnCollector();
-  stopAtEnd.push(stop);
+  try {
+    await spawnCollector();
+  } catch (err) {
+    releasePort(port);
+    throw err;
+  }
+  stopAtEnd.push(async () => {
+    await stop();
+    releasePort(port);
+  });
 
   // A slow network in front of the collector: forwards everything, holds the answers to POSTs.
   const slow = createServer((req, res) => {
