@@ -220,6 +220,12 @@ export class GlobalCollector extends Construct {
   }
 }
 
+/**
+ * A content-hashed code object. A new bundle is a new object name, which Terraform handles as a replacement;
+ * ABANDON makes the replacement leave the previous object in place, so VMs and pods of the previous rollout
+ * that restart or are autohealed mid-rollout can still fetch their bundle. Old objects are small and stay
+ * until deleted by hand (the bucket is emptied on destroy); a lifecycle rule cannot tell them from the current one.
+ */
 function upload(scope: Construct, id: string, bucket: StorageBucket, staged: StagedBundle, contentType: string): StorageBucketObject {
   return new StorageBucketObject(scope, id, {
     bucket: bucket.name,
@@ -227,6 +233,7 @@ function upload(scope: Construct, id: string, bucket: StorageBucket, staged: Sta
     source: staged.asset.path,
     contentType,
     cacheControl: 'no-store',
+    deletionPolicy: 'ABANDON',
   });
 }
 

@@ -159,6 +159,9 @@ export class TrackerHosting extends Construct {
 
     this.trackerAsset = stageBundle(this, 'tracker-js', trackerBundle());
     const folder = pathPrefix.slice(1); // '' or 't/'
+    // ABANDON: a new build replaces these resources, and the replacement must not delete the objects. The previous
+    // `sp-<hash>.js` stays served for pages (and year-long caches) still pinned to it; `sp.js` keeps the same
+    // name, so deleting the old one would delete the new content's name too (and leave a window of 404s).
     const object = (objectId: string, name: string, cacheControl: string): StorageBucketObject =>
       new StorageBucketObject(this, objectId, {
         bucket: this.bucket.name,
@@ -166,6 +169,7 @@ export class TrackerHosting extends Construct {
         source: this.trackerAsset.asset.path,
         contentType: 'text/javascript; charset=utf-8',
         cacheControl,
+        deletionPolicy: 'ABANDON',
       });
     this.hashedObject = object('hashed', this.trackerAsset.objectName, `public, max-age=${ONE_YEAR_SECONDS}, immutable`);
     this.stableObject = object('stable', this.trackerAsset.bundle.fileName, `public, max-age=${stableMaxAge}`);

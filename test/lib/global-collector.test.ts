@@ -187,6 +187,12 @@ describe('GlobalCollector', () => {
       expect(objects).toEqual([`collector-${collectorZip().hash}.zip`, `collector-${hash}.js`].sort());
     });
 
+    test('a new bundle leaves the previous code objects in place (VMs of the previous rollout can still fetch theirs)', () => {
+      for (const o of Object.values(s.resources('google_storage_bucket_object'))) expect(o.deletion_policy).toBe('ABANDON');
+      // The bucket is emptied on destroy, abandoned objects included.
+      expect(s.only('google_storage_bucket').force_destroy).toBe(true);
+    });
+
     test('firewall admits only Google health-check and proxy ranges on the collector port', () => {
       const fw = s.only('google_compute_firewall');
       expect(fw.source_ranges).toEqual(['35.191.0.0/16', '130.211.0.0/22']);

@@ -67,6 +67,17 @@ describe('TrackerHosting', () => {
     expect(tracker.stableUrl).toBe('https://t.example.com/sp.js');
   });
 
+  test('a new build leaves the previous objects in place: pages pinned to the old sp-<hash>.js keep working, sp.js never 404s', () => {
+    const { tf } = synth({ domains: ['t.example.com'] });
+    for (const object of Object.values<any>(tf.resource.google_storage_bucket_object)) {
+      // A new hash renames sp-<hash>.js and changes sp.js's content: both are replacements, which must not delete.
+      expect(object.deletion_policy).toBe('ABANDON');
+      // Create-before-destroy would be wrong for sp.js (same name): the old resource's delete would remove the new content.
+      expect(object.lifecycle?.create_before_destroy).toBeUndefined();
+    }
+    expect(only(tf, 'google_storage_bucket').force_destroy).toBe(true);
+  });
+
   test('the asset it uploads is the shipped tracker bundle', () => {
     const { stack, tracker } = build({ domains: ['t.example.com'] }, Testing.app());
     new GoogleProvider(stack, 'google', { project: 'my-project' });
