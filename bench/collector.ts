@@ -1,23 +1,27 @@
 /**
  * `npm run bench:collector`: throughput of the shipped collector bundle against a bare node:http server answering
- * 204, same load generator, same run, same machine.
+ * 204, same load tool, same settings, same run, same machine.
  *
- * Each server runs in its own process; the load generator is a third process with keep-alive node:http agents
- * (100 connections by default), so the numbers include real HTTP parsing on both sides. Scenarios:
+ * The load tool is autocannon (dev dependency), in a process of its own, with keep-alive connections (100 by
+ * default). Each server runs in its own process. When `taskset` is available and the machine has two or more CPUs,
+ * the servers are pinned to CPU 0 and the load generator to CPU 1, so they do not compete for a core (other processes
+ * still can: the machine may be shared; `load_average` is reported). Scenarios:
  *   bare      GET with a tracker-like query → bare node:http server, 204
  *   get       the same GET → collector (memory sink), 1x1 GIF + cookie + payload
  *   post10    POST of a 10-event tp2 batch → collector (memory sink)
- *   pubsub_*  the same GET and POST with the Pub/Sub emulator sink (when gcloud is installed); the collector's
- *             own delivery count at shutdown shows that what was accepted was published.
+ *   pubsub_*  the same GET and POST with the Pub/Sub emulator sink (when gcloud is installed; the emulator's JVM is
+ *             not pinned); the collector's own delivery count at shutdown shows that what was accepted was published.
  * Progress goes to stderr; the last stdout line is the JSON result.
  *
- * The machine may be shared: the servers stay up and the scenarios alternate over BENCH_ROUNDS rounds (bare and
- * collector back to back, order alternating). `get_rps`/`bare_rps` come from the round whose paired ratio is the
- * median (lower median for an even count), so `ratio_get` = get_rps / bare_rps is a paired measurement; every round's
- * ratio and each server's CPU time per request (less sensitive to other load than req/s) are reported too.
+ * The servers stay up and the scenarios alternate over BENCH_ROUNDS rounds (bare and collector back to back, order
+ * alternating). `get_rps`/`bare_rps` come from the round whose paired ratio is the median (lower median for an even
+ * count), so `ratio_get` = get_rps / bare_rps is a paired measurement. Next to it, each server's CPU time per request
+ * (measured over the timed run only) and `ratio_cpu_get` = bare CPU per request / collector CPU per request: the
+ * same comparison in a unit that other load on the machine distorts less than req/s. `server_cpu_share` says how
+ * busy each server's core was (1 = saturated: the load generator was not the limit).
  *
  * Settings (environment): BENCH_SECONDS (measured seconds per run, default 5), BENCH_WARMUP_SECONDS (1),
- * BENCH_ROUNDS (5), BENCH_CONNECTIONS (100), BENCH_PUBSUB=0 to skip the emulator scenarios.
+ * BENCH_ROUNDS (5), BENCH_CONNECTIONS (100), BENCH_PUBSUB=0 to skip the emulator scenarios, BENCH_PIN=0 not to pin.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +37,19 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const WITH_PUBSUB = process.env.BENCH_PUBSUB !== '0';
-const MAX_REQUESTS = 5_000_000; // hard bound per scenario
+const MAX_REQUESTS = 5_000_000; // hard bound per run
+const AUTOCANNON = require.resolve('autocannon');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const AUTOCANNON_VERSION: string = require('autocannon/package.json').version;
+
+/** CPU lists for `taskset -c` (servers, load generator), or null when pinning is off or impossible. */
+const PINNING: { readonly servers: string; readonly load: string } | null =
+  process.env.BENCH_PIN !== '0' && cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0
+    ? { servers: '0', load: '1' }
+    : null;
+/** The command line of a process pinned to `cpusList` (unchanged without pinning). */
+const pinned = (cpusList: string | undefined, args: string[]): [string, string[]] =>
+  PINNING === null || cpusList === undefined ? [process.execPath, args] : ['taskset', ['-c', cpusList, process.execPath, ...args]];
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -47,43 +63,20 @@ const BATCH = JSON.stringify({
   data: Array.from({ length: 10 }, (_, i) => Object.fromEntries(`${QUERY}&eid=00000000-0000-4000-8000-00000000000${i}`.split('&').map((kv) => kv.split('=').map(decodeURIComponent)))),
 });
 
-/** The load generator, run as its own node process: prints one JSON line. */
+/** The load generator: autocannon in a node process of its own; prints one JSON line. */
 const LOADGEN = `
-const http = require('http');
-const [port, method, path, seconds, warmup, connections, max] = JSON.parse(process.argv[1]);
-const body = method === 'POST' ? Buffer.from(process.env.BENCH_BODY) : null;
-const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+const autocannon = require(process.env.BENCH_AUTOCANNON);
+const [url, method, seconds, connections, max] = JSON.parse(process.argv[1]);
+const body = method === 'POST' ? process.env.BENCH_BODY : undefined;
 // As browsers send them: a pixel GET (an <img>) has no Origin; a tracker POST (fetch) does.
 const headers = { 'user-agent': 'Mozilla/5.0 (bench)', referer: 'https://www.example.com/products/widget', 'x-forwarded-for': '203.0.113.9, 130.211.0.1' };
-if (body) { headers.origin = 'https://www.example.com'; headers['content-type'] = 'application/json; charset=utf-8'; headers['content-length'] = body.length; }
-let measuring = false, stop = false, ok = 0, other = 0, errors = 0, sent = 0, total = 0;
-const statuses = {};
-function one() {
-  return new Promise((resolve) => {
-    sent++;
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => {
-        total++;
-        if (measuring) {
-          if (res.statusCode >= 200 && res.statusCode < 300) ok++; else other++;
-          statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
-        }
-        resolve();
-      });
-    });
-    req.on('error', () => { if (measuring) errors++; resolve(); });
-    req.end(body);
-  });
-}
-async function worker() { while (!stop && sent < max) await one(); }
-const workers = Array.from({ length: connections }, worker);
-setTimeout(() => { measuring = true; var t0 = process.hrtime.bigint();
-  setTimeout(() => { measuring = false; stop = true;
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    Promise.all(workers).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, other, errors, statuses, seconds: secs, rps: ok / secs, total })); });
-  }, seconds * 1000);
-}, warmup * 1000);
+if (body) { headers.origin = 'https://www.example.com'; headers['content-type'] = 'application/json; charset=utf-8'; }
+autocannon({ url, method, headers, body, connections, pipelining: 1, duration: seconds, maxOverallRequests: max, timeout: 30 }, (err, r) => {
+  if (err) { console.error(err); process.exit(1); }
+  const statuses = {};
+  for (const [code, v] of Object.entries(r.statusCodeStats || {})) statuses[code] = Number(v.count);
+  console.log(JSON.stringify({ ok: r['2xx'], other: r.non2xx, errors: r.errors, timeouts: r.timeouts, statuses, seconds: r.duration, rps: r['2xx'] / r.duration, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99 }));
+});
 `;
 
 const BARE = `
@@ -102,7 +95,8 @@ interface Server {
 
 /** Starts a server process and waits for its "collector listening" log line (stderr, JSON). */
 async function startServer(args: string[], env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [file, argv] = pinned(PINNING?.servers, args);
+  const child = spawn(file, argv, { env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let buf = '';
   child.stderr!.setEncoding('utf8');
@@ -134,13 +128,16 @@ interface LoadResult {
   readonly ok: number;
   readonly other: number;
   readonly errors: number;
+  readonly timeouts: number;
   readonly statuses: Record<string, number>;
   readonly seconds: number;
   readonly rps: number;
-  /** Responses including the warm-up. */
-  readonly total: number;
-  /** CPU time of the server process per response (user + system), microseconds. */
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  /** CPU time of the server process per answered request during the timed run (user + system), microseconds. */
   serverCpuUs?: number;
+  /** Server CPU time / wall time of the timed run (1 = one core saturated). */
+  serverCpuShare?: number;
 }
 
 /** CPU ticks (user + system, 1/100 s) used so far by a process. */
@@ -149,16 +146,28 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function load(server: Server, method: 'GET' | 'POST', path: string): LoadResult {
-  const before = cpuTicks(server.child.pid!);
-  const run = spawnSync(process.execPath, ['-e', LOADGEN, JSON.stringify([server.port, method, path, SECONDS, WARMUP, CONNECTIONS, MAX_REQUESTS])], {
-    env: { PATH: process.env.PATH ?? '', BENCH_BODY: method === 'POST' ? BATCH : '' },
+/** One autocannon run (its own process, pinned to the load CPU). */
+function autocannon(server: Server, method: 'GET' | 'POST', path: string, seconds: number): LoadResult {
+  const [file, argv] = pinned(PINNING?.load, ['-e', LOADGEN, JSON.stringify([`http://127.0.0.1:${server.port}${path}`, method, seconds, CONNECTIONS, MAX_REQUESTS])]);
+  const run = spawnSync(file, argv, {
+    env: { PATH: process.env.PATH ?? '', BENCH_AUTOCANNON: AUTOCANNON, BENCH_BODY: method === 'POST' ? BATCH : '' },
     encoding: 'utf8',
-    timeout: (SECONDS + WARMUP + 60) * 1000,
+    timeout: (seconds + 60) * 1000,
   });
-  if (run.status !== 0) throw new Error(`load generator failed: ${run.stderr}`);
-  const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as LoadResult;
-  result.serverCpuUs = ((cpuTicks(server.child.pid!) - before) * 10000) / Math.max(1, result.total);
+  if (run.status !== 0) throw new Error(`load generator failed (${run.status ?? run.signal}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as LoadResult;
+}
+
+/** Warm-up run (not measured), then the timed run with the server's CPU time around it. */
+function load(server: Server, method: 'GET' | 'POST', path: string): LoadResult {
+  if (WARMUP > 0) autocannon(server, method, path, WARMUP);
+  const pid = server.child.pid!;
+  const before = cpuTicks(pid);
+  const result = autocannon(server, method, path, SECONDS);
+  const cpuSeconds = (cpuTicks(pid) - before) / 100;
+  result.serverCpuUs = (cpuSeconds * 1e6) / Math.max(1, result.ok + result.other);
+  // The server is idle while autocannon starts and stops: its busy share of the timed run.
+  result.serverCpuShare = cpuSeconds / Math.max(0.01, result.seconds);
   return result;
 }
 
@@ -233,11 +242,16 @@ async function main(): Promise<void> {
   const TP2 = '/com.snowplowanalytics.snowplow/tp2';
   const result: Record<string, unknown> = { benchmark: 'collector' };
   try {
-    log(`bench: ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up + ${SECONDS} s per run, ${ROUNDS} rounds, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0].toFixed(2)}`);
+    log(
+      `bench: autocannon ${AUTOCANNON_VERSION}, ${CONNECTIONS} keep-alive connections, ${WARMUP} s warm-up + ${SECONDS} s per run, ${ROUNDS} rounds, ` +
+        `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${PINNING ? `servers on CPU ${PINNING.servers}, load generator on CPU ${PINNING.load}` : 'not pinned'}, load average ${loadavg()[0].toFixed(2)}`,
+    );
     const loadBefore = loadavg()[0];
     const bare = await startServer([bareFile], {});
     const memory = await startServer([bundle], { WAYMARK_SINK: 'memory' });
     const runs: Record<'bare' | 'get' | 'post10', LoadResult[]> = { bare: [], get: [], post10: [] };
+    const describe = (r: LoadResult): string =>
+      `server ${r.serverCpuUs!.toFixed(1)} µs CPU/request, core ${Math.round(r.serverCpuShare! * 100)} % busy, p99 ${r.latencyP99Ms} ms ${JSON.stringify(r.statuses)}${r.errors + r.timeouts > 0 ? ` errors ${r.errors} timeouts ${r.timeouts}` : ''}`;
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         // Alternate the order so drifting background load does not favour one side.
@@ -245,11 +259,11 @@ async function main(): Promise<void> {
         for (const which of order) {
           const r = which === 'bare' ? load(bare, 'GET', path) : load(memory, 'GET', path);
           runs[which].push(r);
-          log(`round ${round}: ${which === 'bare' ? 'bare node:http 204' : 'collector GET (memory sink)'}: ${Math.round(r.rps)} req/s, server ${r.serverCpuUs!.toFixed(1)} µs CPU/request ${JSON.stringify(r.statuses)}`);
+          log(`round ${round}: ${which === 'bare' ? 'bare node:http 204' : 'collector GET (memory sink)'}: ${Math.round(r.rps)} req/s, ${describe(r)}`);
         }
         const p = load(memory, 'POST', TP2);
         runs.post10.push(p);
-        log(`round ${round}: collector POST x10 (memory sink): ${Math.round(p.rps * 10)} events/s, server ${(p.serverCpuUs! / 10).toFixed(1)} µs CPU/event ${JSON.stringify(p.statuses)}`);
+        log(`round ${round}: collector POST x10 (memory sink): ${Math.round(p.rps * 10)} events/s, ${describe(p)}`);
       }
     } finally {
       await bare.stop();
@@ -257,20 +271,29 @@ async function main(): Promise<void> {
     }
     const rps = (k: 'bare' | 'get' | 'post10'): number => median(runs[k].map((r) => r.rps));
     const ratios = runs.get.map((r, i) => r.rps / runs.bare[i].rps);
+    const cpuRatios = runs.get.map((r, i) => runs.bare[i].serverCpuUs! / r.serverCpuUs!);
     const medianRound = ratios.map((ratio, i) => ({ ratio, i })).sort((a, b) => a.ratio - b.ratio)[Math.floor((ratios.length - 1) / 2)].i;
     const cpu = (k: 'bare' | 'get' | 'post10'): number => Number(median(runs[k].map((r) => r.serverCpuUs!)).toFixed(1));
-    const non2xx = (k: 'bare' | 'get' | 'post10'): number => runs[k].reduce((n, r) => n + r.other + r.errors, 0);
+    const share = (k: 'bare' | 'get' | 'post10'): number => Number(median(runs[k].map((r) => r.serverCpuShare!)).toFixed(2));
+    const non2xx = (k: 'bare' | 'get' | 'post10'): number => runs[k].reduce((n, r) => n + r.other + r.errors + r.timeouts, 0);
+    const round3 = (x: number): number => Number(x.toFixed(3));
     Object.assign(result, {
       get_rps: Math.round(runs.get[medianRound].rps),
       bare_rps: Math.round(runs.bare[medianRound].rps),
-      ratio_get: Number((runs.get[medianRound].rps / runs.bare[medianRound].rps).toFixed(3)),
+      ratio_get: round3(runs.get[medianRound].rps / runs.bare[medianRound].rps),
       post10_rps: Math.round(rps('post10')),
       post10_events_per_second: Math.round(rps('post10') * 10),
-      ratio_get_rounds: ratios.map((r) => Number(r.toFixed(3))),
+      ratio_get_rounds: ratios.map(round3),
+      ratio_cpu_get: round3(median(cpuRatios)),
+      ratio_cpu_get_rounds: cpuRatios.map(round3),
       median_get_rps: Math.round(rps('get')),
       median_bare_rps: Math.round(rps('bare')),
       server_cpu_us_per_request: { bare: cpu('bare'), get: cpu('get'), post10: cpu('post10') },
+      server_cpu_share: { bare: share('bare'), get: share('get'), post10: share('post10') },
+      latency_p99_ms: { bare: median(runs.bare.map((r) => r.latencyP99Ms)), get: median(runs.get.map((r) => r.latencyP99Ms)), post10: median(runs.post10.map((r) => r.latencyP99Ms)) },
       non_2xx: { bare: non2xx('bare'), get: non2xx('get'), post10: non2xx('post10') },
+      load_tool: `autocannon ${AUTOCANNON_VERSION}`,
+      pinning: PINNING,
       load_average: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
     });
 
