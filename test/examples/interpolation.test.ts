@@ -5,7 +5,13 @@
  * interpolation expression"). This test scans every string (keys too) of every synthesized example stack and
  * accepts only the interpolations cdktf itself writes: references to resources and data sources that exist in
  * the same stack, `var.`/`local.`/`each.`/`count.`/`path.`/`module.` references, and function calls over those.
+ * Terraform (installed here, no providers needed) then parses every templated string, references stood in by
+ * constants, so the scan's idea of a template is checked against Terraform's own.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
@@ -77,8 +83,23 @@ function isReference(expression: string, tf: any): boolean {
 
 /** Every template sequence in the strings of `tf` that is not an escape or a reference cdktf writes. */
 export function literalTemplates(tf: any): TemplateProblem[] {
+  return scan(tf).problems;
+}
+
+/**
+ * Every string of `tf` holding `${` or `%{`, with the references cdktf wrote replaced by `${"ref"}`, so that
+ * Terraform itself can parse them with no providers and no other resources.
+ */
+function templateStrings(tf: any): string[] {
+  return scan(tf).strings;
+}
+
+function scan(tf: any): { problems: TemplateProblem[]; strings: string[] } {
   const problems: TemplateProblem[] = [];
+  const strings: string[] = [];
   const scanString = (text: string, path: string): void => {
+    let replaced = '';
+    let from = 0;
     for (let i = 0; i < text.length - 1; i++) {
       const two = text.slice(i, i + 2);
       if (two !== '${' && two !== '%{') continue;
@@ -87,8 +108,13 @@ export function literalTemplates(tf: any): TemplateProblem[] {
       const end = closingBrace(text, i);
       const sequence = end < 0 ? text.slice(i, i + 40) : text.slice(i, end);
       if (two === '%{' || end < 0 || !isReference(sequence.slice(2, -1), tf)) problems.push({ path, sequence });
+      else {
+        replaced += `${text.slice(from, i)}\${"ref"}`;
+        from = end;
+      }
       if (end > 0) i = end - 1;
     }
+    if (/[$%]\{/.test(text)) strings.push(replaced + text.slice(from));
   };
   const walk = (value: unknown, path: string): void => {
     if (typeof value === 'string') scanString(value, path);
@@ -101,7 +127,22 @@ export function literalTemplates(tf: any): TemplateProblem[] {
     }
   };
   walk(tf, '');
-  return problems;
+  return { problems, strings };
+}
+
+/** `terraform validate` on a providerless configuration holding `strings` as locals: whether Terraform parses them. */
+function terraformValidates(strings: readonly string[]): { valid: boolean; errors: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-tf-'));
+  try {
+    const locals = Object.fromEntries(strings.map((text, i) => [`s${i}`, text]));
+    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ locals }));
+    const run = spawnSync('terraform', ['validate', '-json', '-no-color'], { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
+    if (run.error) throw new Error(`terraform (1.4 or later) is needed for this test: install it from https://developer.hashicorp.com/terraform/install (${run.error.message})`);
+    const result = JSON.parse(run.stdout) as { valid: boolean; diagnostics: Array<{ summary: string; detail?: string }> };
+    return { valid: result.valid, errors: result.diagnostics.map((d) => `${d.summary}: ${d.detail ?? ''}`) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('no literal ${ or %{ in synthesized Terraform', () => {
@@ -116,6 +157,20 @@ describe('no literal ${ or %{ in synthesized Terraform', () => {
   test.each(stacks.map((s) => [s.node.id, s]))('%s: every interpolation is a reference cdktf wrote', (_id, stack) => {
     const tf = JSON.parse(Testing.synth(stack as WaymarkEnvironmentStack));
     expect(literalTemplates(tf)).toEqual([]);
+  });
+
+  test('Terraform itself parses every templated string of every stack (references stood in by constants)', () => {
+    const strings = stacks.flatMap((stack) => templateStrings(JSON.parse(Testing.synth(stack))));
+    // The container command, env files and startup scripts are among them.
+    expect(strings.length).toBeGreaterThan(50);
+    expect(terraformValidates(strings)).toEqual({ valid: true, errors: [] });
+  });
+
+  test("Terraform rejects the literal the scan exists for (the container command's old `${NAME:-default}`)", () => {
+    const result = terraformValidates(['exec node "${WAYMARK_BUNDLE_FILE:-/tmp/waymark/collector.js}"']);
+    expect(result.valid).toBe(false);
+    expect(result.errors.join('\n')).toMatch(/Extra characters after interpolation expression/);
+    expect(terraformValidates(['escaped $${WAYMARK_BUNDLE_FILE:-/tmp/x} and %%{x}'])).toEqual({ valid: true, errors: [] });
   });
 
   test('the scan catches a planted literal and accepts escapes and references', () => {
