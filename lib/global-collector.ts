@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Lazy } from 'cdktf';
+import { Lazy, Token } from 'cdktf';
 import { ComputeBackendBucket } from '@cdktf/provider-google/lib/compute-backend-bucket';
 import { ComputeSecurityPolicy, ComputeSecurityPolicyRule } from '@cdktf/provider-google/lib/compute-security-policy';
 import { ComputeUrlMap, ComputeUrlMapPathMatcherPathRule } from '@cdktf/provider-google/lib/compute-url-map';
@@ -264,6 +264,14 @@ function validate(props: GlobalCollectorProps): void {
   for (const [from, to] of Object.entries(props.customPaths ?? {})) {
     if (!/^\/[A-Za-z0-9._~-]+\/[A-Za-z0-9._~-]+$/.test(from)) throw new PropError(NAME, 'customPaths', `key '${from}' must be a two-segment path such as '/acme/events'`);
     if (!TP2_PATHS.includes(to)) throw new PropError(NAME, 'customPaths', `'${from}' must map onto ${TP2_PATHS.join(' or ')}, got '${to}'`);
+  }
+  for (const [key, value] of Object.entries(props.collectorSettings ?? {})) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new PropError(NAME, 'collectorSettings', `key '${key}' must be an environment variable name (upper-case letters, digits, underscores)`);
+    // Terraform reads `${` and `%{` in any string as a template: a literal one would fail the plan.
+    const template = Token.isUnresolved(value) ? null : /(?<!\$)\$\{|(?<!%)%\{/.exec(value);
+    if (template) {
+      throw new PropError(NAME, 'collectorSettings', `${key} holds '${template[0]}', which Terraform would read as a template; write '$\${' or '%%{' for a literal one`);
+    }
   }
   checkDomains(NAME, 'redirectDomains', props.redirectDomains ?? [], { allowEmpty: true });
   checkNumber(NAME, 'logSampleRate', props.logSampleRate ?? 1, 0, 1);

@@ -429,8 +429,15 @@ describe('GlobalCollector', () => {
       ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],
       ['labels', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { labels: { Team: 'x' } }), "GlobalCollector: prop 'labels' has label key 'Team'"],
       ['cloud run image', () => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'mirror.gcr.io/library/node:20' }), "CollectorBackend.cloudRun: prop 'nodeImage' mirror.gcr.io is a pull-through cache Cloud Run does not deploy from"],
+      ['collector setting template', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { WAYMARK_X: 'a ${HOME} b' } }), "GlobalCollector: prop 'collectorSettings' WAYMARK_X holds '${', which Terraform would read as a template"],
+      ['collector setting name', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { 'waymark-x': '1' } }), "GlobalCollector: prop 'collectorSettings' key 'waymark-x' must be an environment variable name"],
       ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],
     ];
+    test('collectorSettings may hold escaped templates ($${, %%{), which reach the collector as ${ and %{', () => {
+      const s = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })], { collectorSettings: { WAYMARK_X: 'a $${HOME} %%{b}' } });
+      expect(s.only('google_cloudfunctions2_function').service_config.environment_variables.WAYMARK_X).toBe('a $${HOME} %%{b}');
+    });
+
     test.each(cases)('%s', (_name, make, message) => {
       expect(make).toThrow(message);
     });
