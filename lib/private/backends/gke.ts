@@ -103,7 +103,7 @@ export function validateGke(props: GkeBackendProps): void {
   for (const region of props.regions) {
     const zones = gkeZones(props, region);
     if (!zones) {
-      throw new PropError(NAME, 'zones', `must list the zones of region '${region}' (not in Waymark's zone table), e.g. { '${region}': ['${region}-a', '${region}-b', '${region}-c'] }`);
+      throw new PropError(NAME, 'zones', `must list the zones of region '${region}' (not in Waymark's zone table), as \`gcloud compute zones list --filter=region:${region}\` prints them: { '${region}': ['${region}-<zone>', ...] }`);
     }
     const min = props.minReplicas ?? DEFAULT_MIN_REPLICAS;
     if (min < zones.length) {
