@@ -110,7 +110,9 @@ export function nodeZip(server: Bundle, options: NodeZipOptions): Bundle {
     private: true,
     main,
     engines: { node: '>=20' },
-    scripts: { start: `node ${main}` },
+    // exec: npm runs the script through `sh -c`; without exec the shell would get a platform's SIGTERM and die
+    // without passing it on, leaving the server running without draining.
+    scripts: { start: `exec node ${main}` },
   };
   const zip = zipFiles([
     { name: 'package.json', contents: Buffer.from(JSON.stringify(pkg, null, 2) + '\n', 'utf8') },

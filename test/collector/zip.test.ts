@@ -82,12 +82,9 @@ test('`npm start` from its package.json (buildpacks, App Engine without an entry
   await stoppedCleanly(c, 15000);
 }, 60000);
 
-// KNOWN DEFECT, reported to the lead (lib/private/bundler.ts nodeZip writes `"start": "node ${main}"`): npm runs the
-// script through `sh -c`, forwards SIGTERM to that shell only, and the shell dies without passing it on, so a platform
-// that signals npm alone (a container whose PID 1 is `npm start`) orphans the collector, which never drains its buffer.
-// `"start": "exec node index.js"` fixes it (checked by hand: npm then signals node, which drains; npm exits 0).
-// This test fails while the defect is there (test.failing passes); when the start script is fixed, make it a test().
-test.failing('`npm start`: SIGTERM to npm alone reaches the collector, which drains and stops', async () => {
+// npm runs the start script through `sh -c` and forwards SIGTERM to that shell only: the zip's `"start": "exec node index.js"`
+// makes node the shell's process, so a platform that signals npm alone (PID 1 `npm start`) still drains the collector.
+test('`npm start`: SIGTERM to npm alone reaches the collector, which drains and stops', async () => {
   const c = await runBundle('', { ...NPM_ENV, HOME: home, ...MEMORY_ENV }, { cwd: app, command: ['npm', 'start'] });
   try {
     await serveAndRecord(c.port, 'npm-only');
@@ -95,7 +92,7 @@ test.failing('`npm start`: SIGTERM to npm alone reaches the collector, which dra
     expect(await c.exited).toBe(0);
     await stoppedCleanly(c, 5000);
   } finally {
-    // The orphaned collector is still in the group: never leave it running.
+    // Never leave anything of the group running, whatever happened above.
     try {
       process.kill(-c.pid, 'SIGKILL');
     } catch {

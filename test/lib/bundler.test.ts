@@ -68,7 +68,7 @@ describe('bundler', () => {
       expect(entries['index.js'].mode).toBe(0o100644);
       expect(JSON.parse(entries['package.json'].data.toString())).toEqual({
         name: 'waymark-collector', version: '1.2.3', private: true, main: 'index.js',
-        engines: { node: '>=20' }, scripts: { start: 'node index.js' },
+        engines: { node: '>=20' }, scripts: { start: 'exec node index.js' },
       });
     });
 
