@@ -145,7 +145,6 @@ export class CdnPixelCollector extends Construct {
       compress: false,
       defaultTtl: ONE_YEAR_SECONDS,
       // Every event URL has its own query string: only a path-only key lets one cached pixel answer them all.
-      pathOnlyCacheKey: true,
     });
     this.bucket = origin.bucket;
     this.publicRead = origin.publicRead;

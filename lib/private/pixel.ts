@@ -150,13 +150,6 @@ export interface PublicCdnOriginProps {
   readonly compress: boolean;
   /** TTL at the edge for responses without their own max-age. */
   readonly defaultTtl: number;
-  /**
-   * Cache by path alone: the cache key allow-lists only {@link PATH_ONLY_CACHE_KEY_PARAMETER}, so no query parameter
-   * a client sends enters it. Without it the key keeps the legacy empty allow-list, which Cloud CDN treats as unset
-   * (the whole query string is in the key).
-   * @default false
-   */
-  readonly pathOnlyCacheKey?: boolean;
 }
 
 export interface PublicCdnOrigin {
@@ -169,8 +162,9 @@ export interface PublicCdnOrigin {
 /**
  * A bucket whose objects anyone may read, behind a backend bucket with Cloud CDN. The objects' own
  * Cache-Control decides how long they are cached (CACHE_ALL_STATIC; at most a year at the edge and in
- * browsers). With `pathOnlyCacheKey` the cache key is the path alone: a backend bucket's key has no protocol or
- * host, and the allow-list of one parameter no client sends keeps every query parameter out of it.
+ * browsers). The cache key is the path alone: a backend bucket's key has no protocol or host, and the allow-list of
+ * one parameter no client sends ({@link PATH_ONLY_CACHE_KEY_PARAMETER}) keeps every query parameter out of it (an
+ * empty allow-list would not: Cloud CDN treats it as unset and keys on the whole query string).
  *
  * Public read is `roles/storage.legacyObjectReader` (storage.objects.get) rather than objectViewer, which would
  * also let anyone list the bucket. Uniform bucket-level access: no object ACLs.
@@ -206,7 +200,7 @@ export function publicCdnOrigin(scope: Construct, props: PublicCdnOriginProps): 
       negativeCaching: true,
       requestCoalescing: true,
       serveWhileStale: 86_400,
-      cacheKeyPolicy: { queryStringWhitelist: props.pathOnlyCacheKey === true ? [PATH_ONLY_CACHE_KEY_PARAMETER] : [] },
+      cacheKeyPolicy: { queryStringWhitelist: [PATH_ONLY_CACHE_KEY_PARAMETER] },
     },
     dependsOn: [publicRead],
   });

@@ -103,7 +103,8 @@ describe('TrackerHosting', () => {
       bucket_name: '${google_storage_bucket.tracker_bucket_F223954C.name}',
       cdn_policy: { cache_mode: 'CACHE_ALL_STATIC', max_ttl: 31536000, client_ttl: 31536000 },
     });
-    expect(backend.cdn_policy.cache_key_policy).toEqual({ query_string_whitelist: [] });
+    // One allow-listed parameter no client sends: an empty list would be treated as unset (whole query in the key).
+    expect(backend.cdn_policy.cache_key_policy).toEqual({ query_string_whitelist: ['_wmk'] });
   });
 
   test('on its own load balancer: TLS 1.2+ MODERN, HTTP redirected to HTTPS, every path to the bucket', () => {
