@@ -90,7 +90,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     collectorRegions: ['us-central1', 'europe-west1'],
     collectorDomains: ['c.gke.example.com'],
     cookieDomains: ['example.com'],
-    collectorInstances: { min: 2, max: 30 },
+    collectorInstances: { min: 3, max: 30 },
     enricherWorkers: { max: 3, machineType: 'n2-standard-2' },
     replayPeriod: '2025-03-01',
     labels: { app: 'waymark', env: 'gke' },
