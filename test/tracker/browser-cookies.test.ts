@@ -10,18 +10,18 @@ import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
-  enrichAll,
+  closeAndCheck,
   entities,
   launchChromium,
+  openPage,
+  PageUnderTest,
   pageUrl,
   Received,
-  schemaProblems,
   startCollector,
   startSite,
   stopAll,
   TestCollector,
   waitFor,
-  watchWire,
 } from './harness';
 
 let browser: Browser;
@@ -30,7 +30,6 @@ let shop: string;
 let collector: TestCollector;
 let context: BrowserContext;
 let page: Page;
-let wire: ReturnType<typeof watchWire>;
 
 beforeAll(async () => {
   let site: { url: string };
@@ -44,19 +43,13 @@ beforeAll(async () => {
   ]);
 });
 afterAll(stopAll);
+let current: PageUnderTest | undefined;
 beforeEach(async () => {
-  context = await browser.newContext();
-  wire = watchWire(context, collector.url);
-  page = await context.newPage();
+  current = undefined;
+  current = await openPage(browser, collector);
+  ({ context, page } = current);
 });
-afterEach(async () => {
-  await context.close();
-  expect(wire.problems).toEqual([]);
-  expect(await collector.bad()).toEqual([]);
-  expect(schemaProblems(await collector.events())).toEqual([]);
-  const payloads = await collector.payloads();
-  expect(enrichAll(payloads)).toHaveLength(payloads.length);
-});
+afterEach(() => closeAndCheck(current, collector));
 
 const sha4 = (s: string): string => createHash('sha1').update(s).digest('hex').slice(0, 4);
 const eventsOf = async (appId: string): Promise<Received[]> => (await collector.events()).filter((e) => e.parameters.aid == appId);

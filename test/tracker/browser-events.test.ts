@@ -2,17 +2,19 @@
  * The shipped sp.js in real Chromium, on the demo page (examples/site), sending to a collector on 127.0.0.1:
  * page views, pings, SPA navigations, link clicks, structured and self-describing events, GET mode.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
+  closeAndCheck,
   CUSTOM_POST_PATH,
   enrichAll,
   entities,
   json,
   launchChromium,
   LINK_CLICK,
+  openPage,
+  PageUnderTest,
   pageUrl,
-  schemaProblems,
   Received,
   sleep,
   startCollector,
@@ -27,7 +29,6 @@ import {
 let browser: Browser;
 let site: { url: string };
 let collector: TestCollector;
-let context: BrowserContext;
 let page: Page;
 let wire: ReturnType<typeof watchWire>;
 
@@ -35,20 +36,13 @@ beforeAll(async () => {
   [browser, site, collector] = await Promise.all([launchChromium(), startSite(), startCollector()]);
 });
 afterAll(stopAll);
+let current: PageUnderTest | undefined;
 beforeEach(async () => {
-  context = await browser.newContext();
-  wire = watchWire(context, collector.url);
-  page = await context.newPage();
+  current = undefined;
+  current = await openPage(browser, collector);
+  ({ page, wire } = current);
 });
-afterEach(async () => {
-  await context.close();
-  expect(wire.problems).toEqual([]);
-  expect(await collector.bad()).toEqual([]);
-  // What the tracker sent validates against the schema registry and passes the enrichment without bad rows.
-  expect(schemaProblems(await collector.events())).toEqual([]);
-  const payloads = await collector.payloads();
-  expect(enrichAll(payloads)).toHaveLength(payloads.length);
-});
+afterEach(() => closeAndCheck(current, collector));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -6,12 +6,13 @@ import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   CLIENT_SESSION,
-  enrichAll,
+  closeAndCheck,
   entities,
   launchChromium,
   NIL_UUID,
+  openPage,
+  PageUnderTest,
   pageUrl,
-  schemaProblems,
   Received,
   sleep,
   startCollector,
@@ -19,7 +20,6 @@ import {
   stopAll,
   TestCollector,
   waitFor,
-  watchWire,
 } from './harness';
 
 let browser: Browser;
@@ -27,26 +27,18 @@ let site: { url: string };
 let collector: TestCollector;
 let context: BrowserContext;
 let page: Page;
-let wire: ReturnType<typeof watchWire>;
 
 beforeAll(async () => {
   [browser, site, collector] = await Promise.all([launchChromium(), startSite(), startCollector()]);
 });
 afterAll(stopAll);
+let current: PageUnderTest | undefined;
 beforeEach(async () => {
-  context = await browser.newContext();
-  wire = watchWire(context, collector.url);
-  page = await context.newPage();
+  current = undefined;
+  current = await openPage(browser, collector);
+  ({ context, page } = current);
 });
-afterEach(async () => {
-  await context.close();
-  expect(wire.problems).toEqual([]);
-  expect(await collector.bad()).toEqual([]);
-  // What the tracker sent validates against the schema registry and passes the enrichment without bad rows.
-  expect(schemaProblems(await collector.events())).toEqual([]);
-  const payloads = await collector.payloads();
-  expect(enrichAll(payloads)).toHaveLength(payloads.length);
-});
+afterEach(() => closeAndCheck(current, collector));
 
 // Snowplow names its cookies after sha1(cookie domain or host + path), first 4 hex digits.
 const HASH = createHash('sha1').update('127.0.0.1/').digest('hex').slice(0, 4);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { releasePort, reservePort } from '../collector/ports';
 import { buildRuntimeBundle, EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
@@ -349,4 +349,33 @@ export function enrichAll(payloads: readonly unknown[]): Record<string, unknown>
   }
   if (bad.length) throw new Error('the enrichment made bad rows of tracker events:\n' + JSON.stringify(bad, null, 1).slice(0, 4000));
   return rows;
+}
+
+/** One test's browser context and page, with the wire watcher on the context. */
+export interface PageUnderTest {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly wire: ReturnType<typeof watchWire>;
+}
+
+/** A fresh context (no cookies, no storage) and page for one test; its requests to the collector are watched. */
+export async function openPage(browser: Browser, collector: TestCollector): Promise<PageUnderTest> {
+  const context = await browser.newContext();
+  const wire = watchWire(context, collector.url);
+  const page = await context.newPage();
+  return { context, page, wire };
+}
+
+/**
+ * Closes the test's context, then checks what every browser test relies on: the wire had no problems, the collector
+ * made no bad rows, and every event the tracker sent validates against the schema registry and enriches to a good row.
+ */
+export async function closeAndCheck(t: PageUnderTest | undefined, collector: TestCollector): Promise<void> {
+  if (!t) return; // the test's setup failed: its own error says why
+  await t.context.close();
+  expect(t.wire.problems).toEqual([]);
+  expect(await collector.bad()).toEqual([]);
+  expect(schemaProblems(await collector.events())).toEqual([]);
+  const payloads = await collector.payloads();
+  expect(enrichAll(payloads)).toHaveLength(payloads.length);
 }
