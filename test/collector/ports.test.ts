@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
-import { ephemeralStart, LOCK_DIR, releasePort, reservePort } from './ports';
+import { ephemeralStart, LOCK_DIR, releasePort, reservePort } from '../helpers/ports';
 
 const listen = (port: number): Promise<Server> =>
   new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
-import { releasePort, reservePort } from './ports';
+import { releasePort, reservePort } from '../helpers/ports';
 
 export const ROOT = join(__dirname, '..', '..');
 

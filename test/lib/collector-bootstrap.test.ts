@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BOOTSTRAP_ENV, bootstrapCommand, bootstrapEnvironment } from '../../lib/private/collector-bootstrap';
 import { collectorBundle } from '../../lib/private/runtime-bundles';
+import { releasePort, reservePort } from '../helpers/ports';
 
 interface Fake {
   server: Server;
@@ -38,13 +39,6 @@ async function fakeGoogle(objects: Record<string, Buffer>): Promise<Fake> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 function healthy(port: number): Promise<number> {
   return new Promise((resolve) => {
@@ -85,6 +79,7 @@ describe('collector bootstrap (container backends)', () => {
     for (const c of children) killGroup(c);
     await new Promise((resolve) => fake.server.close(resolve));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const p of ports) releasePort(p);
   });
 
   /** The shell and everything it started (the bootstrap's node child): no orphan keeps retrying after a test. */
@@ -95,6 +90,14 @@ describe('collector bootstrap (container backends)', () => {
     } catch {
       /* already gone */
     }
+  }
+
+  // Ports the collector binds seconds later: reserved across jest workers, not merely free right now.
+  const ports: number[] = [];
+  async function reserved(): Promise<number> {
+    const port = await reservePort();
+    ports.push(port);
+    return port;
   }
 
   function tempDir(): string {
@@ -125,7 +128,7 @@ describe('collector bootstrap (container backends)', () => {
 
   test('fetches the bundle with the workload token, checks its hash, and execs the collector', async () => {
     const dir = tempDir();
-    const port = await freePort();
+    const port = await reserved();
     const child = start(bundle.hashedName, port, dir);
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
@@ -151,7 +154,7 @@ describe('collector bootstrap (container backends)', () => {
 
   test('refuses a bundle whose content does not match the hash in its name', async () => {
     const dir = tempDir();
-    const child = start('collector-0123456789abcdef.js', await freePort(), dir);
+    const child = start('collector-0123456789abcdef.js', await reserved(), dir);
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     // Ten attempts with backoff would take a while: the first failure is enough to see the reason.

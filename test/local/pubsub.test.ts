@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { freePort } from '../../collector/local/emulator';
 import { expectDemoRows } from './expectations';
 import { DemoResult, getJson, GoodEvent, groupAlive, launchChromium, LocalInstance, portOpen, requireGcloud, runDemoScenario, RunningProcess, runDetached, startLocalBundle, waitFor } from './support';
+import { releasePort, reservePort } from '../helpers/ports';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -22,7 +22,9 @@ afterAll(async () => {
 /** `gcloud beta emulators pubsub start` on a free loopback port, in its own process group (killed at the end). */
 async function startEmulator(): Promise<{ host: string; proc: RunningProcess }> {
   requireGcloud();
-  const port = await freePort();
+  // Reserved across jest workers: the JVM binds it seconds later.
+  const port = await reservePort();
+  cleanups.push(async () => releasePort(port));
   const dataDir = mkdtempSync(join(tmpdir(), 'waymark-local-emulator-'));
   const proc = runDetached('gcloud', ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--data-dir=${dataDir}`]);
   cleanups.push(() => proc.killGroup());

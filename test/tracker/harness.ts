@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { releasePort, reservePort } from '../collector/ports';
+import { releasePort, reservePort } from '../helpers/ports';
 import { buildRuntimeBundle, EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
 import { loadRegistry } from '../../pipeline/registry/load';
 import { compileValidators } from '../../pipeline/validation/compile';
