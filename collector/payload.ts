@@ -33,8 +33,11 @@ export interface CollectorPayloadData {
   /** Raw query string of a POST that had one (a GET's query string is `parameters`, not repeated here). */
   readonly querystring?: string;
   readonly hostname: string | null;
-  /** The event's tp2 parameters, every value a string. */
-  readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * The event's tp2 parameters, every value a string. In memory, names without a value may be present as
+   * `undefined` (see `newParams` in http-parts.ts); the JSON text leaves them out.
+   */
+  readonly parameters: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CollectorPayload {

@@ -10,15 +10,15 @@ import {
   cookieDomain,
   corsHeaders,
   domainMatches,
-  emptyMap,
+  fillQuery,
   hasKey,
   hostnameOf,
   networkUserIdCookie,
+  newParams,
   originAllowed,
-  parseQuery,
+  Params,
   readCookie,
   setKey,
-  StringMap,
   VALID_USER_ID,
 } from './http-parts';
 import { badRow, BadRowMessage, BadRowType, collectorPayload, excerpt, NIL_UUID } from './payload';
@@ -66,11 +66,6 @@ const PIXEL_LATIN1 = PIXEL.toString('latin1');
 const NO_CACHE = 'no-cache, no-store, must-revalidate';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-';
 
-function hasAnyKey(map: StringMap): boolean {
-  for (const _ in map) return true;
-  return false;
-}
-
 let lastIsoMs = -1;
 let lastIso = '';
 /** ISO time, cached per millisecond (many requests share one under load). */
@@ -88,7 +83,7 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
 };
 
 /** Routing attributes: event type and app id (Pub/Sub attribute values are capped at 1024 bytes). */
-function attributesOf(params: StringMap): Record<string, string> {
+function attributesOf(params: Params): Record<string, string> {
   const attrs: Record<string, string> = {};
   const e = hasKey(params, 'e') ? params.e : undefined;
   const aid = hasKey(params, 'aid') ? params.aid : undefined;
@@ -102,7 +97,7 @@ function text(status: number, body: string, headers: string[], records: SinkReco
 }
 
 /** Validates a POST body: a payload_data envelope whose `data` holds parameter objects. */
-function parseBatch(body: Buffer): { events: StringMap[]; invalid: { index: number; raw: string; message: BadRowMessage }[] } | { error: BadRowMessage } {
+function parseBatch(body: Buffer): { events: Params[]; invalid: { index: number; raw: string; message: BadRowMessage }[] } | { error: BadRowMessage } {
   if (body.length === 0) return { error: { field: 'body', value: null, expectation: 'a JSON payload_data envelope; the body was empty' } };
   const textBody = body.toString('utf8');
   let doc: unknown;
@@ -121,7 +116,7 @@ function parseBatch(body: Buffer): { events: StringMap[]; invalid: { index: numb
   if (!Array.isArray(data) || data.length === 0) {
     return { error: { field: 'body.data', value: Array.isArray(data) ? '[]' : data === undefined ? null : excerpt(JSON.stringify(data) ?? ''), expectation: 'a non-empty array of events (objects of string parameters)' } };
   }
-  const events: StringMap[] = [];
+  const events: Params[] = [];
   const invalid: { index: number; raw: string; message: BadRowMessage }[] = [];
   data.forEach((item: unknown, index) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -129,7 +124,7 @@ function parseBatch(body: Buffer): { events: StringMap[]; invalid: { index: numb
       invalid.push({ index, raw, message: { field: `body.data[${index}]`, value: excerpt(raw), expectation: 'an object of string parameters' } });
       return;
     }
-    const params = emptyMap();
+    const params = newParams();
     for (const [k, v] of Object.entries(item as Record<string, unknown>)) {
       if (v === null || v === undefined) continue;
       // The protocol sends strings; numbers and booleans from lenient trackers are kept as their text.
@@ -187,7 +182,12 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
 
   // The redirect endpoint only ever sends browsers to allowed domains.
   let redirectTo: string | null = null;
-  const query = req.kind === 'post' ? null : parseQuery(req.query);
+  let query: Params | null = null;
+  let queryCount = 0;
+  if (req.kind !== 'post') {
+    query = newParams();
+    queryCount = fillQuery(query, req.query);
+  }
   if (req.kind === 'redirect') {
     redirectTo = redirectTarget(query !== null && hasKey(query, 'u') ? query.u : undefined, config.redirect.allowedDomains);
     if (redirectTo === null) return text(400, 'redirect target missing or not allowed', cors);
@@ -202,7 +202,7 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   }
 
   // Parameters of each event.
-  let events: StringMap[];
+  let events: Params[];
   const records: SinkRecord[] = [];
   if (query === null) {
     const parsed = parseBatch(req.body ?? Buffer.alloc(0));
@@ -215,7 +215,7 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
     if (events.length === 0) return text(400, 'malformed payload: no event in body.data is an object', cors, records);
   } else {
     // HEAD (monitors, link checkers) and GETs without parameters are answered but record nothing.
-    events = req.method !== 'HEAD' && hasAnyKey(query) ? [query] : [];
+    events = req.method !== 'HEAD' && queryCount > 0 ? [query] : [];
   }
 
   // Identity.
