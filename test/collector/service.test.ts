@@ -39,6 +39,15 @@ describe('query strings, cookies, client IP', () => {
     expect({ ...parseQuery('') }).toEqual({});
   });
 
+  test('parseQuery: the JSON text holds exactly the parameters received, whatever their names and number', () => {
+    expect(JSON.stringify(parseQuery(''))).toBe('{}');
+    const pairs = Array.from({ length: 40 }, (_, i) => [i % 2 === 0 ? `x${i}` : ['e', 'url', 'page', 'se_ca', 'cx'][i % 5], `v${i}`]);
+    const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+    const expected = Object.fromEntries(pairs);
+    expect(JSON.parse(JSON.stringify(parseQuery(query)))).toStrictEqual(expected);
+    expect(Object.keys(JSON.parse(JSON.stringify(parseQuery('tv=js&aid=a'))))).toEqual(['tv', 'aid']);
+  });
+
   test('readCookie finds one cookie among many, trims and unquotes', () => {
     expect(readCookie('a=1; sp=abc ;b=2', 'sp')).toBe('abc');
     expect(readCookie('xsp=1; sp="q"', 'sp')).toBe('q');
