@@ -249,7 +249,8 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
       contentType,
       method,
       path: req.path,
-      ...(querystring === undefined ? {} : { querystring }),
+      // Undefined for GETs: JSON.stringify leaves it out (one object shape for every event, no spread).
+      querystring,
       hostname,
       parameters,
     });
