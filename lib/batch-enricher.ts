@@ -21,7 +21,7 @@ import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
 import { periodGlob, rangeGlobs } from './raw-archive';
 import type { ArchiveRange, RawArchive } from './raw-archive';
-import { workBucket } from './private/dataflow';
+import { flexTemplatePath, uploadJobFile, workBucket } from './private/dataflow';
 import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
 import type { BucketReference, EnrichmentDestination, EnrichmentRegistrySource } from './streaming-enricher';
 
@@ -137,24 +137,10 @@ export class BatchEnricher extends Construct {
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-replay`, region, this.labels);
     this.udf = stageBundle(this, 'udf-bundle', udfForRegistry(NAME, props.registry.registry, props.enrichmentConfig));
     const udfPath = `udf/${name}/${this.udf.objectName}`;
-    this.udfObject = new StorageBucketObject(this, 'udf', {
-      bucket: this.bucket.name,
-      name: udfPath,
-      source: this.udf.asset.path,
-      contentType: 'text/javascript',
-      cacheControl: 'no-store',
-      lifecycle: { createBeforeDestroy: true },
-    });
+    this.udfObject = uploadJobFile(this, 'udf', this.bucket, udfPath, this.udf, 'text/javascript');
     const schema = stageBundle(this, 'schema-file', jsonFile('events-schema.json', textToBigQuerySchemaFile(props.warehouse.fields)));
     const schemaPath = `schemas/${name}/${schema.objectName}`;
-    this.schemaObject = new StorageBucketObject(this, 'schema', {
-      bucket: this.bucket.name,
-      name: schemaPath,
-      source: schema.asset.path,
-      contentType: 'application/json',
-      cacheControl: 'no-store',
-      lifecycle: { createBeforeDestroy: true },
-    });
+    this.schemaObject = uploadJobFile(this, 'schema', this.bucket, schemaPath, schema, 'application/json');
 
     this.serviceAccount = new ServiceAccount(this, 'service-account', {
       project,
@@ -172,7 +158,7 @@ export class BatchEnricher extends Construct {
       ...props.warehouse.grantWrite(member, { deadLetter: false }),
     ];
 
-    this.templatePath = `gs://dataflow-templates-${region}/${props.templateVersion ?? 'latest'}/flex/GCS_Text_to_BigQuery_Flex`;
+    this.templatePath = flexTemplatePath(region, props.templateVersion, 'GCS_Text_to_BigQuery_Flex');
     const common = {
       JSONPath: `gs://${this.bucket.name}/${schemaPath}`,
       outputTable: props.warehouse.eventsTableSpec,

@@ -14,7 +14,7 @@ import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucke
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import type { Registry } from '../pipeline/registry/registry';
 import { stageBundle, StagedBundle } from './private/assets';
-import { findBetaProvider, workBucket } from './private/dataflow';
+import { findBetaProvider, flexTemplatePath, uploadJobFile, workBucket } from './private/dataflow';
 import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
@@ -153,16 +153,7 @@ export class StreamingEnricher extends Construct {
     this.bucket = props.existingBucket ?? workBucket(this, project, `${projectId}-${prefix}-dataflow`, props.region, this.labels);
     this.udf = stageBundle(this, 'udf-bundle', udfForRegistry(NAME, props.registry.registry, props.enrichmentConfig));
     const udfPath = `udf/${jobName}/${this.udf.objectName}`;
-    this.udfObject = new StorageBucketObject(this, 'udf', {
-      bucket: this.bucket.name,
-      name: udfPath,
-      source: this.udf.asset.path,
-      contentType: 'text/javascript',
-      cacheControl: 'no-store',
-      // A new UDF is a new object name: Terraform creates it, updates the job to it, and only then deletes the old
-      // file, which the running job reads until its replacement takes over.
-      lifecycle: { createBeforeDestroy: true },
-    });
+    this.udfObject = uploadJobFile(this, 'udf', this.bucket, udfPath, this.udf, 'text/javascript');
 
     this.serviceAccount = new ServiceAccount(this, 'service-account', {
       project,
@@ -181,7 +172,7 @@ export class StreamingEnricher extends Construct {
     ];
 
     const region = props.region;
-    this.templatePath = `gs://dataflow-templates-${region}/${props.templateVersion ?? 'latest'}/flex/PubSub_to_BigQuery_Flex`;
+    this.templatePath = flexTemplatePath(region, props.templateVersion, 'PubSub_to_BigQuery_Flex');
     const exactlyOnce = props.exactlyOnce ?? true;
     this.parameters = {
       inputSubscription: props.subscription.id,

@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import { TerraformProvider, TerraformStack } from 'cdktf';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import { StagedBundle } from './assets';
 import { PropError } from './validate';
 
 /** A private bucket for the UDF and Dataflow's temporary files, which are deleted after a week. */
@@ -28,4 +30,25 @@ export function findBetaProvider(scope: Construct, construct: string): Terraform
     throw new PropError(construct, 'betaProvider', "is required when the stack has no google-beta provider: the Dataflow flex template job exists only there. Add `new GoogleBetaProvider(stack, 'google-beta', { project, region })` or pass one");
   }
   return found;
+}
+
+/**
+ * Uploads a staged file (UDF, schema file) that a Dataflow job reads by its content-hashed name. A new build is a
+ * new object name: Terraform creates it, points the job at it, and only then deletes the old file, which a running
+ * job reads until its replacement takes over.
+ */
+export function uploadJobFile(scope: Construct, id: string, bucket: { readonly name: string }, name: string, staged: StagedBundle, contentType: string): StorageBucketObject {
+  return new StorageBucketObject(scope, id, {
+    bucket: bucket.name,
+    name,
+    source: staged.asset.path,
+    contentType,
+    cacheControl: 'no-store',
+    lifecycle: { createBeforeDestroy: true },
+  });
+}
+
+/** Where Google's flex template `template` of `version` lives for jobs in `region`. */
+export function flexTemplatePath(region: string, version: string | undefined, template: string): string {
+  return `gs://dataflow-templates-${region}/${version ?? 'latest'}/flex/${template}`;
 }
