@@ -8,7 +8,8 @@ import type { CookieConfig } from './config';
 export type StringMap = Record<string, string>;
 
 /**
- * An event's tp2 parameters: a plain object, name → value. Names the tracker protocol defines may be present with
+ * The tp2 parameters of one event of a POST batch: a plain object, name → value (a GET's parameters stay in its
+ * query string, which the enricher parses). Names the tracker protocol defines may be present with
  * the value `undefined` (see `newParams`): read a parameter with `map[name]` (or `hasKey` + value), never by
  * listing keys; JSON.stringify leaves undefined values out, so the JSON text holds exactly the parameters received.
  */
@@ -91,35 +92,45 @@ function decode(s: string): string {
 }
 
 /**
- * Parses `a=1&b=x+y` into `out`; the last occurrence of a repeated key wins (as in Snowplow's enrichment); empty
- * keys are ignored. Returns how many parameters were read (0: nothing to record).
+ * The value of parameter `name` in a raw query string (`a=1&b=x+y`), decoded, or undefined. The last occurrence of a
+ * repeated name wins, as in the enricher, which parses a GET's whole query string (pipeline/adapters.ts).
  */
-export function fillQuery(out: Params, query: string): number {
-  let count = 0;
+export function queryValue(query: string, name: string): string | undefined {
+  let found: string | undefined;
   let start = 0;
   const n = query.length;
   while (start < n) {
     let amp = query.indexOf('&', start);
     if (amp < 0) amp = n;
-    if (amp > start) {
-      const eq = query.indexOf('=', start);
-      const hasEq = eq >= 0 && eq < amp;
-      const key = decode(query.slice(start, hasEq ? eq : amp));
-      if (key !== '') {
-        setKey(out, key, hasEq ? decode(query.slice(eq + 1, amp)) : '');
-        count++;
-      }
+    let eq = query.indexOf('=', start);
+    if (eq < 0 || eq > amp) eq = amp;
+    // Names are compared raw first: an encoded name (`%61id`) is rare, so it is only decoded when it could match.
+    if ((eq - start === name.length && query.startsWith(name, start)) || (eq > start && query.charCodeAt(start) !== 0x3d && maybeEncoded(query, start, eq) && decode(query.slice(start, eq)) === name)) {
+      found = eq < amp ? decode(query.slice(eq + 1, amp)) : '';
     }
     start = amp + 1;
   }
-  return count;
+  return found;
 }
 
-/** Parses a query string into a new parameters object (see fillQuery). */
-export function parseQuery(query: string): Params {
-  const out = newParams();
-  fillQuery(out, query);
-  return out;
+function maybeEncoded(query: string, start: number, end: number): boolean {
+  const pct = query.indexOf('%', start);
+  if (pct >= 0 && pct < end) return true;
+  const plus = query.indexOf('+', start);
+  return plus >= 0 && plus < end;
+}
+
+/** Whether a raw query string names at least one parameter (`&&`, `=x` and the empty string do not). */
+export function hasParameters(query: string): boolean {
+  let start = 0;
+  const n = query.length;
+  while (start < n) {
+    let amp = query.indexOf('&', start);
+    if (amp < 0) amp = n;
+    if (amp > start && query.charCodeAt(start) !== 0x3d) return true;
+    start = amp + 1;
+  }
+  return false;
 }
 
 /** The value of one cookie in a Cookie header, or undefined. */

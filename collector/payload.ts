@@ -4,14 +4,16 @@
  */
 import { COLLECTOR_ARTIFACT, COLLECTOR_ID, COLLECTOR_VERSION } from './version';
 
-export const COLLECTOR_PAYLOAD_SCHEMA = 'iglu:io.waymark/collector_payload/jsonschema/1-0-0';
+export const COLLECTOR_PAYLOAD_SCHEMA = 'iglu:io.waymark/collector_payload/jsonschema/1-0-1';
 export const BAD_ROW_SCHEMA = 'iglu:io.waymark/bad_row/jsonschema/1-0-0';
 /** Network user id of anonymous requests (`SP-Anonymous: *`). */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The metadata of one event as the collector saw it, plus the event's tp2 parameters: the `data` of
- * iglu:io.waymark/collector_payload/jsonschema/1-0-0 (schemas/io.waymark/collector_payload).
+ * iglu:io.waymark/collector_payload/jsonschema/1-0-1 (schemas/io.waymark/collector_payload). A POST event's
+ * parameters are in `parameters`; a GET's stay in `querystring` as received, parsed by the enricher
+ * (`queryParameters` in pipeline/adapters.ts).
  */
 export interface CollectorPayloadData {
   /** Time the collector received the request, RFC 3339 UTC with milliseconds. */
@@ -30,14 +32,14 @@ export interface CollectorPayloadData {
   readonly method: 'GET' | 'POST';
   /** Request path as received (a custom path stays custom). */
   readonly path: string;
-  /** Raw query string of a POST that had one (a GET's query string is `parameters`, not repeated here). */
+  /** Raw query string, without `?`, when the request had one: a GET's carries the event's parameters. */
   readonly querystring?: string;
   readonly hostname: string | null;
   /**
-   * The event's tp2 parameters, every value a string. In memory, names without a value may be present as
-   * `undefined` (see `newParams` in http-parts.ts); the JSON text leaves them out.
+   * A POST event's tp2 parameters, every value a string (absent for GETs: see `querystring`). In memory, names without
+   * a value may be present as `undefined` (see `newParams` in http-parts.ts); the JSON text leaves them out.
    */
-  readonly parameters: Readonly<Record<string, string | undefined>>;
+  readonly parameters?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CollectorPayload {

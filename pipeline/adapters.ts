@@ -1,6 +1,7 @@
 /**
  * Input adapters: the three shapes an event arrives in, turned into one {@link RawEvent}.
- * - a Waymark CollectorPayload (contract 2): `{"schema":"iglu:io.waymark/collector_payload/jsonschema/1-0-0","data":{...}}`;
+ * - a Waymark CollectorPayload (contract 2): `{"schema":"iglu:io.waymark/collector_payload/jsonschema/1-0-1","data":{...}}`
+ *   (1-0-0 too): a POST event's parameters in `parameters`, a GET event's in the raw `querystring`, parsed here;
  * - a Cloud Logging load-balancer LogEntry from the CDN pixel path (contract 3): parameters from the query string of
  *   `httpRequest.requestUrl`, IP/user agent/referer/time from the entry, no network user id;
  * - a bare tp2 parameter map (`{"e":"pv","eid":...}`), or a payload_data envelope holding exactly one such map.
@@ -9,7 +10,7 @@ import { BAD_ROW_SCHEMA, FailureMessage, FailureType } from './badrow';
 import { hasOwn, isArray, isObject, preview, startsWith } from './es5';
 import { stringifyJson } from './json';
 import { parseRfc3339 } from './time';
-import { decodeQueryComponent } from './url';
+import { parseQuery } from './url';
 
 export type InputFormat = 'collector_payload' | 'log_entry' | 'tp2';
 
@@ -73,6 +74,25 @@ function stringMap(obj: Record<string, unknown>, field: string): { params: { [k:
   return { params: params };
 }
 
+/**
+ * The tp2 parameters of a query string (a GET's, or the CDN pixel's request URL): names and values decoded (malformed
+ * escapes kept as they are), empty names ignored, the last of a repeated name wins. `count` is how many names.
+ */
+export function queryParameters(query: string): { params: { [k: string]: string }; count: number } {
+  const pairs = parseQuery(query);
+  const params: { [k: string]: string } = {};
+  let count = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const name = pairs[i][0];
+    if (name === '') continue;
+    if (!hasOwn(params, name)) count++;
+    // `__proto__` is data like any other name: an own property, never the prototype.
+    if (name === '__proto__') Object.defineProperty(params, name, { value: pairs[i][1], enumerable: true, writable: true, configurable: true });
+    else params[name] = pairs[i][1];
+  }
+  return { params: params, count: count };
+}
+
 function adaptCollectorPayload(json: Record<string, unknown>): AdaptResult {
   const data = json.data;
   if (!isObject(data)) return violation('collector_payload_format_violation', 'data', data, 'an object with the collector payload fields');
@@ -80,13 +100,23 @@ function adaptCollectorPayload(json: Record<string, unknown>): AdaptResult {
   const tstamp = typeof ts === 'string' ? parseRfc3339(ts) : null;
   if (tstamp === null) return violation('collector_payload_format_violation', 'data.timestamp', ts, 'an RFC 3339 timestamp such as 2024-05-01T12:00:00.000Z');
   const parameters = data.parameters;
-  if (!isObject(parameters)) return violation('collector_payload_format_violation', 'data.parameters', parameters, 'an object of tp2 parameters');
-  const map = stringMap(parameters, 'data.parameters');
-  if ('error' in map) return map.error;
+  const querystring = data.querystring;
+  let params: { [k: string]: string };
+  if (parameters === undefined && typeof querystring === 'string' && data.method !== 'POST') {
+    // A GET: the collector sends the query string as received (1-0-1).
+    const parsed = queryParameters(querystring);
+    if (parsed.count === 0) return violation('collector_payload_format_violation', 'data.querystring', querystring, 'a query string carrying tp2 parameters');
+    params = parsed.params;
+  } else {
+    if (!isObject(parameters)) return violation('collector_payload_format_violation', 'data.parameters', parameters, 'an object of tp2 parameters (or, for a GET, a query string carrying them)');
+    const map = stringMap(parameters, 'data.parameters');
+    if ('error' in map) return map.error;
+    params = map.params;
+  }
   return {
     event: {
       format: 'collector_payload',
-      params: map.params,
+      params: params,
       collectorTstamp: tstamp,
       collector: optionalString(data, 'collector'),
       ipAddress: optionalString(data, 'ipAddress'),
@@ -106,20 +136,9 @@ function adaptLogEntry(json: Record<string, unknown>): AdaptResult {
   const hash = url.indexOf('#');
   const noFragment = hash === -1 ? url : url.substring(0, hash);
   const q = noFragment.indexOf('?');
-  const params: { [k: string]: string } = {};
-  let count = 0;
-  if (q !== -1) {
-    const parts = noFragment.substring(q + 1).split('&');
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i] === '') continue;
-      const eq = parts[i].indexOf('=');
-      const name = decodeQueryComponent(eq === -1 ? parts[i] : parts[i].substring(0, eq));
-      if (name === '' || hasOwn(params, name)) continue; // the first occurrence wins, as in the collector
-      params[name] = eq === -1 ? '' : decodeQueryComponent(parts[i].substring(eq + 1));
-      count++;
-    }
-  }
-  if (count === 0 || !hasOwn(params, 'e')) {
+  const parsed = queryParameters(q === -1 ? '' : noFragment.substring(q + 1));
+  const params = parsed.params;
+  if (parsed.count === 0 || !hasOwn(params, 'e')) {
     return violation('adapter_failures', 'httpRequest.requestUrl', url, 'a tracker pixel request whose query string carries tp2 parameters (at least e)');
   }
   return {
@@ -154,7 +173,7 @@ export function adapt(json: unknown): AdaptResult {
       if ('error' in map) return map.error;
       return { event: bareEvent(map.params) };
     }
-    return violation('collector_payload_format_violation', 'schema', schema, 'iglu:io.waymark/collector_payload/jsonschema/1-0-0 or a payload_data envelope');
+    return violation('collector_payload_format_violation', 'schema', schema, 'iglu:io.waymark/collector_payload/jsonschema/1-0-1 (or 1-0-0) or a payload_data envelope');
   }
   const req = json.httpRequest;
   if (isObject(req)) {

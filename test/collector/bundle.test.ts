@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { request, runBundle, RunningCollector, waitFor } from './support';
+import { paramsOf, PayloadLike } from '../helpers/payload';
 
 let bundle: string;
 let dir: string;
@@ -45,8 +46,9 @@ describe('the collector bundle', () => {
     const record = JSON.parse(line);
     expect(record.stream).toBe('good');
     expect(record.attributes).toEqual({ event_type: 'pv', app_id: 'site' });
-    expect(record.data.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-0');
-    expect(record.data.data.parameters).toEqual({ e: 'pv', eid: 'std-1', aid: 'site' });
+    expect(record.data.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-1');
+    expect(record.data.data.querystring).toBe('e=pv&eid=std-1&aid=site');
+    expect(paramsOf(record.data)).toEqual({ e: 'pv', eid: 'std-1', aid: 'site' });
     expect(await c.stop('SIGTERM')).toBe(0);
     expect(c.logs.map((l) => l.message)).toEqual(expect.arrayContaining(['signal received: stopping', 'shutting down: draining the buffer', 'collector stopped']));
     expect(c.stderrText).toEqual([]);
@@ -124,7 +126,7 @@ describe('the collector bundle', () => {
       await request(c.port, { method: 'POST', path: '/com.snowplowanalytics.snowplow/tp2', body: '{oops', agent });
       agent.destroy();
       expect(await c.stop('SIGTERM')).toBe(0);
-      const good = readFileSync(join(out, 'good.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).data.parameters.eid);
+      const good = readFileSync(join(out, 'good.jsonl'), 'utf8').trim().split('\n').map((l) => paramsOf(l).eid);
       expect(new Set(good)).toEqual(new Set(accepted));
       expect(accepted).toHaveLength(500);
       const bad = readFileSync(join(out, 'bad.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).data.type);
@@ -156,7 +158,7 @@ describe('the collector bundle', () => {
       expect([r.status, r.text]).toEqual([200, 'ok']);
       // ackMode defaults to delivered for the handler: the event is in the sink when the answer comes.
       const events = JSON.parse((await request(port, { path: '/debug/events' })).text);
-      expect(events.good.map((p: { data: { parameters: { eid: string } } }) => p.data.parameters.eid)).toEqual(['fn-1']);
+      expect(events.good.map((p: PayloadLike) => paramsOf(p).eid)).toEqual(['fn-1']);
     } finally {
       child.kill('SIGTERM');
     }

@@ -12,6 +12,7 @@ import { PIXEL } from '../../collector/service';
 import { MemorySink } from '../../collector/sinks/memory';
 import type { Sink, SinkRecord } from '../../collector/sinks/types';
 import { headerPairs, request, waitFor } from './support';
+import { paramsOf } from '../helpers/payload';
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const EXPIRES = 'Tue, 01 Jun 2027 12:00:00 GMT'; // NOW + 365 days
@@ -71,7 +72,9 @@ describe('event endpoints', () => {
     expect(r.body.subarray(0, 6).toString()).toBe('GIF89a');
     await waitFor('the event in the sink', () => (memory.counts().good === 1 ? true : undefined));
     const [p] = memory.events().good;
-    expect(p.data).toMatchObject({ method: 'GET', path: '/i', ipAddress: '127.0.0.1', networkUserId: ID, parameters: { e: 'pv', eid: 'ev-1', tv: 'js-3' } });
+    expect(p.data).toMatchObject({ method: 'GET', path: '/i', ipAddress: '127.0.0.1', networkUserId: ID });
+    expect(p.data.parameters).toBeUndefined();
+    expect(paramsOf(p)).toEqual({ e: 'pv', eid: 'ev-1', tv: 'js-3' });
   });
 
   test('GET /ice.png and GET tp2 record like /i; HEAD /i answers headers only and records nothing', async () => {
@@ -83,7 +86,7 @@ describe('event endpoints', () => {
     expect(head.headers['content-type']).toBe('image/gif');
     expect(head.body.length).toBe(0);
     await waitFor('two events', () => (memory.counts().good === 2 ? true : undefined));
-    expect(memory.events().good.map((p) => [p.data.path, p.data.parameters.eid])).toEqual([['/ice.png', 'a'], [TP2, 'b']]);
+    expect(memory.events().good.map((p) => [p.data.path, paramsOf(p).eid])).toEqual([['/ice.png', 'a'], [TP2, 'b']]);
   });
 
   test('POST tp2: a batch is split into one payload per event; 200 "ok" with CORS and cookie', async () => {
@@ -106,7 +109,7 @@ describe('event endpoints', () => {
       ['content-length', '2'],
     ]);
     await waitFor('three events', () => (memory.counts().good === 3 ? true : undefined));
-    expect(memory.events().good.map((p) => p.data.parameters.eid)).toEqual(['1', '2', '3']);
+    expect(memory.events().good.map((p) => paramsOf(p).eid)).toEqual(['1', '2', '3']);
   });
 
   test('OPTIONS preflight on any path: reflects the Origin with credentials, allows Content-Type and SP-Anonymous, is cached', async () => {
@@ -146,7 +149,7 @@ describe('event endpoints', () => {
     expect((await request(port, { method: 'POST', path: TP2, headers: { origin: 'https://www.acme.com' }, body: envelope([{ e: 'pv', eid: 'mine' }]) })).status).toBe(200);
     expect((await request(port, { path: '/i?e=pv&eid=pixel' })).status).toBe(200);
     await waitFor('two events', () => (memory.counts().good === 2 ? true : undefined));
-    expect(memory.events().good.map((p) => p.data.parameters.eid)).toEqual(['mine', 'pixel']);
+    expect(memory.events().good.map((p) => paramsOf(p).eid)).toEqual(['mine', 'pixel']);
   });
 
   test('cookie: Domain from the Origin matching a configured domain, else the fallback, else host-only; custom name and lifetime', async () => {
@@ -209,7 +212,7 @@ describe('event endpoints', () => {
     expect([p.status, p.text]).toEqual([200, 'ok']);
     await request(port, { path: '/i?e=pv&eid=counted', headers: { cookie: 'dnt=no' } });
     await waitFor('the one tracked event', () => (memory.counts().good === 1 ? true : undefined));
-    expect(memory.events().good[0].data.parameters.eid).toBe('counted');
+    expect(paramsOf(memory.events().good[0]).eid).toBe('counted');
   });
 
   test('custom paths map onto the tp2 endpoints', async () => {
@@ -221,7 +224,7 @@ describe('event endpoints', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET, HEAD, OPTIONS');
     await waitFor('events', () => (memory.counts().good === 3 ? true : undefined));
-    expect(memory.events().good.map((p) => [p.data.path, p.data.parameters.eid])).toEqual([['/acme/collect', 'p'], ['/acme/collect', 'g'], ['/acme/px', 'x']]);
+    expect(memory.events().good.map((p) => [p.data.path, paramsOf(p).eid])).toEqual([['/acme/collect', 'p'], ['/acme/collect', 'g'], ['/acme/px', 'x']]);
   });
 
   test('/r/tp2 is off by default (404); when on it records then redirects, only to allowed domains', async () => {
@@ -242,7 +245,7 @@ describe('event endpoints', () => {
       expect([bad.status, bad.text, bad.headers.location]).toEqual([400, 'redirect target missing or not allowed', undefined]);
     }
     await waitFor('the redirect event', () => (memory.counts().good === 1 ? true : undefined));
-    expect(memory.events().good[0].data.parameters).toEqual({ e: 'se', se_ca: 'link', u: 'https://www.acme.com/promo?a=1' });
+    expect(paramsOf(memory.events().good[0])).toEqual({ e: 'se', se_ca: 'link', u: 'https://www.acme.com/promo?a=1' });
   });
 });
 
@@ -309,7 +312,7 @@ describe('service endpoints, errors and limits', () => {
     sink.release();
     await waitFor('space again', async () => ((await request(port, { path: '/i?e=pv&eid=5' })).status === 200 ? true : undefined));
     await waitFor('all written', () => (sink.written.length === 5 ? true : undefined));
-    expect(sink.written.map((r) => JSON.parse(r.data).data.parameters.eid)).toEqual(['0', '1', '2', '3', '5']);
+    expect(sink.written.map((r) => paramsOf(r.data).eid)).toEqual(['0', '1', '2', '3', '5']);
   });
 
   test('/sink-health is 503 while the sink fails (past sinkUnhealthyAfterMs), and events are then refused with 503; both recover', async () => {
@@ -327,7 +330,7 @@ describe('service endpoints, errors and limits', () => {
     expect([refused.status, refused.text]).toEqual([503, 'sink unavailable, retry later']);
     sink.mode = 'ok';
     await waitFor('sink-health 200', async () => ((await request(port, { path: '/sink-health' })).status === 200 ? true : undefined));
-    expect(sink.written.map((r) => JSON.parse(r.data).data.parameters.eid)).toEqual(['kept']);
+    expect(sink.written.map((r) => paramsOf(r.data).eid)).toEqual(['kept']);
   });
 
   test('ackMode delivered: the answer waits for the sink; a slow sink gets 503 after deliveryTimeoutMs', async () => {
@@ -345,7 +348,7 @@ describe('service endpoints, errors and limits', () => {
     expect(answered).toBe(false);
     sink.release();
     expect((await pending).status).toBe(200);
-    expect(sink.written.map((r) => JSON.parse(r.data).data.parameters.eid).sort()).toEqual(['slow', 'waits']);
+    expect(sink.written.map((r) => paramsOf(r.data).eid).sort()).toEqual(['slow', 'waits']);
   });
 
   test('debug endpoints are off by default; when on, GET /debug/events shows the memory sink and DELETE clears it', async () => {
@@ -360,7 +363,7 @@ describe('service endpoints, errors and limits', () => {
       return j.good.length === 1 && j.bad.length === 1 ? { r, j } : undefined;
     });
     expect(got.r.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(got.j.good[0].data.parameters).toEqual({ e: 'pv', eid: 'd1' });
+    expect(paramsOf(got.j.good[0])).toEqual({ e: 'pv', eid: 'd1' });
     expect(got.j.bad[0].data.type).toBe('collector_payload_format_violation');
     expect(got.j.totals).toEqual({ good: 1, bad: 1 });
     expect((await request(port, { method: 'DELETE', path: '/debug/events' })).status).toBe(204);
@@ -372,7 +375,7 @@ describe('service endpoints, errors and limits', () => {
     const memory = new MemorySink(100);
     const { port, c } = await start({}, {
       sink: memory,
-      onAccepted: (records) => accepted.push(...records.map((r) => JSON.parse(r.data).data.parameters.eid)),
+      onAccepted: (records) => accepted.push(...records.map((r) => paramsOf(r.data).eid)),
       extraRoutes: [
         { path: '/micro/', prefix: true, methods: ['GET'], handle: (_req, res, ctx) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ path: ctx.path, query: ctx.query, good: memory.counts().good })); } },
         { path: '/i', handle: (_req, res) => { res.writeHead(418); res.end(); } },

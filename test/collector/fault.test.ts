@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { Emulator, EMULATOR_PROJECT, Relay, request, runBundle, RunningCollector, sleep, startEmulator, startRelay, waitFor } from './support';
+import { paramsOf } from '../helpers/payload';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 const BUFFER_EVENTS = 3000;
@@ -71,7 +72,7 @@ test('emulator stopped mid-load and restarted: every 2xx event arrives, 503 whil
       }
       try {
         const got = await emulator!.pull('raw-fault-check');
-        for (const m of got) received.add(JSON.parse(m.data).data.parameters.eid as string);
+        for (const m of got) received.add(paramsOf(m.data).eid as string);
         if (got.length === 0) await sleep(50);
       } catch {
         await sleep(100);
@@ -83,7 +84,7 @@ test('emulator stopped mid-load and restarted: every 2xx event arrives, 503 whil
     let quietSince = Date.now();
     while (Date.now() - quietSince < 2000) {
       const got = await emulator!.pull('raw-fault-check');
-      for (const m of got) received.add(JSON.parse(m.data).data.parameters.eid as string);
+      for (const m of got) received.add(paramsOf(m.data).eid as string);
       if (got.length > 0) quietSince = Date.now();
       else await sleep(100);
     }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { rawExchange, request, runBundle, RunningCollector, sleep, waitFor } from './support';
+import { paramsOf, PayloadLike } from '../helpers/payload';
 
 const SEED = 0x5eed;
 const RANDOM_REQUESTS = 600;
@@ -142,9 +143,9 @@ test('random requests: never a crash, never a 5xx, garbage gets 4xx, real events
   expect((await request(c.port, { path: '/i?e=pv&eid=after-fuzz' })).status).toBe(200);
   const events = await waitFor('the real event', async () => {
     const j = JSON.parse((await request(c.port, { path: '/debug/events' })).text);
-    return j.good.some((p: { data: { parameters: { eid?: string } } }) => p.data.parameters.eid === 'after-fuzz') ? j : undefined;
+    return j.good.some((p: PayloadLike) => paramsOf(p).eid === 'after-fuzz') ? j : undefined;
   });
-  for (const p of events.good) expect(Object.values(p.data.parameters).every((v) => typeof v === 'string')).toBe(true);
+  for (const p of events.good) expect(Object.values(paramsOf(p)).every((v) => typeof v === 'string')).toBe(true);
   expect(c.logs.filter((l) => l.severity === 'ERROR')).toEqual([]);
   expect(c.rssBytes() - base).toBeLessThan(150 * 1024 * 1024);
 }, 180000);

@@ -13,6 +13,7 @@ import { oversizedHead } from '../../collector/service';
 import { MemorySink } from '../../collector/sinks/memory';
 import type { Sink, SinkRecord } from '../../collector/sinks/types';
 import { rawExchange, readSchema, request, schemaProblems, waitFor } from './support';
+import { paramsOf } from '../helpers/payload';
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const LIMIT = 16384;
@@ -195,7 +196,7 @@ describe('request line plus headers over http.maxHeaderBytes', () => {
     // One good request, then an oversized one on the same connection: 200 then 400.
     const both = await rawExchange(port, [`GET /i?e=pv&eid=ka-1 HTTP/1.1\r\nHost: x\r\n\r\n`, `GET /i?e=pv&eid=ka-2 HTTP/1.1\r\nHost: x\r\n${bigHeader()}\r\n`], { delayMs: 300 });
     expect(both.text.match(/HTTP\/1\.1 \d{3} /g)).toEqual(['HTTP/1.1 200 ', 'HTTP/1.1 400 ']);
-    expect(memory.events().good.map((p) => p.data.parameters.eid)).toEqual(['ka-1']);
+    expect(memory.events().good.map((p) => paramsOf(p).eid)).toEqual(['ka-1']);
     expect(badRows(memory).map((b) => b.data.payload.raw)).toEqual(['e=pv&eid=ka-2']);
   });
 });

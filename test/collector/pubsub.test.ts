@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { Emulator, EMULATOR_PROJECT, pullAtLeast, readSchema, request, runBundle, RunningCollector, schemaProblems, startEmulator } from './support';
+import { paramsOf } from '../helpers/payload';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 const envelope = (data: unknown): string => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data });
-const payloadSchema = readSchema('io.waymark', 'collector_payload', '1-0-0');
+const payloadSchema = readSchema('io.waymark', 'collector_payload', '1-0-1');
 const badRowSchema = readSchema('io.waymark', 'bad_row', '1-0-0');
 
 let emulator: Emulator | undefined;
@@ -84,12 +85,12 @@ describe('collector bundle → Pub/Sub emulator', () => {
 
     const messages = await pullAtLeast(emulator!, 'raw-check', N);
     expect(messages).toHaveLength(N); // one message per event, no duplicates in a healthy run
-    const byEid = new Map(messages.map((m) => [JSON.parse(m.data).data.parameters.eid as string, m]));
+    const byEid = new Map(messages.map((m) => [paramsOf(m.data).eid as string, m]));
     expect(new Set(byEid.keys())).toEqual(new Set(sent.keys()));
     for (const [eid, { method, aid }] of sent) {
       const m = byEid.get(eid)!;
       const message = JSON.parse(m.data);
-      expect(message.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-0');
+      expect(message.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-1');
       expect(schemaProblems(payloadSchema, message.data)).toEqual([]);
       expect(message.data.method).toBe(method);
       expect(m.attributes).toEqual({ event_type: method === 'GET' ? 'pv' : 'se', app_id: aid });
@@ -104,8 +105,8 @@ describe('collector bundle → Pub/Sub emulator', () => {
       contentType: null,
       path: '/i',
       hostname: '127.0.0.1',
-      parameters: { e: 'pv', eid: 'get-7', aid: 'shop', tv: 'js-3', url: 'https://www.acme.com/p/7?q=a b' },
     });
+    expect(paramsOf({ data: get7 })).toEqual({ e: 'pv', eid: 'get-7', aid: 'shop', tv: 'js-3', url: 'https://www.acme.com/p/7?q=a b' });
     expect(get7.networkUserId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const post3 = JSON.parse(byEid.get('post-3-4')!.data).data;
     expect(post3).toMatchObject({ method: 'POST', path: TP2, contentType: 'application/json; charset=utf-8', ipAddress: '127.0.0.1', parameters: { e: 'se', eid: 'post-3-4', se_ca: 'cat', se_ac: 'act' } });
@@ -143,7 +144,7 @@ describe('collector bundle → Pub/Sub emulator', () => {
     agent.destroy();
     expect(await collector!.stop('SIGTERM')).toBe(0);
     const messages = await pullAtLeast(emulator!, 'raw-check', acked.length);
-    expect(new Set(messages.map((m) => JSON.parse(m.data).data.parameters.eid))).toEqual(new Set(acked));
+    expect(new Set(messages.map((m) => paramsOf(m.data).eid))).toEqual(new Set(acked));
     expect(collector!.logs.find((l) => l.message === 'collector stopped')).toMatchObject({ remaining: 0 });
   });
 });

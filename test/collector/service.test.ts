@@ -1,5 +1,7 @@
 import { configWith } from '../../collector/config';
-import { clientIp, cookieDomain, parseQuery, readCookie } from '../../collector/http-parts';
+import { clientIp, cookieDomain, hasParameters, queryValue, readCookie } from '../../collector/http-parts';
+import { queryParameters } from '../../pipeline/adapters';
+import { paramsOf } from '../helpers/payload';
 import { truncateUtf8 } from '../../collector/payload';
 import { EventRequest, handleEvent, redirectTarget } from '../../collector/service';
 import { readSchema, schemaProblems } from './support';
@@ -26,26 +28,31 @@ const post = (body: string | Buffer, headers: EventRequest['headers'] = {}): Eve
   body: Buffer.isBuffer(body) ? body : Buffer.from(body),
 });
 const envelope = (data: unknown): string => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data });
-const payloadSchema = readSchema('io.waymark', 'collector_payload', '1-0-0');
+const payloadSchema = readSchema('io.waymark', 'collector_payload', '1-0-1');
 const badRowSchema = readSchema('io.waymark', 'bad_row', '1-0-0');
 
 describe('query strings, cookies, client IP', () => {
-  test('parseQuery decodes + and %XX, keeps malformed escapes, last key wins, never touches the prototype', () => {
-    const q = parseQuery('e=pv&url=https%3A%2F%2Fa.com%2F%3Fx%3D1&page=Hello+World&bad=%E0%A4%A&e=se&flag&=x&__proto__=p&empty=');
+  test("a GET's query string: the enricher's parser decodes + and %XX, keeps malformed escapes, last name wins, never touches the prototype", () => {
+    const { params: q, count } = queryParameters('e=pv&url=https%3A%2F%2Fa.com%2F%3Fx%3D1&page=Hello+World&bad=%E0%A4%A&e=se&flag&=x&__proto__=p&empty=');
     expect(JSON.stringify(q)).toBe('{"e":"se","url":"https://a.com/?x=1","page":"Hello World","bad":"%E0%A4%A","flag":"","__proto__":"p","empty":""}');
+    expect(count).toBe(7);
     expect(Object.getPrototypeOf(q)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(q, '__proto__')?.value).toBe('p');
-    expect(JSON.stringify(parseQuery('constructor=c&toString=t&hasOwnProperty=h'))).toBe('{"constructor":"c","toString":"t","hasOwnProperty":"h"}');
-    expect({ ...parseQuery('') }).toEqual({});
+    expect(JSON.stringify(queryParameters('constructor=c&toString=t&hasOwnProperty=h').params)).toBe('{"constructor":"c","toString":"t","hasOwnProperty":"h"}');
+    expect(queryParameters('')).toEqual({ params: {}, count: 0 });
   });
 
-  test('parseQuery: the JSON text holds exactly the parameters received, whatever their names and number', () => {
-    expect(JSON.stringify(parseQuery(''))).toBe('{}');
-    const pairs = Array.from({ length: 40 }, (_, i) => [i % 2 === 0 ? `x${i}` : ['e', 'url', 'page', 'se_ca', 'cx'][i % 5], `v${i}`]);
-    const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
-    const expected = Object.fromEntries(pairs);
-    expect(JSON.parse(JSON.stringify(parseQuery(query)))).toStrictEqual(expected);
-    expect(Object.keys(JSON.parse(JSON.stringify(parseQuery('tv=js&aid=a'))))).toEqual(['tv', 'aid']);
+  test('the collector reads only what it needs from a query string: routing values (last wins, decoded) and whether any parameter is there', () => {
+    const q = 'e=pv&aid=a%20b&%61id=c+d&x=1&e=se&u=https%3A%2F%2Fwww.acme.com%2F&flag';
+    expect(queryValue(q, 'e')).toBe('se');
+    expect(queryValue(q, 'aid')).toBe('c d');
+    expect(queryValue(q, 'u')).toBe('https://www.acme.com/');
+    expect(queryValue(q, 'flag')).toBe('');
+    expect(queryValue(q, 'missing')).toBeUndefined();
+    expect(queryValue('ee=1&e', 'e')).toBe('');
+    expect(queryValue('', 'e')).toBeUndefined();
+    for (const yes of ['e=pv', 'flag', '&&x=', '=1&y']) expect(hasParameters(yes)).toBe(true);
+    for (const no of ['', '&', '&&', '=x', '=x&=y&']) expect(hasParameters(no)).toBe(false);
   });
 
   test('readCookie finds one cookie among many, trims and unquotes', () => {
@@ -118,7 +125,7 @@ describe('handleEvent', () => {
     expect(record.attributes).toEqual({ event_type: 'pv', app_id: 'shop' });
     const message = JSON.parse(record.data);
     expect(message).toEqual({
-      schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
+      schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-1',
       data: {
         timestamp: '2026-01-02T03:04:05.678Z',
         collector: 'waymark-collector/0.1.0',
@@ -130,11 +137,13 @@ describe('handleEvent', () => {
         contentType: null,
         method: 'GET',
         path: '/i',
+        // The query string as received: the enricher parses it (collector_payload 1-0-1).
+        querystring: 'e=pv&eid=e1&aid=shop&tv=js-1',
         hostname: 'c.acme.com',
-        parameters: { e: 'pv', eid: 'e1', aid: 'shop', tv: 'js-1' },
       },
     });
     expect(schemaProblems(payloadSchema, message.data)).toEqual([]);
+    expect(paramsOf(message)).toEqual({ e: 'pv', eid: 'e1', aid: 'shop', tv: 'js-1' });
   });
 
   test('POST: a batch is split into one payload per event; a query string on the POST is kept', () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { request, runBundle, RunningCollector, waitFor } from './support';
+import { paramsOf, PayloadLike } from '../helpers/payload';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 const envelope = (data: unknown): string => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data });
@@ -54,8 +55,8 @@ async function serveAndRecord(port: number, tag: string): Promise<void> {
   const post = await request(port, { method: 'POST', path: TP2, headers: { 'content-type': 'application/json' }, body: envelope([{ e: 'se', eid: `${tag}-post` }]) });
   expect([post.status, post.text]).toEqual([200, 'ok']);
   const events = JSON.parse((await request(port, { path: '/debug/events' })).text);
-  expect(events.good.map((p: { data: { parameters: { eid: string } } }) => p.data.parameters.eid)).toEqual([`${tag}-get`, `${tag}-post`]);
-  expect(events.good[0].data.parameters).toEqual({ e: 'pv', eid: `${tag}-get`, aid: 'zip' });
+  expect(events.good.map((p: PayloadLike) => paramsOf(p).eid)).toEqual([`${tag}-get`, `${tag}-post`]);
+  expect(paramsOf(events.good[0])).toEqual({ e: 'pv', eid: `${tag}-get`, aid: 'zip' });
 }
 
 const stoppedCleanly = (c: RunningCollector, maxMs: number): Promise<unknown> =>
@@ -136,7 +137,7 @@ test('Cloud Functions gen2 style: the package main, required as a module, starts
     expect([r.status, r.text]).toEqual([200, 'ok']);
     // The handler's default ackMode is delivered: the events are in the sink when the answers come.
     const events = JSON.parse((await request(port, { path: '/debug/events' })).text);
-    expect(events.good.map((p: { data: { parameters: { eid: string } } }) => p.data.parameters.eid)).toEqual(['fn-get', 'fn-post-1', 'fn-post-2']);
+    expect(events.good.map((p: PayloadLike) => paramsOf(p).eid)).toEqual(['fn-get', 'fn-post-1', 'fn-post-2']);
     const logs = err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { message: string; ackMode?: string });
     expect(logs.map((l) => l.message)).toContain('collector handler ready');
     expect(logs.find((l) => l.message === 'collector handler ready')?.ackMode).toBe('delivered');

@@ -3,6 +3,7 @@
  * both modes run the same shipped UDF, so they must produce the same rows.
  */
 import { DemoResult, GoodEvent, UUID } from './support';
+import { paramsOf } from '../helpers/payload';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -120,7 +121,7 @@ export function expectDemoRows(r: DemoResult, base: string, port: number): void 
     message: 'missing required property "buttonId"',
   });
   const original = bad.badRow.data.payload;
-  expect(original.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-0');
-  expect(original.data.parameters).toMatchObject({ e: 'ue', aid: 'waymark-demo', url: r.pageUrl, sid: pv.event.domain_sessionid });
-  expect(JSON.parse(original.data.parameters.ue_pr).data).toEqual({ schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', data: { label: 'Broken button', position: -1 } });
+  expect(original.schema).toBe('iglu:io.waymark/collector_payload/jsonschema/1-0-1');
+  expect(paramsOf(original)).toMatchObject({ e: 'ue', aid: 'waymark-demo', url: r.pageUrl, sid: pv.event.domain_sessionid });
+  expect(JSON.parse(paramsOf(original).ue_pr).data).toEqual({ schema: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', data: { label: 'Broken button', position: -1 } });
 }

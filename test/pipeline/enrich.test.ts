@@ -300,6 +300,24 @@ describe('enricher', () => {
     });
   });
 
+  describe('collector_payload 1-0-1: a GET\'s parameters in the raw query string', () => {
+    const getPayload = (data: Record<string, unknown>): string =>
+      JSON.stringify({ schema: 'iglu:io.waymark/collector_payload/jsonschema/1-0-1', data: { timestamp: '2024-05-01T12:00:00.000Z', collector: 'waymark-collector-0.1.0', method: 'GET', path: '/i', ...data } });
+
+    it('gives the same row as the parameters object would', () => {
+      const params = { ...base, url: 'https://www.acme.com/a b?x=1&y=2', page: 'Caf\u00e9 \u2013 Acme', aid: 'shop' };
+      const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%20/g, '+')}`).join('&');
+      expect(row(getPayload({ querystring: query }))).toEqual(row(payload(params)));
+    });
+
+    it('a payload with neither parameters nor a query string of parameters is a format violation', () => {
+      expect(bad(getPayload({})).failure.messages).toEqual([{ field: 'data.parameters', value: null, expectation: 'an object of tp2 parameters (or, for a GET, a query string carrying them)' }]);
+      expect(bad(getPayload({ querystring: '&=x&' })).failure.messages).toEqual([{ field: 'data.querystring', value: '&=x&', expectation: 'a query string carrying tp2 parameters' }]);
+      // A POST's query string is not its event: its parameters must be in `parameters`.
+      expect(bad(getPayload({ method: 'POST', querystring: 'e=pv&eid=' + EID })).type).toBe('collector_payload_format_violation');
+    });
+  });
+
   describe('guards', () => {
     it('a message over the size limit is a size_violation keeping a truncated payload', () => {
       const e = testEnricher(NOW, { limits: { maxPayloadChars: 5000 } });

@@ -149,6 +149,7 @@ describe('built-in schemas', () => {
       'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0',
       'iglu:io.waymark/bad_row/jsonschema/1-0-0',
       'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
+      'iglu:io.waymark/collector_payload/jsonschema/1-0-1',
     ]);
   });
 
@@ -170,8 +171,10 @@ describe('built-in schemas', () => {
   });
 
   it('describes the collector payload and bad rows the pipeline exchanges', () => {
-    const payload = registry.get('iglu:io.waymark/collector_payload/jsonschema/1-0-0')?.schema;
-    expect(payload?.required).toEqual(['timestamp', 'collector', 'path', 'parameters']);
+    expect(registry.get('iglu:io.waymark/collector_payload/jsonschema/1-0-0')?.schema.required).toEqual(['timestamp', 'collector', 'path', 'parameters']);
+    // 1-0-1 (ADDITION): a GET's parameters may stay in the query string.
+    const payload = registry.get('iglu:io.waymark/collector_payload/jsonschema/1-0-1')?.schema;
+    expect(payload?.required).toEqual(['timestamp', 'collector', 'path']);
     expect(Object.keys(payload?.properties as object)).toEqual(expect.arrayContaining([
       'timestamp', 'collector', 'ipAddress', 'userAgent', 'refererUri', 'headers', 'networkUserId', 'contentType', 'path', 'parameters', 'querystring', 'hostname',
     ]));

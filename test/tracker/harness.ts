@@ -16,6 +16,7 @@ import { compileValidators } from '../../pipeline/validation/compile';
 import type { ValidatorSet } from '../../pipeline/validation/types';
 import { createNodeEnricher } from '../../pipeline/local/node-enricher';
 import type { Enricher } from '../../pipeline/enrich';
+import { paramsOf } from '../helpers/payload';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SITE_DIR = join(__dirname, '..', '..', 'examples', 'site');
@@ -153,7 +154,7 @@ export async function startCollector(): Promise<TestCollector> {
     url: `http://127.0.0.1:${port}`,
     slowUrl: `http://127.0.0.1:${slowPort}`,
     events: async () =>
-      (await all()).good.map(({ data: d }) => ({ parameters: d.parameters, networkUserId: d.networkUserId, path: d.path, contentType: d.contentType })),
+      (await all()).good.map(({ data: d }) => ({ parameters: paramsOf({ data: d }), networkUserId: d.networkUserId, path: d.path, contentType: d.contentType })),
     payloads: async () => (await all()).good,
     bad: async () => (await all()).bad,
     stop,
