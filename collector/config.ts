@@ -222,7 +222,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sink.batchMaxBytes', env: 'WAYMARK_PUBSUB_BATCH_MAX_BYTES', parse: int(1024, 9 * 1024 * 1024), def: 8 * 1024 * 1024, doc: 'pubsub: bytes per publish request' },
   { key: 'sink.publishTimeoutMs', env: 'WAYMARK_PUBSUB_PUBLISH_TIMEOUT_MS', parse: int(100, 600000), def: 15000, doc: 'pubsub: time a publish may take (with the client\'s own retries) before the collector retries it' },
   { key: 'sink.directory', env: 'WAYMARK_FILE_DIR', parse: str(), def: undefined, doc: 'file: folder for good.jsonl and bad.jsonl' },
-  { key: 'sink.maxEvents', env: 'WAYMARK_MEMORY_SINK_MAX_EVENTS', parse: int(1, 10_000_000), def: 10000, doc: 'memory: events kept (the latest; older ones are counted, then dropped)' },
+  { key: 'sink.maxEvents', env: 'WAYMARK_MEMORY_SINK_MAX_EVENTS', parse: int(1, 10_000_000), def: 10000, doc: 'memory: events kept (the latest, in at most 64 MiB; older ones are counted, then dropped)' },
   { key: 'cookie.enabled', env: 'WAYMARK_COOKIE_ENABLED', parse: bool, def: true, doc: 'set the network user id cookie' },
   { key: 'cookie.name', env: 'WAYMARK_COOKIE_NAME', parse: str(TOKEN, 'a cookie name (token characters)'), def: 'sp', doc: 'network user id cookie name' },
   { key: 'cookie.maxAgeSeconds', env: 'WAYMARK_COOKIE_MAX_AGE_SECONDS', parse: int(1, 400 * 86400), def: 365 * 86400, doc: 'cookie lifetime (browsers cap at 400 days)' },
