@@ -92,11 +92,12 @@ function decode(s: string): string {
 }
 
 /**
- * The value of parameter `name` in a raw query string (`a=1&b=x+y`), decoded, or undefined. The last occurrence of a
- * repeated name wins, as in the enricher, which parses a GET's whole query string (pipeline/adapters.ts).
+ * The values of parameters `names` in a raw query string (`a=1&b=x+y`), decoded, undefined when absent; one pass. The
+ * last occurrence of a repeated name wins, as in the enricher, which parses a GET's whole query string
+ * (pipeline/adapters.ts).
  */
-export function queryValue(query: string, name: string): string | undefined {
-  let found: string | undefined;
+export function queryValues(query: string, names: readonly string[]): (string | undefined)[] {
+  const found: (string | undefined)[] = names.map(() => undefined);
   let start = 0;
   const n = query.length;
   while (start < n) {
@@ -104,14 +105,23 @@ export function queryValue(query: string, name: string): string | undefined {
     if (amp < 0) amp = n;
     let eq = query.indexOf('=', start);
     if (eq < 0 || eq > amp) eq = amp;
-    // Names are compared raw first: an encoded name (`%61id`) is rare, so it is only decoded when it could match.
-    if ((eq - start === name.length && query.startsWith(name, start)) || (eq > start && query.charCodeAt(start) !== 0x3d && maybeEncoded(query, start, eq) && decode(query.slice(start, eq)) === name)) {
-      found = eq < amp ? decode(query.slice(eq + 1, amp)) : '';
+    if (eq > start) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[k];
+        // Names are compared raw first: an encoded name (`%61id`) is rare, so it is only decoded when it could match.
+        if ((eq - start === name.length && query.startsWith(name, start)) || (maybeEncoded(query, start, eq) && decode(query.slice(start, eq)) === name)) {
+          found[k] = eq < amp ? decode(query.slice(eq + 1, amp)) : '';
+          break;
+        }
+      }
     }
     start = amp + 1;
   }
   return found;
 }
+
+/** The value of parameter `name` in a raw query string, decoded, or undefined (see queryValues). */
+export const queryValue = (query: string, name: string): string | undefined => queryValues(query, [name])[0];
 
 function maybeEncoded(query: string, start: number, end: number): boolean {
   const pct = query.indexOf('%', start);

@@ -18,6 +18,7 @@ import {
   originAllowed,
   Params,
   queryValue,
+  queryValues,
   readCookie,
   setKey,
   VALID_USER_ID,
@@ -90,6 +91,9 @@ function attributes(e: string | undefined, aid: string | undefined): Record<stri
   if (aid !== undefined && aid !== '') attrs.app_id = aid.length > 256 ? aid.slice(0, 256) : aid;
   return attrs;
 }
+
+/** The parameters the routing attributes come from: event type and app id. */
+const ROUTING_PARAMETERS: readonly string[] = ['e', 'aid'];
 
 const attributesOf = (params: Params): Record<string, string> =>
   attributes(hasKey(params, 'e') ? params.e : undefined, hasKey(params, 'aid') ? params.aid : undefined);
@@ -252,7 +256,13 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
       // Undefined for GETs: JSON.stringify leaves it out (one object shape for every event, no spread).
       parameters: parameters ?? undefined,
     });
-    const attrs = parameters === null ? attributes(queryValue(req.query, 'e'), queryValue(req.query, 'aid')) : attributesOf(parameters);
+    let attrs: Record<string, string>;
+    if (parameters === null) {
+      const [e, aid] = queryValues(req.query, ROUTING_PARAMETERS);
+      attrs = attributes(e, aid);
+    } else {
+      attrs = attributesOf(parameters);
+    }
     records.push({ stream: 'good', data: JSON.stringify(payload), attributes: attrs });
   }
   return success(req, cors, records, setCookie, redirectTo);

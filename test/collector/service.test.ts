@@ -1,5 +1,5 @@
 import { configWith } from '../../collector/config';
-import { clientIp, cookieDomain, hasParameters, queryValue, readCookie } from '../../collector/http-parts';
+import { clientIp, cookieDomain, hasParameters, queryValue, queryValues, readCookie } from '../../collector/http-parts';
 import { queryParameters } from '../../pipeline/adapters';
 import { paramsOf } from '../helpers/payload';
 import { truncateUtf8 } from '../../collector/payload';
@@ -51,6 +51,7 @@ describe('query strings, cookies, client IP', () => {
     expect(queryValue(q, 'missing')).toBeUndefined();
     expect(queryValue('ee=1&e', 'e')).toBe('');
     expect(queryValue('', 'e')).toBeUndefined();
+    expect(queryValues(q, ['e', 'aid', 'nope', 'x'])).toEqual(['se', 'c d', undefined, '1']);
     for (const yes of ['e=pv', 'flag', '&&x=', '=1&y']) expect(hasParameters(yes)).toBe(true);
     for (const no of ['', '&', '&&', '=x', '=x&=y&']) expect(hasParameters(no)).toBe(false);
   });
