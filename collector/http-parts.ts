@@ -3,6 +3,7 @@
  */
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { decodeQueryComponent } from '../pipeline/url';
 import type { CookieConfig } from './config';
 
 export type StringMap = Record<string, string>;
@@ -79,22 +80,10 @@ export function setKey(map: Params, key: string, value: string): void {
 /** Own-key test that is not fooled by the prototype (`constructor`, `toString`, ...). */
 export const hasKey = (map: Params, key: string): boolean => Object.prototype.hasOwnProperty.call(map, key);
 
-function decode(s: string): string {
-  // Most names and values have neither escapes nor `+`: two scans, no copy.
-  if (s.indexOf('%') < 0) return s.indexOf('+') < 0 ? s : s.replace(/\+/g, ' ');
-  const plus = s.indexOf('+') >= 0 ? s.replace(/\+/g, ' ') : s;
-  try {
-    return decodeURIComponent(plus);
-  } catch {
-    // Malformed escapes (e.g. "%E0%A4%A") are kept undecoded, so the value still reaches enrichment.
-    return plus;
-  }
-}
-
 /**
- * The values of parameters `names` in a raw query string (`a=1&b=x+y`), decoded, undefined when absent; one pass. The
- * last occurrence of a repeated name wins, as in the enricher, which parses a GET's whole query string
- * (pipeline/adapters.ts).
+ * The values of parameters `names` in a raw query string (`a=1&b=x+y`), undefined when absent; one pass. Decoded and
+ * the last occurrence of a repeated name winning, as in the enricher, which parses a GET's whole query string with
+ * the same decoder (pipeline/adapters.ts).
  */
 export function queryValues(query: string, names: readonly string[]): (string | undefined)[] {
   const found: (string | undefined)[] = names.map(() => undefined);
@@ -109,8 +98,8 @@ export function queryValues(query: string, names: readonly string[]): (string | 
       for (let k = 0; k < names.length; k++) {
         const name = names[k];
         // Names are compared raw first: an encoded name (`%61id`) is rare, so it is only decoded when it could match.
-        if ((eq - start === name.length && query.startsWith(name, start)) || (maybeEncoded(query, start, eq) && decode(query.slice(start, eq)) === name)) {
-          found[k] = eq < amp ? decode(query.slice(eq + 1, amp)) : '';
+        if ((eq - start === name.length && query.startsWith(name, start)) || (maybeEncoded(query, start, eq) && decodeQueryComponent(query.slice(start, eq)) === name)) {
+          found[k] = eq < amp ? decodeQueryComponent(query.slice(eq + 1, amp)) : '';
           break;
         }
       }
