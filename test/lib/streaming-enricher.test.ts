@@ -188,12 +188,26 @@ describe('StreamingEnricher', () => {
     expect(bucket).toMatchObject({
       uniform_bucket_level_access: true,
       public_access_prevention: 'enforced',
-      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'staging/', 'bq-temp/'] } }],
+      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'bq-temp/'] } }],
       labels: { env: 'prod', 'managed-by': 'waymark' },
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);
     expect(existing.list('google_storage_bucket').map((b) => b.name)).not.toContain('acme-analytics-waymark-dataflow');
     expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/enrich-0000000000000000.js');
+  });
+
+  test('no lifecycle rule of the work bucket deletes what the running job reads: its staged jars and its UDF', () => {
+    // A streaming job runs for months; whenever Dataflow adds or replaces a worker, that worker loads the jars from
+    // the job's stagingLocation. Expiring them breaks autoscaling and healing (apache/beam issue 18209).
+    const j = job(synth(make().stack).text);
+    const bucket = synth(make().stack).list('google_storage_bucket').find((b) => b.name === 'acme-analytics-waymark-dataflow');
+    const objectPath = (uri: string): string => uri.replace(/^gs:\/\/[^/]+\//, '');
+    const read = [objectPath(j.staging_location) + '/', objectPath(j.parameters.javascriptTextTransformGcsPath)];
+    expect(read).toEqual(['staging/', 'udf/waymark-enrich/enrich-0000000000000000.js']);
+    for (const rule of bucket.lifecycle_rule) {
+      const prefixes: string[] = rule.condition.matches_prefix ?? [''];
+      for (const path of read) expect(prefixes.filter((p) => path.startsWith(p))).toEqual([]);
+    }
   });
 
   test('the shipped UDF writes exactly the warehouse\'s column names for the same registry (one naming function)', () => {
