@@ -21,7 +21,7 @@ function backendFor(e: EnvironmentConfig): CollectorBackend | undefined {
   switch (e.collector) {
     case 'cloud-run': return CollectorBackend.cloudRun({ regions, minInstances: min, maxInstances: max });
     case 'cloud-functions': return CollectorBackend.cloudFunctions({ regions, minInstances: min, maxInstances: max });
-    case 'app-engine': return CollectorBackend.appEngine({ region: regions[0], minInstances: min, maxInstances: max });
+    case 'app-engine': return CollectorBackend.appEngine({ region: regions[0], createApplication: e.createAppEngineApplication ?? true, minInstances: min, maxInstances: max });
     case 'instance-groups': return CollectorBackend.instanceGroups({ regions, minReplicas: min, maxReplicas: max });
     case 'gke': return CollectorBackend.gke({ regions, minReplicas: min, maxReplicas: max });
     case 'cdn-pixel': return undefined;

@@ -45,6 +45,11 @@ export interface EnvironmentConfig {
   readonly schemaFolders?: readonly string[];
   /** Protect data (buckets, dataset) from `terraform destroy`. */
   readonly deletionProtection: boolean;
+  /**
+   * App Engine topology: create the project's App Engine application (true: a fresh project), or use the one it
+   * has (false). `WAYMARK_APPENGINE_EXISTING_APPLICATION=1` sets false for the `appengine` environment.
+   */
+  readonly createAppEngineApplication?: boolean;
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -123,6 +128,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 2, machineType: 'n2-standard-2' },
     labels: { app: 'waymark', env: 'appengine' },
     deletionProtection: false,
+    // A fresh project has no App Engine application: the stack creates it (in us-central1, for good).
+    createAppEngineApplication: process.env.WAYMARK_APPENGINE_EXISTING_APPLICATION !== '1',
   },
   {
     name: 'pixel',

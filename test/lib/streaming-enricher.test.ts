@@ -131,7 +131,7 @@ describe('StreamingEnricher', () => {
     // The job waits for the UDF and for every grant it needs.
     const deps: string[] = job(s.text).depends_on;
     expect(deps.some((d) => d.startsWith('google_storage_bucket_object.enricher_udf_'))).toBe(true);
-    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(6);
+    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(7);
   });
 
   test('workers: machine type, autoscaling bounds, Streaming Engine, network, drain on delete, labels, own service account', () => {
@@ -165,7 +165,9 @@ describe('StreamingEnricher', () => {
   test('IAM: exactly what the workers need, on the narrowest resources, never a primitive role', () => {
     const s = synth(make().stack);
     const mine = grantedRoles(s.json).filter((r) => r.member.includes('enricher_service-account'));
+    // metadataViewer on the dataset: BigQueryIO.Write.validate (on for the dead-letter writes) calls datasets.get.
     expect(mine.map((r) => `${r.type} ${r.role}`).sort()).toEqual([
+      'google_bigquery_dataset_iam_member roles/bigquery.metadataViewer',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor',
       'google_project_iam_member roles/dataflow.worker',
@@ -186,12 +188,26 @@ describe('StreamingEnricher', () => {
     expect(bucket).toMatchObject({
       uniform_bucket_level_access: true,
       public_access_prevention: 'enforced',
-      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'staging/', 'bq-temp/'] } }],
+      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'bq-temp/'] } }],
       labels: { env: 'prod', 'managed-by': 'waymark' },
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);
     expect(existing.list('google_storage_bucket').map((b) => b.name)).not.toContain('acme-analytics-waymark-dataflow');
     expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/enrich-0000000000000000.js');
+  });
+
+  test('no lifecycle rule of the work bucket deletes what the running job reads: its staged jars and its UDF', () => {
+    // A streaming job runs for months; whenever Dataflow adds or replaces a worker, that worker loads the jars from
+    // the job's stagingLocation. Expiring them breaks autoscaling and healing (apache/beam issue 18209).
+    const j = job(synth(make().stack).text);
+    const bucket = synth(make().stack).list('google_storage_bucket').find((b) => b.name === 'acme-analytics-waymark-dataflow');
+    const objectPath = (uri: string): string => uri.replace(/^gs:\/\/[^/]+\//, '');
+    const read = [objectPath(j.staging_location) + '/', objectPath(j.parameters.javascriptTextTransformGcsPath)];
+    expect(read).toEqual(['staging/', 'udf/waymark-enrich/enrich-0000000000000000.js']);
+    for (const rule of bucket.lifecycle_rule) {
+      const prefixes: string[] = rule.condition.matches_prefix ?? [''];
+      for (const path of read) expect(prefixes.filter((p) => path.startsWith(p))).toEqual([]);
+    }
   });
 
   test('the shipped UDF writes exactly the warehouse\'s column names for the same registry (one naming function)', () => {
