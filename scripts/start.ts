@@ -23,6 +23,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
 import * as runtime from '../lib/private/runtime-bundles';
 import { USAGE as LOCAL_USAGE } from '../collector/local/options';
+import { resolveStartArgs } from '../pipeline/registry/cli';
 
 /** The demo site's schemas (io.waymark.example/*): a schema folder like a user's, included by default. */
 const EXAMPLE_SCHEMAS = join(PACKAGE_ROOT, 'examples', 'schemas');
@@ -34,7 +35,8 @@ const USAGE = `usage: npm start -- [--schemas DIR]... [--no-example-schemas] [--
   --no-example-schemas   leave out examples/schemas, the schemas of the demo site's events (io.waymark.example/*),
                          which are included by default: validate as a deployment with only your --schemas would
   --pubsub               run the real chain through the Pub/Sub emulator (needs gcloud and its pubsub-emulator component)
-  --port N               port of the local URL (default 8080; 0 picks a free one)`;
+  --port N               port of the local URL (default 8080; 0 picks a free one)
+  --resolver FILE        resolve schemas from Iglu registries (a waymark-schemas.json, see \`waymark schemas --help\`)`;
 
 interface StartArgs {
   /** The user's --schemas folders, absolute, in order. */
@@ -93,7 +95,8 @@ function ensure(b: Bundle, folder: string, name = b.fileName): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const resolved = resolveStartArgs(process.argv.slice(2));
+  const args = parseArgs(resolved.argv);
   const buildDir = resolve(process.env.WAYMARK_BUILD_DIR ?? join(PACKAGE_ROOT, 'build'));
   if (args.help) {
     process.stdout.write(`${USAGE}\n\nOther flags go to ${LOCAL_USAGE.replace(/^usage: /, '')}\n`);
@@ -103,9 +106,9 @@ async function main(): Promise<void> {
   for (const folder of args.schemas) {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
   }
-  const folders = schemaFolders(args);
+  const folders = [...schemaFolders(args), ...resolved.folders.filter((f) => !schemaFolders(args).includes(f))];
   // A UDF given with WAYMARK_LOCAL_UDF is used as it is, unless --schemas asks for a registry.
-  const ownUdf = args.schemas.length === 0 && (process.env.WAYMARK_LOCAL_UDF ?? '').trim() !== '';
+  const ownUdf = args.schemas.length === 0 && resolved.folders.length === 0 && (process.env.WAYMARK_LOCAL_UDF ?? '').trim() !== '';
   process.stdout.write('Building the bundles (only what is missing or out of date):\n');
   const { defaultEnrichmentBundle } = await import('../lib/private/enrichment');
   try {
