@@ -107,7 +107,7 @@ export interface EventQuery {
   readonly userId?: string;
   /** domain_sessionid, exactly. */
   readonly sessionId?: string;
-  /** Free text: every word must occur in the decoded event (row, bad row, tracker payload), case-insensitive. */
+  /** Free text: every word (or "quoted phrase") must occur in the decoded event (row, bad row, tracker payload), case-insensitive. */
   readonly q?: string;
   /** Received at or after (ms since the epoch). */
   readonly start?: number;
@@ -134,6 +134,17 @@ export interface Queryable {
   text(): string;
 }
 
+/** The terms of a free-text search: "quoted phrases" and words, lower-case. */
+export function searchTerms(q: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(q); m !== null; m = re.exec(q)) {
+    const t = (m[1] ?? m[2]).toLowerCase();
+    if (t !== '') out.push(t);
+  }
+  return out;
+}
+
 export function matchesQuery(e: Queryable, f: Omit<EventQuery, 'page' | 'pageSize'>): boolean {
   const x = e.fields;
   if (f.valid !== undefined && x.valid !== f.valid) return false;
@@ -155,7 +166,7 @@ export function matchesQuery(e: Queryable, f: Omit<EventQuery, 'page' | 'pageSiz
   }
   if (f.q !== undefined) {
     const text = e.text();
-    for (const word of f.q.toLowerCase().split(/\s+/)) if (word !== '' && !text.includes(word)) return false;
+    for (const term of searchTerms(f.q)) if (!text.includes(term)) return false;
   }
   return true;
 }
