@@ -17,7 +17,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
   :root { --fg: #1d2433; --muted: #5d6b82; --line: #e3e8ef; --good: #137a4b; --bad: #b42318; --bg: #f7f9fc; --accent: #2952cc; --warn-bg: #fff4e5; }
   * { box-sizing: border-box; }
   html, body { max-width: 100%; }
-  body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); overflow-x: hidden; }
+  body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
   a { color: var(--accent); }
   :focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
   header { display: flex; align-items: center; gap: 8px 16px; padding: 12px 20px; background: #fff; border-bottom: 1px solid var(--line); flex-wrap: wrap; }
@@ -390,6 +390,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
     head.appendChild(close);
     d.appendChild(head);
     var facts = el('p', 'note');
+    facts.id = 'detail-facts';
     facts.textContent = [item.appId && 'app ' + item.appId, item.userId && 'user ' + item.userId, item.domainUserId && 'domain user ' + item.domainUserId, item.sessionId && 'session ' + item.sessionId + (item.sessionIndex ? ' (#' + item.sessionIndex + ')' : ''), item.pageUrl && 'page ' + item.pageUrl, item.schema && shortSchema(item.schema)].filter(Boolean).join(' · ');
     d.appendChild(facts);
     if (!item.valid) {
