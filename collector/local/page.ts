@@ -34,7 +34,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
   button[disabled] { opacity: .5; cursor: default; }
   main { padding: 10px 20px 40px; }
   .note { color: var(--muted); font-size: 12.5px; margin: 6px 0; }
-  #status { min-height: 1.2em; }
+  #status:empty { display: none; }
   #timeline { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px 4px; margin: 8px 0; }
   #timeline h2 { font-size: 13px; margin: 0 0 4px; font-weight: 600; display: flex; gap: 8px; flex-wrap: wrap; }
   #timeline h2 small { font-weight: normal; color: var(--muted); }
@@ -51,7 +51,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
   table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); table-layout: fixed; }
   th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   th { font-size: 11.5px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); background: #fbfcfe; font-weight: 600; }
-  col.c-seq { width: 52px; } col.c-time { width: 118px; } col.c-status { width: 56px; } col.c-event { width: 14%; } col.c-app { width: 10%; }
+  col.c-seq { width: 52px; } col.c-time { width: 118px; } col.c-status { width: 74px; } col.c-event { width: 14%; } col.c-app { width: 10%; }
   col.c-user { width: 10%; } col.c-session { width: 10%; } col.c-what { width: 26%; } col.c-page { width: 14%; }
   tbody tr.row { cursor: pointer; }
   tbody tr.row:hover { background: #f3f6fb; }
@@ -339,7 +339,10 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
     var p = item.payload, by = failuresByField(item);
     var table = el('table', 'params'), tbody = el('tbody');
     table.appendChild(tbody);
-    Object.keys(p.parameters).forEach(function (name) {
+    // The parameters a failure concerns first, then the decoded event and entities, then the rest as sent.
+    var names = Object.keys(p.parameters), rank = function (n) { return by[n] ? 0 : Object.prototype.hasOwnProperty.call(p.decoded, n) ? 1 : 2; };
+    names = names.map(function (n, i) { return [rank(n), i, n]; }).sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).map(function (x) { return x[2]; });
+    names.forEach(function (name) {
       var tr = el('tr'), n = el('td', 'name mono', name), v = el('td', 'value mono');
       tr.dataset.param = name;
       if (LABELS[name]) n.appendChild(el('small', '', LABELS[name]));
