@@ -109,9 +109,27 @@ export class DeliveryBuffer {
     return this.failingSince === null || this.now() - this.failingSince < this.options.sinkUnhealthyAfterMs;
   }
 
-  /** Whether a request with `events` records of about `bytes` bytes could ever be accepted. */
+  /**
+   * What `offer` would answer for `events` records of about `bytes` bytes of text, without taking them: asked before a
+   * request's records are built. 'never': more than fits() allows, whatever the buffer holds.
+   */
+  admit(events: number, bytes: number): OfferResult | 'never' {
+    if (this.closed) return 'closed';
+    if (!this.fits(events, bytes)) return 'never';
+    if (!this.sinkHealthy()) {
+      this.counters.refusedUnhealthy++;
+      return 'unhealthy';
+    }
+    if (this.count + events > this.options.maxEvents || this.byteCount + bytes + events * ENTRY_OVERHEAD > this.options.maxBytes) {
+      this.counters.refusedFull++;
+      return 'full';
+    }
+    return 'accepted';
+  }
+
+  /** Whether a request with `events` records of about `bytes` bytes could ever be accepted (by an empty buffer). */
   fits(events: number, bytes: number): boolean {
-    return events <= this.options.maxEvents / 2 && bytes + events * ENTRY_OVERHEAD <= this.options.maxBytes / 2;
+    return events <= this.options.maxEvents && bytes + events * ENTRY_OVERHEAD <= this.options.maxBytes;
   }
 
   stats(): BufferStats {

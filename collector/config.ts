@@ -52,6 +52,8 @@ export interface CollectorConfig {
   /** Entries appended to X-Forwarded-For after the client's by trusted proxies (Google's LB: 1); null ignores the header. */
   readonly xffTrustedHops: number | null;
   readonly maxBodyBytes: number;
+  /** Events in one POST batch; more: 400 and a size_violation bad row, before any record is built. */
+  readonly maxEventsPerBatch: number;
   readonly maxUrlBytes: number;
   readonly badRowMaxPayloadBytes: number;
   readonly redirect: { readonly enabled: boolean; readonly allowedDomains: readonly string[] };
@@ -235,6 +237,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'doNotTrackCookie.value', env: 'WAYMARK_DNT_COOKIE_VALUE', parse: regex, def: null, doc: 'regular expression the whole do-not-track cookie value must match (default: any value)' },
   { key: 'xffTrustedHops', env: 'WAYMARK_XFF_TRUSTED_HOPS', parse: hops, def: 1, doc: 'X-Forwarded-For entries appended after the client IP by trusted proxies ("off" ignores the header)' },
   { key: 'maxBodyBytes', env: 'WAYMARK_MAX_BODY_BYTES', parse: int(1024, 64 * 1024 * 1024), def: 1024 * 1024, doc: 'largest POST body; larger becomes a size_violation bad row' },
+  { key: 'maxEventsPerBatch', env: 'WAYMARK_MAX_EVENTS_PER_BATCH', parse: int(1, 100_000), def: 1000, doc: 'events in one POST batch (trackers send at most a few hundred); more becomes a size_violation bad row' },
   { key: 'maxUrlBytes', env: 'WAYMARK_MAX_URL_BYTES', parse: int(256, 1024 * 1024), def: 20 * 1024, doc: 'longest request URL; longer becomes a size_violation bad row' },
   { key: 'badRowMaxPayloadBytes', env: 'WAYMARK_BAD_ROW_MAX_PAYLOAD_BYTES', parse: int(256, 8 * 1024 * 1024), def: 64 * 1024, doc: 'payload kept in a bad row (truncated beyond)' },
   { key: 'redirect.enabled', env: 'WAYMARK_REDIRECT_ENABLED', parse: bool, def: false, doc: 'serve /r/tp2' },
@@ -487,6 +490,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     doNotTrackCookie: dntName === null ? null : { name: dntName, value: dntValue ?? /^(?:[\s\S]*)$/ },
     xffTrustedHops: get('xffTrustedHops'),
     maxBodyBytes,
+    maxEventsPerBatch: get('maxEventsPerBatch'),
     maxUrlBytes: get('maxUrlBytes'),
     badRowMaxPayloadBytes: get('badRowMaxPayloadBytes'),
     redirect,

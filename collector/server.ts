@@ -128,7 +128,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const buffer = new DeliveryBuffer(sink, config.buffer, logger, now);
   const routes = builtinRoutes(config);
   const extraRoutes = options.extraRoutes ?? [];
-  const ctx: ServiceContext = { config, now, uuid: options.uuid ?? randomUUID };
+  const ctx: ServiceContext = { config, now, uuid: options.uuid ?? randomUUID, admit: (events, bytes) => buffer.admit(events, bytes) };
   const retryAfter = String(config.retryAfterSeconds);
   let draining = false;
   let server: Server | null = null;
@@ -141,6 +141,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const cors = originAllowed(origin, config.cors.allowedOrigins) ? corsHeaders(origin) : [];
     send(res, 503, plain([...cors, 'Retry-After', retryAfter]), reason, close || draining);
   };
+
+  function refusedAnswer(res: ServerResponse, origin: string | undefined, result: 'full' | 'unhealthy' | 'closed'): void {
+    unavailable(res, origin, result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
+  }
 
   function readBody(req: IncomingMessage, done: (r: BodyResult) => void): void {
     const limit = config.maxBodyBytes;
@@ -202,6 +206,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   function respond(res: ServerResponse, origin: string | undefined, outcome: Outcome): void {
+    if (outcome.refused !== undefined) return refusedAnswer(res, origin, outcome.refused);
     const records = outcome.records;
     if (records.length === 0) {
       send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
@@ -218,10 +223,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         }
       : undefined;
     const result = buffer.offer(records, delivered);
-    if (result !== 'accepted') {
-      unavailable(res, origin, result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
-      return;
-    }
+    if (result !== 'accepted') return refusedAnswer(res, origin, result);
     options.onAccepted?.(records);
     if (delivered === undefined) {
       send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
