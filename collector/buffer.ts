@@ -48,6 +48,8 @@ export interface BufferStats {
   readonly sinkHealthy: boolean;
   /** Milliseconds the sink has been failing (0 when it is fine). */
   readonly sinkFailingForMs: number;
+  /** Why the last write failed while the sink fails, else null. */
+  readonly lastError: string | null;
 }
 
 /** Memory a record costs besides its text, roughly (entry, record object, attributes). */
@@ -65,6 +67,8 @@ export class DeliveryBuffer {
   private retryTimer: NodeJS.Timeout | null = null;
   private failingSince: number | null = null;
   private consecutiveFailures = 0;
+  /** The last write failure while the sink fails (name, code and message only), for /sink-health. */
+  private lastError: string | null = null;
   private closed = false;
   /** Set when drain gave up: no more writes or retries. */
   private stopped = false;
@@ -140,6 +144,7 @@ export class DeliveryBuffer {
       inflightBatches: this.inflight,
       sinkHealthy: this.sinkHealthy(),
       sinkFailingForMs: this.failingSince === null ? 0 : this.now() - this.failingSince,
+      lastError: this.lastError,
     };
   }
 
@@ -242,8 +247,10 @@ export class DeliveryBuffer {
       }
       this.failingSince = null;
       this.consecutiveFailures = 0;
+      this.lastError = null;
     } else {
       this.counters.failedWrites++;
+      this.lastError = err !== null ? describeError(err).error : `${retry.length} of ${batch.length} records not written`;
       this.retryQueue.unshift(...retry);
       const now = this.now();
       if (this.failingSince === null) this.failingSince = now;

@@ -94,6 +94,8 @@ export interface LoadedConfig {
   readonly sinkDefaulted: boolean;
   /** Where settings came from, for the start-up log (no values). */
   readonly sources: readonly string[];
+  /** Things to log as warnings (unknown WAYMARK_* variables, each naming the closest setting). */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -271,6 +273,44 @@ const label = (s: Setting): string => `${s.key} (${s.env})`;
 
 /** Environment variable that names a JSON configuration file. */
 export const CONFIG_FILE_ENV = 'WAYMARK_CONFIG_FILE';
+
+/**
+ * WAYMARK_* variables that are not settings but are read by other parts (the multi-process mode, the VM bootstrap
+ * script, the local mode's WAYMARK_LOCAL_*): never reported as unknown.
+ */
+const OTHER_VARIABLES: ReadonlySet<string> = new Set([CONFIG_FILE_ENV, 'WAYMARK_WORKERS', 'WAYMARK_BUNDLE', 'WAYMARK_BUNDLE_FILE', 'WAYMARK_BOOTSTRAP', 'WAYMARK_METADATA_URL', 'WAYMARK_STORAGE_URL']);
+
+/** Edit distance (insertions, deletions, substitutions), for naming the setting a misspelled variable meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** One warning per WAYMARK_* variable that is no setting: ignored, so a typo would otherwise go unnoticed. */
+function unknownVariables(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = new Set(SETTINGS.map((s) => s.env));
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('WAYMARK_') || known.has(name) || OTHER_VARIABLES.has(name) || name.startsWith('WAYMARK_LOCAL_')) continue;
+    let best: Setting | null = null;
+    let bestD = Infinity;
+    for (const s of SETTINGS) {
+      const d = distance(name, s.env);
+      if (d < bestD) {
+        best = s;
+        bestD = d;
+      }
+    }
+    const close = best !== null && bestD <= Math.max(2, Math.floor(name.length / 4));
+    out.push(`unknown environment variable ${name} is ignored${close ? `: did you mean ${best!.env} (${best!.key})?` : ` (no setting has a similar name; settings: collector/README.md)`}`);
+  }
+  return out;
+}
 
 export interface LoadOptions {
   /** Defaults replacing the built-in ones, by dotted key (e.g. the Cloud Functions handler uses ackMode delivered). */
@@ -506,7 +546,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     debugEndpoints,
     logLevel: (get<string>('logLevel').toUpperCase() as LogLevel),
   };
-  return { config, sinkDefaulted, sources: sources.length ? sources : ['defaults'] };
+  return { config, sinkDefaulted, sources: sources.length ? sources : ['defaults'], warnings: unknownVariables(env) };
 }
 
 /** The configuration with every default and the given overrides (dotted keys or file-shaped object): for tests and embedding. */

@@ -35,7 +35,19 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   if (loaded.sinkDefaulted) {
     logger.warn('no sink configured: writing events to stdout (set WAYMARK_SINK=pubsub with WAYMARK_PUBSUB_GOOD_TOPIC and WAYMARK_PUBSUB_BAD_TOPIC for production, or file/memory)', { sink: 'stdout' });
   }
+  for (const w of loaded.warnings) logger.warn(w);
   const collector = createCollector({ config, logger });
+  // A sink that cannot work (unwritable folder, unreachable Pub/Sub, missing topic) stops the start, saying why:
+  // starting "healthy" would answer 200 to events that can never be written.
+  if (collector.sink.check !== undefined) {
+    try {
+      await collector.sink.check();
+    } catch (err) {
+      logger.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`, { sink: collector.sink.kind });
+      process.exitCode = 1;
+      throw err;
+    }
+  }
   let address;
   try {
     address = await collector.listen();

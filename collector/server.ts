@@ -115,6 +115,9 @@ function rawAnswer(status: number, headers: readonly string[], body: string): st
   return `${head}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/** Request headers accepted (Node's server keeps MAX_HEADER_COUNT + 1 so that one more is seen and refused). */
+export const MAX_HEADER_COUNT = 1000;
+
 const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
 
 type BodyResult = { body: Buffer } | { overflow: { head: Buffer; totalBytes: number } } | { busy: true } | { gone: true };
@@ -273,8 +276,14 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         return handleEventRoute(req, res, route.kind, path, query);
       case 'health':
         return send(res, draining ? 503 : 200, plain(), draining ? 'shutting down' : 'ok', draining);
-      case 'sinkHealth':
-        return buffer.sinkHealthy() ? send(res, 200, plain(), 'ok', draining) : send(res, 503, plain(['Retry-After', retryAfter]), 'sink unhealthy', draining);
+      case 'sinkHealth': {
+        // Honest: 503 from the first failed write until one succeeds (events are still buffered meanwhile, until
+        // sinkUnhealthyAfterMs), with how long and why.
+        const st = buffer.stats();
+        if (st.sinkFailingForMs === 0 && st.lastError === null) return send(res, 200, plain(), 'ok', draining);
+        const body = `${st.sinkHealthy ? 'sink failing' : 'sink unhealthy'} for ${st.sinkFailingForMs} ms, ${st.events} events held: ${st.lastError ?? 'write failed'}`;
+        return send(res, 503, plain(['Retry-After', retryAfter]), body, draining);
+      }
       case 'robots':
         return send(res, 200, ['Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'public, max-age=86400'], ROBOTS, draining);
       case 'debugEvents':
@@ -283,7 +292,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
           memory.clear();
           return send(res, 204, [], '', draining);
         }
-        return send(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store', ...corsHeaders(req.headers.origin)], JSON.stringify(memory.events()), draining);
+        // No CORS headers: what the sink holds (IPs, cookies ids) must not be readable by pages of other origins.
+        return send(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store'], JSON.stringify(memory.events()), draining);
     }
   }
 
@@ -357,6 +367,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   const handler: RequestHandler = (req, res) => {
     try {
+      if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return tooManyHeaders(req, res);
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
@@ -388,6 +399,29 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
   };
 
+  /**
+   * More headers than MAX_HEADER_COUNT: refused, because Node keeps only the first maxHeadersCount and a header past
+   * them (an `SP-Anonymous`, a do-not-track cookie) would be ignored silently. 400 (not retried) with a size_violation
+   * bad row on event routes; the connection closes.
+   */
+  function tooManyHeaders(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const reason = `payload too large: more than ${MAX_HEADER_COUNT} request headers`;
+    const origin = req.headers.origin;
+    const cors = originAllowed(origin, config.cors.allowedOrigins) ? corsHeaders(origin) : [];
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const kind = routes.get(path)?.get(req.method ?? 'GET');
+    if (kind?.type !== 'event') return send(res, 400, plain(cors), reason, true);
+    // The body (if any) is not read: the answer closes the connection (lingering, see send).
+    const outcome = handleEvent({ kind: kind.kind, method: req.method ?? 'GET', path, query, headers: req.headers, remoteAddress: req.socket?.remoteAddress, headerCount: req.rawHeaders.length / 2, maxHeaderCount: MAX_HEADER_COUNT }, ctx);
+    const result = outcome.records.length === 0 ? 'accepted' : buffer.offer(outcome.records);
+    if (result !== 'accepted') return refusedAnswer(res, origin, result);
+    if (outcome.records.length > 0) options.onAccepted?.(outcome.records);
+    send(res, outcome.status, outcome.headers, outcome.body, true);
+  }
+
   const collector: Collector = {
     config,
     sink,
@@ -412,6 +446,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         handler,
       );
       if (http.maxConnections > 0) s.maxConnections = http.maxConnections;
+      s.maxHeadersCount = MAX_HEADER_COUNT + 1;
       // CONNECT (proxy tunnelling) is not served: answer instead of dropping the connection silently.
       s.on('connect', (_req: IncomingMessage, socket: Duplex) => {
         socket.on('error', () => socket.destroy());

@@ -42,6 +42,9 @@ export interface EventRequest {
   readonly remoteAddress: string | undefined;
   /** POST body, when it fit in maxBodyBytes. */
   readonly body?: Buffer;
+  /** Set when the request had more headers than `maxHeaderCount` (refused: the HTTP parser drops the rest). */
+  readonly headerCount?: number;
+  readonly maxHeaderCount?: number;
   /** POST body larger than maxBodyBytes: its first bytes and how many bytes were seen (or announced). */
   readonly bodyOverflow?: { readonly head: Buffer; readonly totalBytes: number };
 }
@@ -203,6 +206,10 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   if (urlBytes > config.maxUrlBytes) {
     const messages = [{ field: 'url', value: null, expectation: `a request URL of at most ${config.maxUrlBytes} bytes; it had ${urlBytes}` }];
     return text(400, `payload too large: URL of ${urlBytes} bytes, limit ${config.maxUrlBytes}`, cors, [bad('size_violation', messages, req.query, urlBytes)]);
+  }
+  if (req.headerCount !== undefined && req.maxHeaderCount !== undefined && req.headerCount > req.maxHeaderCount) {
+    const messages = [{ field: 'headers', value: null, expectation: `at most ${req.maxHeaderCount} request headers (the HTTP parser drops the rest, an SP-Anonymous among them); it had more` }];
+    return text(400, `payload too large: more than ${req.maxHeaderCount} request headers`, cors, [bad('size_violation', messages, req.query, req.query.length)]);
   }
   if (req.bodyOverflow) {
     const { head, totalBytes } = req.bodyOverflow;
