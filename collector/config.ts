@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 
 export type SinkType = 'stdout' | 'file' | 'memory' | 'pubsub';
 export type SameSite = 'None' | 'Lax' | 'Strict';
-export type AckMode = 'buffered' | 'delivered';
+/**
+ * `buffered`: 2xx once the events are in the buffer. `delivered`: once the sink has confirmed them. `after-publish`:
+ * the same wait, named for the Pub/Sub sink, where the confirmation is Pub/Sub's acknowledgement of the publish.
+ */
+export type AckMode = 'buffered' | 'delivered' | 'after-publish';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 /** The two tp2 endpoints a custom path can stand for. */
 export type Tp2Target = '/com.snowplowanalytics.snowplow/tp2' | '/i';
@@ -255,8 +259,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'buffer.retryInitialMs', env: 'WAYMARK_RETRY_INITIAL_MS', parse: int(1, 600000), def: 200, doc: 'first retry delay after a failed write (doubles)' },
   { key: 'buffer.retryMaxMs', env: 'WAYMARK_RETRY_MAX_MS', parse: int(1, 600000), def: 10000, doc: 'longest retry delay' },
   { key: 'buffer.sinkUnhealthyAfterMs', env: 'WAYMARK_SINK_UNHEALTHY_AFTER_MS', parse: int(0, 3600000), def: 30000, doc: 'after failing this long the sink is unhealthy: /sink-health and new events get 503' },
-  { key: 'ackMode', env: 'WAYMARK_ACK_MODE', parse: oneOf<AckMode>(['buffered', 'delivered']), def: 'buffered', doc: 'answer 2xx once events are buffered, or once the sink has them' },
-  { key: 'deliveryTimeoutMs', env: 'WAYMARK_DELIVERY_TIMEOUT_MS', parse: int(1, 600000), def: 10000, doc: 'ackMode delivered: wait this long for the sink, then 503' },
+  { key: 'ackMode', env: 'WAYMARK_ACK_MODE', parse: oneOf<AckMode>(['buffered', 'delivered', 'after-publish']), def: 'buffered', doc: 'answer 2xx once events are buffered, or once the sink has them (delivered; after-publish: the same, named for Pub/Sub, whose acknowledgement of the publish is awaited)' },
+  { key: 'deliveryTimeoutMs', env: 'WAYMARK_DELIVERY_TIMEOUT_MS', parse: int(1, 600000), def: 10000, doc: 'ackMode delivered or after-publish: wait this long for the sink, then 503' },
   { key: 'retryAfterSeconds', env: 'WAYMARK_RETRY_AFTER_SECONDS', parse: int(1, 3600), def: 5, doc: 'Retry-After of 503 answers' },
   { key: 'shutdownTimeoutMs', env: 'WAYMARK_SHUTDOWN_TIMEOUT_MS', parse: int(0, 3600000), def: 8000, doc: 'on SIGTERM, time allowed to drain the buffer' },
   { key: 'http.headersTimeoutMs', env: 'WAYMARK_HEADERS_TIMEOUT_MS', parse: int(100, 600000), def: 10000, doc: 'time to receive request headers (slow clients get 408)' },

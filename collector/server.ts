@@ -29,6 +29,8 @@ export interface CollectorOptions {
   /** Called with a request's records right after the buffer accepted them (before the sink has them). */
   readonly onAccepted?: (records: readonly SinkRecord[]) => void;
   readonly logger?: Logger;
+  /** The instance's state beyond this process (multi-process mode): null when it may serve, else why /health is 503. */
+  readonly instanceHealth?: () => string | null;
   /** Clock and id generator, for tests. */
   readonly now?: () => number;
   readonly uuid?: () => string;
@@ -217,7 +219,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     let waiting = false;
     let timer: NodeJS.Timeout | undefined;
-    const delivered = config.ackMode === 'delivered'
+    const delivered = config.ackMode !== 'buffered'
       ? () => {
           if (!waiting) return;
           waiting = false;
@@ -274,8 +276,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       case 'event':
         if (draining) return unavailable(res, req.headers.origin, 'shutting down, retry later', true);
         return handleEventRoute(req, res, route.kind, path, query);
-      case 'health':
-        return send(res, draining ? 503 : 200, plain(), draining ? 'shutting down' : 'ok', draining);
+      case 'health': {
+        const problem = draining ? 'shutting down' : options.instanceHealth?.() ?? null;
+        return send(res, problem === null ? 200 : 503, plain(), problem ?? 'ok', draining);
+      }
       case 'sinkHealth': {
         // Honest: 503 from the first failed write until one succeeds (events are still buffered meanwhile, until
         // sinkUnhealthyAfterMs), with how long and why.
@@ -339,7 +343,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const body = String(outcome.body);
     if (outcome.records.length === 0) return answer(outcome.status, outcome.headers, body);
     // ackMode delivered: the answer waits until the sink has the bad row, at most deliveryTimeoutMs.
-    const wait: { active: boolean; timer?: NodeJS.Timeout } = { active: config.ackMode === 'delivered' };
+    const wait: { active: boolean; timer?: NodeJS.Timeout } = { active: config.ackMode !== 'buffered' };
     const busy = (reason: string): void => {
       const cors = originAllowed(outcome.origin, config.cors.allowedOrigins) ? corsHeaders(outcome.origin) : [];
       answer(503, plain([...cors, 'Retry-After', retryAfter]), reason);
