@@ -5,6 +5,10 @@
  * uptime check, and the e2e_latency view. Planted defects show the validators can fail.
  */
 import { Construct } from 'constructs';
+import { Testing } from 'cdktf';
+import { buildApp, WaymarkEnvironmentStack } from '../../examples/app';
+import { ENVIRONMENTS } from '../../examples/environments';
+import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { ClickstreamPipeline } from '../../lib/clickstream-pipeline';
 import { CollectorBackend } from '../../lib/collector-backend';
@@ -300,5 +304,23 @@ describe('ClickstreamPipeline creates the monitoring by default', () => {
     expect(s.resources('google_monitoring_dashboard')).toEqual({});
     expect(s.resources('google_monitoring_alert_policy')).toEqual({});
     expect(Object.values<any>(s.resources('google_project_service')).map((r) => r.service)).not.toContain('monitoring.googleapis.com');
+  });
+});
+
+describe('the prod example stack', () => {
+  test('has the dashboard, at least six alert policies notifying its e-mail channel, and the uptime check', () => {
+    const app = Testing.app({ context: { [STABLE_ASSET_HASHES_CONTEXT]: true } });
+    buildApp(app, ENVIRONMENTS.filter((e) => e.name === 'prod'));
+    const json = JSON.parse(Testing.synth(app.node.findChild('waymark-prod') as WaymarkEnvironmentStack));
+    const r = json.resource;
+    expect(Object.keys(r.google_monitoring_dashboard)).toHaveLength(1);
+    expect(validateDashboard(JSON.parse(Object.values<any>(r.google_monitoring_dashboard)[0].dashboard_json))).toEqual([]);
+    const channel = Object.entries<any>(r.google_monitoring_notification_channel);
+    expect(channel).toHaveLength(1);
+    expect(channel[0][1]).toMatchObject({ type: 'email', labels: { email_address: 'oncall@example.com' } });
+    const alerts = Object.values<any>(r.google_monitoring_alert_policy);
+    expect(alerts.length).toBeGreaterThanOrEqual(6);
+    for (const a of alerts) expect(a.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channel[0][0]}.id}`]);
+    expect(Object.values<any>(r.google_monitoring_uptime_check_config)[0].monitored_resource.labels.host).toBe('c.example.com');
   });
 });
