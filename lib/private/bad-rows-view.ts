@@ -9,7 +9,7 @@
  * The documented rule: the bad-row JSON is the text of errorMessage from its first `{` to its last `}`. Rows whose
  * error is not a bad row (the template's own failures, e.g. a row BigQuery refused) get failure_type
  * `template_error` and keep their errorMessage. The original message is `payloadString`, complete (the bad row's own
- * payload copy is cut at 100,000 characters).
+ * payload copy is cut at 100,000 characters), with its Pub/Sub attributes.
  */
 
 /** A BigQuery table the view reads. */
@@ -35,7 +35,7 @@ export const TEMPLATE_ERROR = 'template_error';
 /** The view's columns, in order (the recovery tool reads these names). */
 export const BAD_ROWS_VIEW_COLUMNS = [
   'failure_tstamp', 'dead_letter_tstamp', 'failure_type', 'messages', 'message_texts', 'schema_keys',
-  'processor_artifact', 'processor_version', 'original_payload', 'error_message', 'bad_row', 'source_table',
+  'processor_artifact', 'processor_version', 'original_payload', 'original_attributes', 'error_message', 'bad_row', 'source_table',
 ] as const;
 
 function ref(t: SqlTable): string {
@@ -57,6 +57,7 @@ function sourceSql(source: BadRowSource): string {
       // First `{` to last `}` (RE2: `(?s)` lets `.` match newlines; `.*` is greedy, so the match ends at the last `}`).
       "    SAFE.PARSE_JSON(REGEXP_EXTRACT(errorMessage, r'(?s)\\{.*\\}')) AS bad_row,",
       '    payloadString AS original_payload,',
+      '    attributes AS original_attributes,',
       '    errorMessage AS error_message,',
       `    '${table}' AS source_table`,
       `  FROM ${ref(source.table)}`,
@@ -69,6 +70,7 @@ function sourceSql(source: BadRowSource): string {
     source.payloadColumn
       ? `    ${ident(source.payloadColumn)} AS original_payload,`
       : `    TO_JSON_STRING(SAFE.PARSE_JSON(${ident(source.jsonColumn)}).data.payload) AS original_payload,`,
+    '    CAST([] AS ARRAY<STRUCT<key STRING, value STRING>>) AS original_attributes,',
     `    ${ident(source.jsonColumn)} AS error_message,`,
     `    '${table}' AS source_table`,
     `  FROM ${ref(source.table)}`,
@@ -101,6 +103,7 @@ export function badRowsViewSql(sources: readonly BadRowSource[]): string {
     "  JSON_VALUE(bad_row, '$.data.processor.artifact') AS processor_artifact,",
     "  JSON_VALUE(bad_row, '$.data.processor.version') AS processor_version,",
     '  original_payload,',
+    '  original_attributes,',
     '  error_message,',
     '  bad_row,',
     '  source_table',
