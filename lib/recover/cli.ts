@@ -167,12 +167,15 @@ export async function runRecover(argv: readonly string[], out: (text: string) =>
     throw e;
   }
   const topic = args.topic !== null ? topicRef(args.topic, args.project) : undefined;
-  const pubsub = new PubSub(topic?.project ? { projectId: topic.project } : args.project ? { projectId: args.project } : {});
+  // Made only when needed (a replay or a BigQuery query): a dry run over a file needs no client and no credentials.
+  let client: PubSub | undefined;
+  const pubsubClient = (): PubSub => (client ??= new PubSub(topic?.project ? { projectId: topic.project } : args.project ? { projectId: args.project } : {}));
   try {
     let records: BadRowRecord[] = [];
     const problems: string[] = [];
     if (args.bigquery !== null) {
-      const request: Requester = async (req) => (await pubsub.auth.request({ url: req.url, method: req.method, data: req.data })).data;
+      const auth = pubsubClient().auth;
+      const request: Requester = async (req) => (await auth.request({ url: req.url, method: req.method, data: req.data })).data;
       const rows = await queryBadRows(request, args.bigquery, args.selection, args.limit, args.project ?? undefined);
       const read = recordsFromText(JSON.stringify(rows), args.bigquery);
       records = read.records;
@@ -193,7 +196,7 @@ export async function runRecover(argv: readonly string[], out: (text: string) =>
       const config = args.config !== null ? (JSON.parse(readInput(args.config)) as EnrichmentConfig) : undefined;
       revalidator = createNodeEnricher({ schemaFolders: args.schemas, config }) as unknown as Revalidator;
     }
-    const publisher = topic ? pubsub.topic(topic.name, { batching: { maxMessages: 100, maxMilliseconds: 50 } }) : undefined;
+    const publisher = topic && args.replay ? pubsubClient().topic(topic.name, { batching: { maxMessages: 100, maxMilliseconds: 50 } }) : undefined;
     const report = await recover(unique, {
       revalidator,
       replay: args.replay && publisher && topic
@@ -204,7 +207,7 @@ export async function runRecover(argv: readonly string[], out: (text: string) =>
     out(args.json ? `${JSON.stringify({ ...report, read, duplicates: extra.duplicates, problems })}\n` : `${formatReport(report, extra)}\n`);
     return report.publishErrors.length > 0 ? 1 : 0;
   } finally {
-    await pubsub.close().catch(() => undefined);
+    if (client) await client.close().catch(() => undefined);
   }
 }
 

@@ -3,12 +3,14 @@
  * bad-row JSON is errorMessage from its first `{` to its last `}`), the selection, the dry run against the real
  * enricher, the BigQuery REST rows, and the bad_rows_parsed view's SQL applying the same rule.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badRowsViewSql, BAD_ROWS_VIEW_COLUMNS } from '../../lib/private/bad-rows-view';
 import { queryBadRows, Requester, rowObject, selectionQuery } from '../../lib/recover/bigquery';
 import { parseRecoverArgs, runRecover } from '../../lib/recover/cli';
+import { loadState, Publisher, recover, REPLAY_ID_ATTRIBUTE, Revalidator } from '../../lib/recover/recover';
+import { createNodeEnricher } from '../../pipeline/local/node-enricher';
 import { badRowFromErrorMessage, parseTime, payloadId, recordFromRow, recordsFromText, selectRecords } from '../../lib/recover/rows';
 import { badRowOf, BUTTON_CLICK, buttonClickPayload, deadLetterRow, EXAMPLE_SCHEMAS } from './support';
 
@@ -192,5 +194,49 @@ describe('the bad_rows_parsed view', () => {
     expect(both).toContain('UNION ALL');
     expect(both).toContain('SAFE.PARSE_JSON(`data`) AS bad_row');
     expect(() => badRowsViewSql([{ kind: 'bad-row-json', table: { project: 'a', datasetId: 'b', tableId: 'c' }, jsonColumn: 'x; DROP', timeColumn: 't' }])).toThrow(/not a BigQuery column name/);
+  });
+});
+
+describe('replay bookkeeping (a stand-in publisher)', () => {
+  const records = recordsFromText([deadLetterRow(P1), deadLetterRow(P2), { timestamp: '2024-05-01 12:00:00 UTC', payloadString: 'not a payload', errorMessage: 'x' }].map((r) => JSON.stringify(r)).join('\n'), 'rows').records;
+  const enricher = createNodeEnricher({ schemaFolders: [EXAMPLE_SCHEMAS] }) as unknown as Revalidator;
+  const publisher = () => {
+    const sent: Array<{ data: string; attributes: Record<string, string> }> = [];
+    const publish: Publisher = async (data, attributes) => {
+      sent.push({ data: data.toString('utf8'), attributes });
+      return String(sent.length);
+    };
+    return { sent, publish };
+  };
+
+  test('publishes only the rows that now pass, with the original attributes and the replay id; a second run publishes nothing', async () => {
+    const stateFile = join(tmp, 'state-a.json');
+    const p = publisher();
+    const first = await recover(records, { revalidator: enricher, replay: { publish: p.publish, topic: 't', stateFile } });
+    expect(first).toMatchObject({ selected: 3, wouldPass: 2, stillFailing: 1, published: 2, alreadyReplayed: 0 });
+    expect(p.sent.map((m) => m.data)).toEqual([P1, P2]);
+    expect(p.sent[0].attributes).toMatchObject({ e: 'ue', aid: 'shop', [REPLAY_ID_ATTRIBUTE]: payloadId(P1) });
+    expect(Object.keys(loadState(stateFile).replayed).sort()).toEqual([payloadId(P1), payloadId(P2)].sort());
+    const again = await recover(records, { revalidator: enricher, replay: { publish: p.publish, topic: 't', stateFile } });
+    expect(again).toMatchObject({ published: 0, alreadyReplayed: 2 });
+    expect(p.sent).toHaveLength(2);
+  });
+
+  test('--include-failing publishes the failing row too; a failed publish is reported and not recorded', async () => {
+    const stateFile = join(tmp, 'state-b.json');
+    const failing: Publisher = async (data) => {
+      if (data.toString() === P2) throw new Error('DEADLINE_EXCEEDED');
+      return 'm';
+    };
+    const r = await recover(records, { revalidator: enricher, replay: { publish: failing, topic: 't', stateFile, includeFailing: true } });
+    expect(r).toMatchObject({ published: 2, publishErrors: [`${payloadId(P2)}: DEADLINE_EXCEEDED`] });
+    expect(Object.keys(loadState(stateFile).replayed)).not.toContain(payloadId(P2));
+  });
+
+  test('an unreadable state file is an error and is left as it is', async () => {
+    const stateFile = join(tmp, 'state-c.json');
+    writeFileSync(stateFile, '{ half');
+    await expect(recover(records, { revalidator: enricher, replay: { publish: publisher().publish, topic: 't', stateFile } })).rejects.toThrow(/is not JSON .* not overwritten/);
+    expect(readFileSync(stateFile, 'utf8')).toBe('{ half');
   });
 });
