@@ -4,6 +4,8 @@
  * (lib/private/monitoring/metrics.ts, each with its source), the alert policies with their defaults and props, the
  * uptime check, and the e2e_latency view. Planted defects show the validators can fail.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { Testing } from 'cdktf';
 import { buildApp, WaymarkEnvironmentStack } from '../../examples/app';
@@ -322,5 +324,21 @@ describe('the prod example stack', () => {
     expect(alerts.length).toBeGreaterThanOrEqual(6);
     for (const a of alerts) expect(a.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channel[0][0]}.id}`]);
     expect(Object.values<any>(r.google_monitoring_uptime_check_config)[0].monitored_resource.labels.host).toBe('c.example.com');
+  });
+});
+
+describe('docs/operations.md', () => {
+  test('has a runbook row for every alert the construct can create, with the same default', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const specs = [...make().monitoring.alertSpecs, ...make({ enricher: MonitoredEnricher.serverless('waymark-enricher', 'europe-west1') }).monitoring.alertSpecs];
+    const ids = [...new Set(specs.map((s) => s.id))];
+    expect(ids).toHaveLength(8);
+    for (const id of ids) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${id}\``));
+      expect({ id, documented: row !== undefined }).toEqual({ id, documented: true });
+    }
+    expect(doc).toMatch(/\| `collector-5xx-ratio` .*above 1 %.*5 minutes/);
+    expect(doc).toMatch(/\| `no-events` .*30 minutes/);
+    expect(doc).toMatch(/\| `bad-row-ratio` .*above 5 %.*15 minutes/);
   });
 });
