@@ -50,6 +50,8 @@ export interface EnvironmentConfig {
    * has (false). `WAYMARK_APPENGINE_EXISTING_APPLICATION=1` sets false for the `appengine` environment.
    */
   readonly createAppEngineApplication?: boolean;
+  /** Addresses the pipeline's alerts are e-mailed to (one notification channel each). None: alerts show in the console only. */
+  readonly alertEmails?: readonly string[];
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -84,6 +86,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 10, machineType: 'n2-standard-4' },
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
+    alertEmails: [env('WAYMARK_PROD_ALERT_EMAIL', 'oncall@example.com')],
   },
   // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
   {

@@ -16,3 +16,4 @@ export type { RawArchiveProps, ArchiveRange } from './raw-archive';
 export { BatchEnricher } from './batch-enricher';
 export type { BatchEnricherProps, ReplaySource } from './batch-enricher';
 export * from './clickstream-pipeline';
+export * from './pipeline-monitoring';

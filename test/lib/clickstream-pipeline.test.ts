@@ -52,7 +52,7 @@ describe('ClickstreamPipeline', () => {
     const services = Object.values<any>(s.resources('google_project_service')).map((r) => r.service).sort();
     expect(services).toEqual([
       'bigquery.googleapis.com', 'cloudresourcemanager.googleapis.com', 'compute.googleapis.com', 'dataflow.googleapis.com',
-      'iam.googleapis.com', 'logging.googleapis.com', 'pubsub.googleapis.com', 'run.googleapis.com', 'storage.googleapis.com',
+      'iam.googleapis.com', 'logging.googleapis.com', 'monitoring.googleapis.com', 'pubsub.googleapis.com', 'run.googleapis.com', 'storage.googleapis.com',
     ]);
     for (const r of Object.values<any>(s.resources('google_project_service'))) expect(r.disable_on_destroy).toBe(false);
     for (const [type, id, config] of allResources(s)) {
