@@ -7,7 +7,7 @@
  * | `gke()`            | GKE Autopilot, standalone zonal NEGs       | min pods  | HPA, ~seconds         |
  * | `cloudRun()`       | Cloud Run services, serverless NEGs        | zero      | per request, instant  |
  * | `cloudFunctions()` | Cloud Functions gen2, serverless NEGs      | zero      | per request, instant  |
- * | `appEngine()`      | App Engine standard (nodejs20)             | zero/min  | automatic             |
+ * | `appEngine()`      | App Engine standard (nodejs24)             | zero/min  | automatic             |
  *
  * Every kind runs the same collector bundle, as its own service account, publishing to the raw and bad topics.
  */
@@ -63,7 +63,7 @@ export interface BoundCollectorBackend {
 }
 
 export abstract class CollectorBackend {
-  /** Regional managed instance groups of Container-Optimized OS VMs running Node 20 in a container. */
+  /** Regional managed instance groups of Container-Optimized OS VMs running Node (the `runtime` prop) in a container. */
   public static instanceGroups(props: InstanceGroupsBackendProps): CollectorBackend {
     validateInstanceGroups(props);
     return new FactoryBackend('instance-groups', props.regions, props.weight, (scope, id, ctx) => bindInstanceGroups(scope, id, ctx, props));
@@ -87,7 +87,7 @@ export abstract class CollectorBackend {
     return new FactoryBackend('cloud-functions', props.regions, props.weight, (scope, id, ctx) => bindCloudFunctions(scope, id, ctx, props));
   }
 
-  /** An App Engine standard (nodejs20) version from the collector zip, behind a serverless NEG. */
+  /** An App Engine standard (`runtime`, default nodejs24) version from the collector zip, behind a serverless NEG. */
   public static appEngine(props: AppEngineBackendProps): CollectorBackend {
     validateAppEngine(props);
     return new FactoryBackend('app-engine', [props.region], props.weight, (scope, id, ctx) => bindAppEngine(scope, id, ctx, props));

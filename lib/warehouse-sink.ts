@@ -219,19 +219,34 @@ export class WarehouseSink extends Construct {
 
   /**
    * Lets `member` write rows to the events and dead-letter tables (`roles/bigquery.dataEditor` on those tables
-   * only): what the streaming enricher needs. With `deadLetter: false`, the events table only (a batch replay).
+   * only) and read the dataset's metadata (`roles/bigquery.metadataViewer` on the dataset): what the streaming
+   * enricher needs. With `deadLetter: false`, the events table only (a batch replay).
+   *
+   * The dataset-level read is not optional: Beam's `BigQueryIO.Write.validate` calls `datasets.get` before the
+   * pipeline runs (PubSub_to_BigQuery_Flex keeps validation on its dead-letter writes, GCS_Text_to_BigQuery_Flex on
+   * every write), and table-level grants do not cover `bigquery.datasets.get`, so without it the launch fails with
+   * "Unable to confirm presence of dataset" (apache/beam sdks/java/io/google-cloud-platform BigQueryIO.java,
+   * `validate`; https://cloud.google.com/bigquery/docs/access-control#bigquery.metadataViewer).
    */
-  public grantWrite(member: string, options: { readonly deadLetter?: boolean } = {}): BigqueryTableIamMember[] {
+  public grantWrite(member: string, options: { readonly deadLetter?: boolean } = {}): Array<BigqueryTableIamMember | BigqueryDatasetIamMember> {
     const n = this.grantId('write');
     const tables: Array<[string, BigqueryTable]> = [['events', this.eventsTable]];
     if (options.deadLetter ?? true) tables.push(['dead-letter', this.deadLetterTable]);
-    return tables.map(([name, table]) => new BigqueryTableIamMember(this, `${n}-${name}`, {
-      project: table.project,
-      datasetId: table.datasetId,
-      tableId: table.tableId,
-      role: 'roles/bigquery.dataEditor',
-      member,
-    }));
+    return [
+      ...tables.map(([name, table]) => new BigqueryTableIamMember(this, `${n}-${name}`, {
+        project: table.project,
+        datasetId: table.datasetId,
+        tableId: table.tableId,
+        role: 'roles/bigquery.dataEditor',
+        member,
+      })),
+      new BigqueryDatasetIamMember(this, `${n}-dataset-metadata`, {
+        project: this.dataset.project,
+        datasetId: this.dataset.datasetId,
+        role: 'roles/bigquery.metadataViewer',
+        member,
+      }),
+    ];
   }
 
   private grantId(kind: string): string {

@@ -108,7 +108,9 @@ describe('BatchEnricher', () => {
     const s = synth(make({ schedule: '0 3 * * *' }).stack);
     const roles = grantedRoles(s.json);
     const worker = roles.filter((r) => r.member.includes('replay_service-account_'));
+    // metadataViewer on the dataset: GCS_Text_to_BigQuery keeps BigQueryIO's validation on, which calls datasets.get.
     expect(worker.map((r) => `${r.type} ${r.role}`).sort()).toEqual([
+      'google_bigquery_dataset_iam_member roles/bigquery.metadataViewer',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor',
       'google_project_iam_member roles/bigquery.jobUser',
       'google_project_iam_member roles/dataflow.worker',

@@ -293,13 +293,13 @@ describe('GlobalCollector', () => {
 
     test('Cloud Run deploys Node from Docker Hub (it does not deploy from mirror.gcr.io); VMs and GKE pull through the mirror', () => {
       const run = collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })]).only('google_cloud_run_v2_service');
-      expect(run.template.containers[0].image).toBe('docker.io/library/node:20-bookworm-slim');
+      expect(run.template.containers[0].image).toBe('docker.io/library/node:24-bookworm-slim');
       const gke = collectorWith([CollectorBackend.gke({ regions: ['us-central1'] })]).only('kubernetes_deployment_v1');
-      expect(gke.spec.template.spec.container[0].image).toBe('mirror.gcr.io/library/node:20-bookworm-slim');
-      for (const ok of ['node:20', 'docker.io/library/node:20', 'us-docker.pkg.dev/p/r/node:20', 'europe-west1-docker.pkg.dev/p/r/node@sha256:abc', 'gcr.io/p/node:20', 'ghcr.io/o/node:20']) {
+      expect(gke.spec.template.spec.container[0].image).toBe('mirror.gcr.io/library/node:24-bookworm-slim');
+      for (const ok of ['node:24', 'docker.io/library/node:22', 'us-docker.pkg.dev/p/r/node:24', 'europe-west1-docker.pkg.dev/p/r/node@sha256:abc', 'gcr.io/p/node:24', 'ghcr.io/o/node:24']) {
         expect(() => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: ok })).not.toThrow();
       }
-      expect(() => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'quay.io/o/node:20' })).toThrow("CollectorBackend.cloudRun: prop 'nodeImage' Cloud Run deploys images from Artifact Registry");
+      expect(() => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'quay.io/o/node:24' })).toThrow("CollectorBackend.cloudRun: prop 'nodeImage' Cloud Run deploys images from Artifact Registry");
     });
 
     test('Cloud Run: a new bundle changes the revision template (new revision, all traffic to the latest); scaling bounds', () => {
@@ -316,7 +316,7 @@ describe('GlobalCollector', () => {
 
     test('Cloud Functions gen2: the zip, entry point collect, ingress internal and GCLB', () => {
       const fn = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })]).only('google_cloudfunctions2_function');
-      expect(fn.build_config).toMatchObject({ runtime: 'nodejs20', entry_point: 'collect' });
+      expect(fn.build_config).toMatchObject({ runtime: 'nodejs24', entry_point: 'collect' });
       expect(fn.build_config.source.storage_source.object).toBe('collector-0000000000000000.zip');
       expect(fn.service_config.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
     });
@@ -350,10 +350,10 @@ describe('GlobalCollector', () => {
       expect(s.only('google_app_engine_standard_app_version').service_account).toMatch(/google_service_account\.collector_service-account/);
     });
 
-    test('App Engine: a nodejs20 version from the zip, ingress internal and load balancer', () => {
+    test('App Engine: a nodejs24 version from the zip, ingress internal and load balancer', () => {
       const s = collectorWith([CollectorBackend.appEngine({ region: 'europe-west1', createApplication: true })]);
       const version = s.only('google_app_engine_standard_app_version');
-      expect(version).toMatchObject({ runtime: 'nodejs20', service: 'default', entrypoint: { shell: 'node index.js' } });
+      expect(version).toMatchObject({ runtime: 'nodejs24', service: 'default', entrypoint: { shell: 'node index.js' } });
       expect(version.deployment.zip.source_url).toMatch(/collector-0{16}\.zip$/);
       expect(s.only('google_app_engine_application').location_id).toBe('europe-west');
       expect(s.only('google_app_engine_service_network_settings').network_settings.ingress_traffic_allowed).toBe('INGRESS_TRAFFIC_ALLOWED_INTERNAL_AND_LB');
@@ -428,7 +428,7 @@ describe('GlobalCollector', () => {
       ['rate interval', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { rateLimit: { intervalSeconds: 45 } }), "GlobalCollector: prop 'rateLimit.intervalSeconds' must be one of Cloud Armor's intervals"],
       ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],
       ['labels', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { labels: { Team: 'x' } }), "GlobalCollector: prop 'labels' has label key 'Team'"],
-      ['cloud run image', () => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'mirror.gcr.io/library/node:20' }), "CollectorBackend.cloudRun: prop 'nodeImage' mirror.gcr.io is a pull-through cache Cloud Run does not deploy from"],
+      ['cloud run image', () => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'mirror.gcr.io/library/node:24' }), "CollectorBackend.cloudRun: prop 'nodeImage' mirror.gcr.io is a pull-through cache Cloud Run does not deploy from"],
       ['collector setting template', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { WAYMARK_X: 'a ${HOME} b' } }), "GlobalCollector: prop 'collectorSettings' WAYMARK_X holds '${', which Terraform would read as a template"],
       ['collector setting name', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { 'waymark-x': '1' } }), "GlobalCollector: prop 'collectorSettings' key 'waymark-x' must be an environment variable name"],
       ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],

@@ -131,7 +131,7 @@ describe('StreamingEnricher', () => {
     // The job waits for the UDF and for every grant it needs.
     const deps: string[] = job(s.text).depends_on;
     expect(deps.some((d) => d.startsWith('google_storage_bucket_object.enricher_udf_'))).toBe(true);
-    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(6);
+    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(7);
   });
 
   test('workers: machine type, autoscaling bounds, Streaming Engine, network, drain on delete, labels, own service account', () => {
@@ -165,7 +165,9 @@ describe('StreamingEnricher', () => {
   test('IAM: exactly what the workers need, on the narrowest resources, never a primitive role', () => {
     const s = synth(make().stack);
     const mine = grantedRoles(s.json).filter((r) => r.member.includes('enricher_service-account'));
+    // metadataViewer on the dataset: BigQueryIO.Write.validate (on for the dead-letter writes) calls datasets.get.
     expect(mine.map((r) => `${r.type} ${r.role}`).sort()).toEqual([
+      'google_bigquery_dataset_iam_member roles/bigquery.metadataViewer',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor',
       'google_project_iam_member roles/dataflow.worker',

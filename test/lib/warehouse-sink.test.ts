@@ -408,7 +408,7 @@ describe('WarehouseSink', () => {
     for (const t of s.list('google_bigquery_table')) expect(t.deletion_protection).toBe(false);
   });
 
-  test('IAM: grantRead is dataViewer on the dataset, grantWrite dataEditor on the two tables; nothing else, never primitive', () => {
+  test('IAM: grantRead is dataViewer on the dataset, grantWrite dataEditor on the two tables and metadataViewer on the dataset (datasets.get for the BigQueryIO validation); nothing else, never primitive', () => {
     const { stack, warehouse } = make();
     warehouse.grantRead('group:analysts@example.com');
     warehouse.grantWrite('serviceAccount:enricher@acme-analytics.iam.gserviceaccount.com');
@@ -416,6 +416,7 @@ describe('WarehouseSink', () => {
     const roles = grantedRoles(s.json);
     expect(roles.map((r) => `${r.type} ${r.role} ${r.member}`).sort()).toEqual([
       'google_bigquery_dataset_iam_member roles/bigquery.dataViewer group:analysts@example.com',
+      'google_bigquery_dataset_iam_member roles/bigquery.metadataViewer serviceAccount:enricher@acme-analytics.iam.gserviceaccount.com',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor serviceAccount:enricher@acme-analytics.iam.gserviceaccount.com',
       'google_bigquery_table_iam_member roles/bigquery.dataEditor serviceAccount:enricher@acme-analytics.iam.gserviceaccount.com',
     ]);

@@ -7,6 +7,7 @@ import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/co
 import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkNumber, checkRegion, PropError } from '../validate';
+import { checkRuntime, NodeRuntime } from '../runtimes';
 import { collectorBackendService } from './common';
 
 const NAME = 'CollectorBackend.appEngine';
@@ -35,10 +36,17 @@ export interface AppEngineBackendProps {
   readonly targetCpuUtilization?: number;
   /** Share of traffic when the collector has several backends. @default 100 */
   readonly weight?: number;
+  /**
+   * The App Engine standard Node.js runtime, from Waymark's runtime table (lib/private/runtimes.ts). A runtime
+   * past its end of support (no more deploys) is refused.
+   * @default 'nodejs24'
+   */
+  readonly runtime?: NodeRuntime;
 }
 
 export function validateAppEngine(props: AppEngineBackendProps): void {
   checkRegion(NAME, 'region', props.region);
+  checkRuntime(NAME, 'runtime', 'app-engine', props.runtime);
   checkBounds(NAME, 'minInstances', props.minInstances ?? 0, 'maxInstances', props.maxInstances ?? 20);
   checkNumber(NAME, 'targetCpuUtilization', props.targetCpuUtilization ?? 0.65, 0.5, 0.95);
   checkInteger(NAME, 'weight', props.weight ?? 100, 0, 1000);
@@ -69,7 +77,7 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
   const version = new AppEngineStandardAppVersion(self, 'version', {
     service,
     versionId,
-    runtime: 'nodejs20',
+    runtime: checkRuntime(NAME, 'runtime', 'app-engine', props.runtime),
     entrypoint: { shell: 'node index.js' },
     deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
     // Standard instances get CPU only while serving a request: answer once the sink has the events.

@@ -2,18 +2,38 @@ import { Construct } from 'constructs';
 import { ComputeBackendService, ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
 import { ComputeHealthCheck } from '@cdktf/provider-google/lib/compute-health-check';
 import type { CollectorBackendContext } from '../../collector-backend';
+import { checkRuntime, DEFAULT_NODE_RUNTIME, nodeImageOf, NodeRuntime, runtimeOfNodeImage } from '../runtimes';
+import { PropError } from '../validate';
 
 /**
- * The stock Node 20 image VM and GKE backends run the bundle in, pulled through Google's Docker Hub mirror
+ * The stock Node image VM and GKE backends run the bundle in, pulled through Google's Docker Hub mirror
  * (reachable with Private Google Access, no NAT needed). Pin a digest in production with `nodeImage`.
  */
-export const DEFAULT_NODE_IMAGE = 'mirror.gcr.io/library/node:20-bookworm-slim';
+export function defaultNodeImage(runtime: NodeRuntime): string {
+  return nodeImageOf(runtime, 'mirror.gcr.io/library');
+}
 
 /**
  * The same image for Cloud Run, straight from Docker Hub: Cloud Run deploys images from Artifact Registry,
  * Docker Hub and GitHub's registry only (not from mirror.gcr.io), and copies the image when a revision is deployed.
  */
-export const CLOUD_RUN_NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
+export function cloudRunNodeImage(runtime: NodeRuntime): string {
+  return nodeImageOf(runtime, 'docker.io/library');
+}
+
+/**
+ * The runtime of a container backend: `runtime` (checked against the runtime table), or the runtime of an
+ * official node image given as `nodeImage` (checked too). Both at once is an error: they would disagree.
+ */
+export function checkContainerRuntime(construct: string, props: { readonly runtime?: string; readonly nodeImage?: string }): NodeRuntime {
+  if (props.nodeImage !== undefined) {
+    if (props.runtime !== undefined) throw new PropError(construct, 'runtime', "and 'nodeImage' are both given: 'runtime' picks the official image, 'nodeImage' replaces it; give one");
+    const imageRuntime = runtimeOfNodeImage(props.nodeImage);
+    if (imageRuntime !== undefined) return checkRuntime(construct, 'nodeImage', 'container', imageRuntime);
+    return DEFAULT_NODE_RUNTIME;
+  }
+  return checkRuntime(construct, 'runtime', 'container', props.runtime);
+}
 
 /** Why Cloud Run would refuse to deploy `image`, or undefined when its registry is one Cloud Run deploys from. */
 export function cloudRunImageProblem(image: string): string | undefined {

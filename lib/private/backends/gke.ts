@@ -15,7 +15,8 @@ import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { COLLECTOR_PORT } from '../collector-network';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, checkZone, PropError } from '../validate';
-import { collectorBackendService, DEFAULT_NODE_IMAGE, healthCheck } from './common';
+import { NodeRuntime } from '../runtimes';
+import { checkContainerRuntime, collectorBackendService, defaultNodeImage, healthCheck } from './common';
 
 const NAME = 'CollectorBackend.gke';
 const NAMESPACE = 'waymark';
@@ -44,7 +45,13 @@ export interface GkeBackendProps {
   readonly memory?: string;
   /** Requests per second one pod serves, the load balancer's capacity figure. @default 1000 */
   readonly maxRatePerEndpoint?: number;
-  /** The Node 20 container image the collector runs in. @default the official node:20 image via Google's mirror */
+  /**
+   * The Node.js runtime, from Waymark's runtime table (lib/private/runtimes.ts): picks the official
+   * `node:<major>-bookworm-slim` image. A runtime past its Node.js end of life is refused.
+   * @default 'nodejs24'
+   */
+  readonly runtime?: NodeRuntime;
+  /** The Node container image the collector runs in, instead of the one `runtime` picks. @default the official image of `runtime` via Google's mirror (mirror.gcr.io) */
   readonly nodeImage?: string;
   /** Release channel of the clusters. @default 'REGULAR' */
   readonly releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
@@ -86,6 +93,7 @@ export function gkeZones(props: GkeBackendProps, region: string): readonly strin
 
 export function validateGke(props: GkeBackendProps): void {
   checkRegions(NAME, 'regions', props.regions);
+  checkContainerRuntime(NAME, props);
   checkBounds(NAME, 'minReplicas', props.minReplicas ?? DEFAULT_MIN_REPLICAS, 'maxReplicas', props.maxReplicas ?? 20, 1);
   checkInteger(NAME, 'targetCpuPercent', props.targetCpuPercent ?? 60, 10, 95);
   checkInteger(NAME, 'maxRatePerEndpoint', props.maxRatePerEndpoint ?? 1000, 1);
@@ -183,7 +191,7 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
             }],
             container: [{
               name: 'collector',
-              image: props.nodeImage ?? DEFAULT_NODE_IMAGE,
+              image: props.nodeImage ?? defaultNodeImage(checkContainerRuntime(NAME, props)),
               command: bootstrapCommand(),
               port: [{ containerPort: COLLECTOR_PORT, name: 'http' }],
               env: Object.keys(environment).sort().map((name) => ({ name, value: environment[name] })),

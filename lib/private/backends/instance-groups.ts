@@ -10,7 +10,8 @@ import { BOOTSTRAP_ENV, BUNDLE_FILE, bootstrapEnvironment } from '../collector-b
 import { COLLECTOR_PORT, COLLECTOR_TAG } from '../collector-network';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkNumber, checkRegions, PropError } from '../validate';
-import { collectorBackendService, DEFAULT_NODE_IMAGE, healthCheck } from './common';
+import { NodeRuntime } from '../runtimes';
+import { checkContainerRuntime, collectorBackendService, defaultNodeImage, healthCheck } from './common';
 
 const NAME = 'CollectorBackend.instanceGroups';
 
@@ -29,7 +30,13 @@ export interface InstanceGroupsBackendProps {
   readonly targetUtilization?: number;
   /** Requests per second one VM serves, the load balancer's capacity figure. @default 2000 */
   readonly maxRatePerInstance?: number;
-  /** The Node 20 container image the collector runs in. @default the official node:20 image via Google's mirror */
+  /**
+   * The Node.js runtime, from Waymark's runtime table (lib/private/runtimes.ts): picks the official
+   * `node:<major>-bookworm-slim` image. A runtime past its Node.js end of life is refused.
+   * @default 'nodejs24'
+   */
+  readonly runtime?: NodeRuntime;
+  /** The Node container image the collector runs in, instead of the one `runtime` picks. @default the official image of `runtime` via Google's mirror (mirror.gcr.io) */
   readonly nodeImage?: string;
   /** Boot disk size in GB. @default 10 */
   readonly diskSizeGb?: number;
@@ -39,6 +46,7 @@ export interface InstanceGroupsBackendProps {
 
 export function validateInstanceGroups(props: InstanceGroupsBackendProps): void {
   checkRegions(NAME, 'regions', props.regions);
+  checkContainerRuntime(NAME, props);
   checkBounds(NAME, 'minReplicas', props.minReplicas ?? 1, 'maxReplicas', props.maxReplicas ?? 10, 1);
   checkInteger(NAME, 'maxReplicas', props.maxReplicas ?? 10, 1, 1000);
   checkNumber(NAME, 'targetUtilization', props.targetUtilization ?? 0.6, 0.1, 0.95);
@@ -68,7 +76,7 @@ export function startupScript(image: string, environment: Readonly<Record<string
   const script = environment[BOOTSTRAP_ENV.script] ?? '';
   return [
     '#!/bin/bash',
-    '# Waymark collector: runs the collector bundle in a stock Node 20 container (managed by Terraform).',
+    '# Waymark collector: runs the collector bundle in a stock Node container (managed by Terraform).',
     'set -euo pipefail',
     'mkdir -p /var/lib/waymark',
     "cat > /var/lib/waymark/collector.env <<'WAYMARK_ENV'",
@@ -89,7 +97,7 @@ export function bindInstanceGroups(scope: Construct, id: string, ctx: CollectorB
   const self = new Construct(scope, id);
   const prefix = resourceName([ctx.namePrefix, 'ig'], 40);
   const network = ctx.network();
-  const image = props.nodeImage ?? DEFAULT_NODE_IMAGE;
+  const image = props.nodeImage ?? defaultNodeImage(checkContainerRuntime(NAME, props));
   const environment = {
     ...ctx.environment,
     PORT: String(COLLECTOR_PORT),

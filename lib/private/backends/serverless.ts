@@ -11,7 +11,8 @@ import type { BoundCollectorBackend, CollectorBackendContext } from '../../colle
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, PropError } from '../validate';
-import { CLOUD_RUN_NODE_IMAGE, cloudRunImageProblem, collectorBackendService } from './common';
+import { checkRuntime, NodeRuntime } from '../runtimes';
+import { checkContainerRuntime, cloudRunImageProblem, cloudRunNodeImage, collectorBackendService } from './common';
 
 /** The handler the collector bundle exports for Cloud Functions gen2 (and the Functions Framework). */
 export const FUNCTION_ENTRY_POINT = 'collect';
@@ -31,13 +32,19 @@ interface ServerlessProps {
   readonly cpu?: string;
   /** Share of traffic when the collector has several backends. @default 100 */
   readonly weight?: number;
+  /**
+   * The Node.js runtime, from Waymark's runtime table (lib/private/runtimes.ts): a Cloud Run functions runtime id,
+   * or for Cloud Run the official `node:<major>-bookworm-slim` image. A runtime past its decommission date is refused.
+   * @default 'nodejs24'
+   */
+  readonly runtime?: NodeRuntime;
 }
 
 export interface CloudRunBackendProps extends ServerlessProps {
   /**
-   * The Node 20 container image the collector runs in: from Artifact Registry, gcr.io, Docker Hub or ghcr.io
-   * (the registries Cloud Run deploys from).
-   * @default 'docker.io/library/node:20-bookworm-slim', the official image from Docker Hub
+   * The Node container image the collector runs in, instead of the one `runtime` picks: from Artifact Registry,
+   * gcr.io, Docker Hub or ghcr.io (the registries Cloud Run deploys from).
+   * @default 'docker.io/library/node:24-bookworm-slim' (the official image of `runtime`, from Docker Hub)
    */
   readonly nodeImage?: string;
 }
@@ -60,12 +67,14 @@ function validateServerless(name: string, props: ServerlessProps): void {
 
 export function validateCloudRun(props: CloudRunBackendProps): void {
   validateServerless('CollectorBackend.cloudRun', props);
+  checkContainerRuntime('CollectorBackend.cloudRun', props);
   const problem = props.nodeImage === undefined ? undefined : cloudRunImageProblem(props.nodeImage);
   if (problem) throw new PropError('CollectorBackend.cloudRun', 'nodeImage', problem);
 }
 
 export function validateCloudFunctions(props: CloudFunctionsBackendProps): void {
   validateServerless('CollectorBackend.cloudFunctions', props);
+  checkRuntime('CollectorBackend.cloudFunctions', 'runtime', 'cloud-functions', props.runtime);
 }
 
 /** Serverless NEGs are reached by the load balancer without credentials: the one public invoker grant. */
@@ -106,7 +115,7 @@ export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackend
         timeout: '30s',
         labels: { ...ctx.labels },
         containers: [{
-          image: props.nodeImage ?? CLOUD_RUN_NODE_IMAGE,
+          image: props.nodeImage ?? cloudRunNodeImage(checkContainerRuntime('CollectorBackend.cloudRun', props)),
           command: bootstrapCommand(),
           ports: { containerPort: 8080, name: 'http1' },
           env: Object.keys(environment).sort().map((name) => ({ name, value: environment[name] })),
@@ -152,7 +161,7 @@ export function bindCloudFunctions(scope: Construct, id: string, ctx: CollectorB
       location: region,
       labels: { ...ctx.labels },
       buildConfig: {
-        runtime: 'nodejs20',
+        runtime: checkRuntime('CollectorBackend.cloudFunctions', 'runtime', 'cloud-functions', props.runtime),
         entryPoint: FUNCTION_ENTRY_POINT,
         source: { storageSource: { bucket: ctx.codeBucket.name, object: ctx.zip.objectName } },
         serviceAccount: buildAccount.id,
