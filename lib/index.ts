@@ -16,3 +16,7 @@ export type { RawArchiveProps, ArchiveRange } from './raw-archive';
 export { BatchEnricher } from './batch-enricher';
 export type { BatchEnricherProps, ReplaySource } from './batch-enricher';
 export * from './clickstream-pipeline';
+export { ServerlessEnricher } from './serverless-enricher';
+export type { ServerlessEnricherProps, ServerlessDestination } from './serverless-enricher';
+export { Enrichment } from './enrichment';
+export type { DataflowEnrichmentProps, ServerlessEnrichmentProps } from './enrichment';
