@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
-import { ClickstreamPipeline, CollectorBackend } from '../lib';
+import { ClickstreamPipeline, CollectorBackend, Enrichment } from '../lib';
 import { EnvironmentConfig, ENVIRONMENTS } from './environments';
 
 /** The collector backend of an environment (the pixel topology has none). */
@@ -57,7 +57,9 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       },
       pixelCollector: backend ? undefined : { domains: environment.collectorDomains },
       warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },
-      enricher: { maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType },
+      enrichment: environment.enrichment === 'serverless'
+        ? Enrichment.serverless({ maxInstances: 3 })
+        : Enrichment.dataflow({ maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType }),
       archive: { deletionProtection: environment.deletionProtection },
       replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
       enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },

@@ -34,6 +34,11 @@ export interface EnvironmentConfig {
   readonly collectorInstances: { readonly min: number; readonly max: number };
   /** Dataflow workers of the streaming enricher. */
   readonly enricherWorkers: { readonly max: number; readonly machineType: string };
+  /**
+   * The real-time enrichment path: `dataflow` (the streaming job; `enricherWorkers` apply) or `serverless` (Cloud Run
+   * scaled to zero, Pub/Sub push, BigQuery subscriptions; no Dataflow job). Default `dataflow`.
+   */
+  readonly enrichment?: 'dataflow' | 'serverless';
   /** A period of the raw archive to replay (e.g. '2025-03-01'); no replay pipeline when absent. */
   readonly replayPeriod?: string;
   /** Labels put on every resource that takes labels. */
@@ -68,6 +73,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     cookieDomains: ['dev.example.com'],
     collectorInstances: { min: 1, max: 2 },
     enricherWorkers: { max: 1, machineType: 'n2-standard-2' },
+    // No Dataflow job in dev: the serverless enricher costs nothing while nobody sends events.
+    enrichment: 'serverless',
     labels: { app: 'waymark', env: 'dev' },
     deletionProtection: false,
     // The demo site's events (examples/demo, `npm start`) validate here too.

@@ -5,12 +5,14 @@ import { BatchEnricher, BatchEnricherProps } from './batch-enricher';
 import { CdnPixelCollector, CdnPixelCollectorProps } from './cdn-pixel-collector';
 import { GlobalCollector, GlobalCollectorProps } from './global-collector';
 import { MonitoredEnricher, PipelineMonitoring, PipelineMonitoringProps } from './pipeline-monitoring';
+import { DataflowEnrichment, Enrichment, ServerlessEnrichment } from './enrichment';
 import { dependOnApis, enableApis } from './private/apis';
 import { constructLabels } from './private/labels';
 import { EnrichmentSettings } from './private/enrichment';
 import { checkProjectId, checkRegion, PropError } from './private/validate';
 import { RawArchive, RawArchiveProps } from './raw-archive';
 import { SchemaRegistry, SchemaRegistryProps } from './schema-registry';
+import { ServerlessEnricher } from './serverless-enricher';
 import { StreamingEnricher, StreamingEnricherProps } from './streaming-enricher';
 import { ClickstreamTopics, ClickstreamTopicsProps } from './topics';
 import { TrackerHosting } from './tracker-hosting';
@@ -51,6 +53,12 @@ export interface ClickstreamPipelineProps {
   readonly warehouse?: Omit<WarehouseSinkProps, 'registry' | Shared>;
   /** Streaming enricher settings. @default n2-standard-2 workers, Streaming Engine, at most 3 workers */
   readonly enricher?: Omit<StreamingEnricherProps, 'registry' | 'subscription' | 'warehouse' | 'region' | 'enrichmentConfig' | Shared>;
+  /**
+   * The real-time enrichment path: `Enrichment.dataflow({...})` (the StreamingEnricher job) or
+   * `Enrichment.serverless({...})` (the ServerlessEnricher: Cloud Run, push, BigQuery subscriptions; nothing at idle).
+   * @default `Enrichment.dataflow(enricher)`
+   */
+  readonly enrichment?: Enrichment;
   /** Raw archive settings, or `false` for no archive (then no replay either). @default on, in `region` */
   readonly archive?: false | Omit<RawArchiveProps, 'topic' | 'badTopic' | Shared>;
   /**
@@ -92,7 +100,10 @@ export class ClickstreamPipeline extends Construct {
   public readonly topics: ClickstreamTopics;
   public readonly registry: SchemaRegistry;
   public readonly warehouse: WarehouseSink;
-  public readonly enricher: StreamingEnricher;
+  /** The Dataflow streaming enricher (with `Enrichment.dataflow`, the default). */
+  public readonly enricher?: StreamingEnricher;
+  /** The serverless enricher (with `Enrichment.serverless`). */
+  public readonly serverlessEnricher?: ServerlessEnricher;
   public readonly archive?: RawArchive;
   public readonly replay?: BatchEnricher;
   public readonly collector?: GlobalCollector;
@@ -112,15 +123,28 @@ export class ClickstreamPipeline extends Construct {
     this.topics = new ClickstreamTopics(this, 'topics', { ...props.topics, ...shared });
     this.registry = new SchemaRegistry(this, 'registry', { location: props.region, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
     this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, ...props.warehouse, registry: this.registry, ...shared });
-    this.enricher = new StreamingEnricher(this, 'enricher', {
-      ...props.enricher,
-      registry: this.registry,
-      subscription: this.topics.enrichSubscription,
-      warehouse: this.warehouse,
-      region: props.region,
-      enrichmentConfig: props.enrichmentConfig,
-      ...shared,
-    });
+    const enrichment = props.enrichment ?? Enrichment.dataflow(props.enricher);
+    if (enrichment instanceof ServerlessEnrichment) {
+      this.serverlessEnricher = new ServerlessEnricher(this, 'serverless-enricher', {
+        ...enrichment.props,
+        registry: this.registry,
+        subscription: this.topics.enrichSubscription,
+        warehouse: this.warehouse,
+        region: props.region,
+        enrichmentConfig: props.enrichmentConfig,
+        ...shared,
+      });
+    } else {
+      this.enricher = new StreamingEnricher(this, 'enricher', {
+        ...(enrichment as DataflowEnrichment).props,
+        registry: this.registry,
+        subscription: this.topics.enrichSubscription,
+        warehouse: this.warehouse,
+        region: props.region,
+        enrichmentConfig: props.enrichmentConfig,
+        ...shared,
+      });
+    }
 
     if (props.archive !== false) {
       this.archive = new RawArchive(this, 'archive', { location: props.region, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
@@ -164,8 +188,13 @@ export class ClickstreamPipeline extends Construct {
         collector: this.collector ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] } : undefined,
         rawTopicName: this.topics.raw.name,
         enrichSubscriptionName: this.topics.enrichSubscription.name,
-        otherSubscriptionNames: this.archive ? [this.archive.subscription.name] : [],
-        enricher: MonitoredEnricher.dataflow(this.enricher.job.name, props.region),
+        otherSubscriptionNames: [
+          ...(this.archive ? [this.archive.subscription.name] : []),
+          ...(this.serverlessEnricher ? [this.serverlessEnricher.eventsSubscription.name, this.serverlessEnricher.badRowsSubscription.name] : []),
+        ],
+        enricher: this.serverlessEnricher
+          ? MonitoredEnricher.serverless(this.serverlessEnricher.serviceName, this.serverlessEnricher.region)
+          : MonitoredEnricher.dataflow(this.enricher!.job.name, props.region),
         eventsTable: this.warehouse.eventsTable,
         badRowsTables: [this.warehouse.deadLetterTable],
         ...shared,
@@ -179,12 +208,14 @@ export class ClickstreamPipeline extends Construct {
 
 /** The services a pipeline with these props calls. */
 export function requiredApis(props: ClickstreamPipelineProps): string[] {
+  const serverless = props.enrichment?.kind === 'serverless';
   const apis = [
-    'bigquery.googleapis.com', 'compute.googleapis.com', 'dataflow.googleapis.com', 'iam.googleapis.com',
+    'bigquery.googleapis.com', 'compute.googleapis.com', ...(serverless ? [] : ['dataflow.googleapis.com']), 'iam.googleapis.com',
     'logging.googleapis.com', 'pubsub.googleapis.com', 'storage.googleapis.com', 'cloudresourcemanager.googleapis.com',
   ];
   const kinds = new Set((props.collector?.backends ?? []).map((b) => b.kind));
-  if (kinds.has('cloud-run') || kinds.has('cloud-functions')) apis.push('run.googleapis.com');
+  if (kinds.has('cloud-run') || kinds.has('cloud-functions') || serverless) apis.push('run.googleapis.com');
+  if (serverless && props.replay) apis.push('dataflow.googleapis.com');
   if (kinds.has('cloud-functions')) apis.push('cloudfunctions.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com');
   // App Engine standard builds every deployed version with Cloud Build and keeps the image in Artifact Registry.
   if (kinds.has('app-engine')) apis.push('appengine.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com');
@@ -201,6 +232,9 @@ function validate(props: ClickstreamPipelineProps): void {
   if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
   if (!props.collector && !props.pixelCollector) {
     throw new PropError(NAME, 'collector', "or 'pixelCollector' must be given: events need a way in");
+  }
+  if (props.enrichment !== undefined && props.enricher !== undefined) {
+    throw new PropError(NAME, 'enricher', "and 'enrichment' both configure the real-time enricher: put the Dataflow settings in Enrichment.dataflow({...})");
   }
   if (props.replay && props.archive === false) {
     throw new PropError(NAME, 'replay', "needs the raw archive, but 'archive' is false");
