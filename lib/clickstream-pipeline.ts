@@ -8,6 +8,7 @@ import { dependOnApis, enableApis } from './private/apis';
 import { constructLabels } from './private/labels';
 import { EnrichmentSettings } from './private/enrichment';
 import { checkProjectId, checkRegion, PropError } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 import { RawArchive, RawArchiveProps } from './raw-archive';
 import { SchemaRegistry, SchemaRegistryProps } from './schema-registry';
 import { StreamingEnricher, StreamingEnricherProps } from './streaming-enricher';
@@ -19,7 +20,7 @@ const NAME = 'ClickstreamPipeline';
 
 type Shared = 'projectId' | 'labels';
 
-export interface ClickstreamPipelineProps {
+export interface ClickstreamPipelineProps extends NewRegionsOption {
   /** Region of the data side: Pub/Sub, Dataflow and the buckets. */
   readonly region: string;
   /** The project. @default the provider's project */
@@ -101,9 +102,10 @@ export class ClickstreamPipeline extends Construct {
     const shared = { projectId: props.projectId, labels };
 
     this.topics = new ClickstreamTopics(this, 'topics', { ...props.topics, ...shared });
-    this.registry = new SchemaRegistry(this, 'registry', { location: props.region, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
-    this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, ...props.warehouse, registry: this.registry, ...shared });
+    this.registry = new SchemaRegistry(this, 'registry', { location: props.region, newRegions: props.newRegions, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
+    this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, newRegions: props.newRegions, ...props.warehouse, registry: this.registry, ...shared });
     this.enricher = new StreamingEnricher(this, 'enricher', {
+      newRegions: props.newRegions,
       ...props.enricher,
       registry: this.registry,
       subscription: this.topics.enrichSubscription,
@@ -114,9 +116,10 @@ export class ClickstreamPipeline extends Construct {
     });
 
     if (props.archive !== false) {
-      this.archive = new RawArchive(this, 'archive', { location: props.region, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      this.archive = new RawArchive(this, 'archive', { location: props.region, newRegions: props.newRegions, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
       if (props.replay) {
         this.replay = new BatchEnricher(this, 'replay', {
+          newRegions: props.newRegions,
           ...props.replay,
           registry: this.registry,
           archive: this.archive,
@@ -129,7 +132,7 @@ export class ClickstreamPipeline extends Construct {
     }
 
     if (props.collector) {
-      this.collector = new GlobalCollector(this, 'collector', { ...props.collector, rawTopic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      this.collector = new GlobalCollector(this, 'collector', { newRegions: props.newRegions, ...props.collector, rawTopic: this.topics.raw, badTopic: this.topics.bad, ...shared });
       new TerraformOutput(this, 'collector_url', { value: this.collector.url, description: 'The collector: point trackers here' });
       new TerraformOutput(this, 'collector_ip', { value: this.collector.ipAddress, description: "The collector's global IP: the A record of its domains" });
     }
@@ -173,7 +176,7 @@ export function requiredApis(props: ClickstreamPipelineProps): string[] {
 }
 
 function validate(props: ClickstreamPipelineProps): void {
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
   if (!props.collector && !props.pixelCollector) {
     throw new PropError(NAME, 'collector', "or 'pixelCollector' must be given: events need a way in");

@@ -16,6 +16,7 @@ import type { Registry } from '../pipeline/registry/registry';
 import { BigQueryField, DEAD_LETTER_FIELDS, eventsTableFields, findField, schemaJson } from './private/bigquery-schema';
 import { constructLabels } from './private/labels';
 import { BIGQUERY_ID, checkInteger, checkName, checkProjectId, checkRegion, PropError } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'WarehouseSink';
 const DAY_MS = 86_400_000;
@@ -28,7 +29,7 @@ export interface RegistrySource {
   readonly registry: Registry;
 }
 
-export interface WarehouseSinkProps {
+export interface WarehouseSinkProps extends NewRegionsOption {
   /** The schema registry whose MODELs become the self-describing columns. */
   readonly registry: RegistrySource;
   /** The project of the dataset. @default the provider's project */
@@ -400,7 +401,7 @@ function validateProps(props: WarehouseSinkProps): void {
   const tables = [props.eventsTableId ?? 'events', props.deadLetterTableId ?? 'bad_rows'].concat(props.views === false ? [] : ['page_views', 'sessions']);
   const twice = tables.find((t, i) => tables.indexOf(t) !== i);
   if (twice !== undefined) throw new PropError(NAME, props.eventsTableId === twice ? 'eventsTableId' : 'deadLetterTableId', `'${twice}' names two tables of the dataset`);
-  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
+  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location, props.newRegions);
   if (props.kmsKeyName !== undefined && !Token.isUnresolved(props.kmsKeyName) && !KMS_KEY.test(props.kmsKeyName)) {
     throw new PropError(NAME, 'kmsKeyName', `must be a key name such as 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k', got '${props.kmsKeyName}'`);
   }
