@@ -4,7 +4,7 @@ import { AppEngineServiceNetworkSettings } from '@cdktf/provider-google/lib/app-
 import { AppEngineServiceSplitTraffic } from '@cdktf/provider-google/lib/app-engine-service-split-traffic';
 import { AppEngineStandardAppVersion } from '@cdktf/provider-google/lib/app-engine-standard-app-version';
 import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkNumber, checkRegion, PropError } from '../validate';
 import type { NewRegionsOption } from '../regions';

@@ -10,7 +10,7 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { COLLECTOR_PORT } from '../collector-network';
 import { resourceName } from '../naming';

@@ -5,7 +5,7 @@ import { ComputeRegionAutoscaler } from '@cdktf/provider-google/lib/compute-regi
 import { ComputeRegionInstanceGroupManager } from '@cdktf/provider-google/lib/compute-region-instance-group-manager';
 import { ComputeRegionInstanceTemplate } from '@cdktf/provider-google/lib/compute-region-instance-template';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { BOOTSTRAP_ENV, BUNDLE_FILE, bootstrapEnvironment } from '../collector-bootstrap';
 import { COLLECTOR_PORT, COLLECTOR_TAG } from '../collector-network';
 import { resourceName } from '../naming';

@@ -7,7 +7,7 @@ import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/co
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, PropError } from '../validate';
