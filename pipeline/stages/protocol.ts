@@ -8,7 +8,7 @@ import { hasOwn, MAX_SAFE_INTEGER } from '../es5';
 import { ResolvedConfig } from '../config';
 import { decodeBase64Utf8 } from '../text';
 import { digitsValue, formatTimestamp, parseEpochMillis } from '../time';
-import { C, EventState, EventType, SelfDescribingText, StageFailure, v } from './event';
+import { C, EventState, EventType, SelfDescribingText, StageFailure, undefinedArray, v } from './event';
 
 export const EVENT_TYPES: { [e: string]: EventType } = {
   pv: { event: 'page_view', name: 'page_view' },
@@ -108,6 +108,8 @@ for (let i = 0; i < DIMENSION_PARAMS.length; i++) {
 /** Slots of the parameters that may be larger than `limits.maxFieldChars`. */
 const LARGE_SLOT: boolean[] = [];
 for (const name in LARGE_PARAMS) if (hasOwn(LARGE_PARAMS, name)) LARGE_SLOT[slot(name)] = true;
+/** Every slot undefined (see undefinedArray): copied for each event. */
+const NO_PARAMS = undefinedArray(N_PARAMS) as Array<string | undefined>;
 
 /** Reads and checks the event's parameters into `s`; returns the failure, or null. */
 export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure | null {
@@ -131,7 +133,7 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
     return { type: 'size_violation', messages: [{ field: 'parameters', value: count + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
   }
   // A parameter's value, or undefined when absent or empty.
-  const pv: Array<string | undefined> = new Array(N_PARAMS);
+  const pv = NO_PARAMS.slice();
   s.pv = pv;
   const maxChars = config.maxFieldChars;
   for (let i = 0; i < count; i++) {
