@@ -86,6 +86,9 @@ export const MEASURED = {
   enrichedRowBytes: 1992,
 } as const;
 
+/** The shape of {@link MEASURED}, for what-if runs with other figures. */
+export type Measurements = { readonly [K in keyof typeof MEASURED]: number };
+
 /** Assumptions that are not prices or measurements (each is a knob in docs/costs.md). */
 export const ASSUMPTIONS = {
   /** Time a collector request is in hand (publish acknowledged before the answer): drives request-based billing. */
@@ -146,7 +149,7 @@ export function cloudRunInstanceBased(rate: number, cpuUsPerEvent: number): { us
 }
 
 /** The collector's lines for one topology at `rate` events/s. */
-export function collectorLines(topology: Topology, rate: number, m: typeof MEASURED = MEASURED): Line[] {
+export function collectorLines(topology: Topology, rate: number, m: Measurements = MEASURED): Line[] {
   const events = rate * MONTH_SECONDS;
   const lines: Line[] = [];
   const lbRule = PRICES.lbForwardingRuleHour * 24 * 30;
@@ -189,7 +192,7 @@ export function collectorLines(topology: Topology, rate: number, m: typeof MEASU
 }
 
 /** The data side's lines (Pub/Sub, enrichment, BigQuery, archive) at `rate` events/s for one path. */
-export function dataLines(path: EnrichmentPath, rate: number, m: typeof MEASURED = MEASURED): Line[] {
+export function dataLines(path: EnrichmentPath, rate: number, m: Measurements = MEASURED): Line[] {
   const events = rate * MONTH_SECONDS;
   const raw = events * Math.max(m.rawMessageBytes, 0);
   const rows = events * m.enrichedRowBytes;
@@ -227,13 +230,13 @@ export interface Estimate {
   readonly total: number;
 }
 
-export function estimate(topology: Topology, path: EnrichmentPath, rate: number, m: typeof MEASURED = MEASURED): Estimate {
+export function estimate(topology: Topology, path: EnrichmentPath, rate: number, m: Measurements = MEASURED): Estimate {
   const lines = [...collectorLines(topology, rate, m), ...dataLines(path, rate, m)];
   return { topology, path, rate, lines, total: lines.reduce((n, l) => n + l.usd, 0) };
 }
 
 /** Every topology × path × rate. */
-export function table(m: typeof MEASURED = MEASURED): Estimate[] {
+export function table(m: Measurements = MEASURED): Estimate[] {
   const out: Estimate[] = [];
   for (const topology of TOPOLOGIES) for (const path of PATHS) for (const rate of RATES) out.push(estimate(topology, path, rate, m));
   return out;
@@ -242,7 +245,7 @@ export function table(m: typeof MEASURED = MEASURED): Estimate[] {
 const usd = (x: number): string => `$${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')}`;
 
 /** The markdown table of docs/costs.md. */
-export function markdown(m: typeof MEASURED = MEASURED): string {
+export function markdown(m: Measurements = MEASURED): string {
   const rows = table(m);
   const out = ['| collector | enrichment | 10 events/s | 100 events/s | 1,000 events/s |', '|---|---|---|---|---|'];
   for (const topology of TOPOLOGIES) {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectorLines, dataLines, estimate, markdown, MEASURED, RATES, table, TOPOLOGIES } from '../../scripts/costs';
+import { collectorLines, dataLines, estimate, markdown, MEASURED, Measurements, RATES, table, TOPOLOGIES } from '../../scripts/costs';
 
 const benchmarks = readFileSync(join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md'), 'utf8');
 
@@ -33,10 +33,10 @@ describe('the cost model uses the measured CPU figures', () => {
   });
 
   test('the enricher and collector lines move with the CPU figures (the figures are used, not just stored)', () => {
-    const heavy = { ...MEASURED, enricherServiceCpuUsPerEvent: MEASURED.enricherServiceCpuUsPerEvent * 10, collectorCpuUsPerEvent: MEASURED.collectorCpuUsPerEvent * 100 };
-    const enricher = (m: typeof MEASURED) => dataLines('serverless', 1000, m).find((l) => l.item.startsWith('Cloud Run enricher'))!.usd;
+    const heavy: Measurements = { ...MEASURED, enricherServiceCpuUsPerEvent: MEASURED.enricherServiceCpuUsPerEvent * 10, collectorCpuUsPerEvent: MEASURED.collectorCpuUsPerEvent * 100 };
+    const enricher = (m: Measurements) => dataLines('serverless', 1000, m).find((l) => l.item.startsWith('Cloud Run enricher'))!.usd;
     expect(enricher(heavy)).toBeGreaterThan(enricher(MEASURED) * 2);
-    const collector = (m: typeof MEASURED) => collectorLines('cloud-run', 1000, m).find((l) => l.item.includes('collector'))!.usd;
+    const collector = (m: Measurements) => collectorLines('cloud-run', 1000, m).find((l) => l.item.includes('collector'))!.usd;
     expect(collector(heavy)).toBeGreaterThan(collector(MEASURED) * 2);
   });
 });
