@@ -11,6 +11,7 @@ import { App, GcsBackend, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { ClickstreamPipeline, CollectorBackend, Enrichment } from '../lib';
 import { EnvironmentConfig, ENVIRONMENTS } from './environments';
 
@@ -21,7 +22,7 @@ function backendFor(e: EnvironmentConfig): CollectorBackend | undefined {
   switch (e.collector) {
     case 'cloud-run': return CollectorBackend.cloudRun({ regions, minInstances: min, maxInstances: max });
     case 'cloud-functions': return CollectorBackend.cloudFunctions({ regions, minInstances: min, maxInstances: max });
-    case 'app-engine': return CollectorBackend.appEngine({ region: regions[0], minInstances: min, maxInstances: max });
+    case 'app-engine': return CollectorBackend.appEngine({ region: regions[0], createApplication: e.createAppEngineApplication ?? true, minInstances: min, maxInstances: max });
     case 'instance-groups': return CollectorBackend.instanceGroups({ regions, minReplicas: min, maxReplicas: max });
     case 'gke': return CollectorBackend.gke({ regions, minReplicas: min, maxReplicas: max });
     case 'cdn-pixel': return undefined;
@@ -38,6 +39,12 @@ export class WaymarkEnvironmentStack extends TerraformStack {
     new GoogleBetaProvider(this, 'google-beta', { project: projectId, region, defaultLabels: { ...labels } });
 
     const backend = backendFor(environment);
+    // Alert notification channels are made here and passed in: e-mail, or any other type (Pub/Sub, PagerDuty) alike.
+    const channels = (environment.alertEmails ?? []).map((address, i) => new MonitoringNotificationChannel(this, `alert-email-${i}`, {
+      displayName: `Waymark ${environment.name} alerts: ${address}`,
+      type: 'email',
+      labels: { email_address: address },
+    }));
     this.pipeline = new ClickstreamPipeline(this, 'clickstream', {
       projectId,
       region,
@@ -56,6 +63,7 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       archive: { deletionProtection: environment.deletionProtection },
       replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
       enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },
+      monitoring: { notificationChannels: channels.map((c) => c.id) },
     });
 
     const stateBucket = process.env.WAYMARK_STATE_BUCKET;

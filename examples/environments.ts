@@ -50,6 +50,13 @@ export interface EnvironmentConfig {
   readonly schemaFolders?: readonly string[];
   /** Protect data (buckets, dataset) from `terraform destroy`. */
   readonly deletionProtection: boolean;
+  /**
+   * App Engine topology: create the project's App Engine application (true: a fresh project), or use the one it
+   * has (false). `WAYMARK_APPENGINE_EXISTING_APPLICATION=1` sets false for the `appengine` environment.
+   */
+  readonly createAppEngineApplication?: boolean;
+  /** Addresses the pipeline's alerts are e-mailed to (one notification channel each). None: alerts show in the console only. */
+  readonly alertEmails?: readonly string[];
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -86,6 +93,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 10, machineType: 'n2-standard-4' },
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
+    alertEmails: [env('WAYMARK_PROD_ALERT_EMAIL', 'oncall@example.com')],
   },
   // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
   {
@@ -130,6 +138,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 2, machineType: 'n2-standard-2' },
     labels: { app: 'waymark', env: 'appengine' },
     deletionProtection: false,
+    // A fresh project has no App Engine application: the stack creates it (in us-central1, for good).
+    createAppEngineApplication: process.env.WAYMARK_APPENGINE_EXISTING_APPLICATION !== '1',
   },
   {
     name: 'pixel',

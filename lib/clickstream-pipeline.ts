@@ -4,6 +4,7 @@ import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { BatchEnricher, BatchEnricherProps } from './batch-enricher';
 import { CdnPixelCollector, CdnPixelCollectorProps } from './cdn-pixel-collector';
 import { GlobalCollector, GlobalCollectorProps } from './global-collector';
+import { MonitoredEnricher, PipelineMonitoring, PipelineMonitoringProps } from './pipeline-monitoring';
 import { DataflowEnrichment, Enrichment, ServerlessEnrichment } from './enrichment';
 import { dependOnApis, enableApis } from './private/apis';
 import { constructLabels } from './private/labels';
@@ -75,6 +76,12 @@ export interface ClickstreamPipelineProps {
   readonly enableApis?: boolean;
   /** Labels on every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The dashboard, alert policies, uptime check and end-to-end latency view (`PipelineMonitoring`), with its
+   * notification channels and alert settings; `false` for none.
+   * @default on, every alert with its default, no notification channels
+   */
+  readonly monitoring?: false | Omit<PipelineMonitoringProps, 'collector' | 'rawTopicName' | 'enrichSubscriptionName' | 'otherSubscriptionNames' | 'enricher' | 'eventsTable' | 'badRowsTables' | Shared>;
 }
 
 /**
@@ -102,6 +109,8 @@ export class ClickstreamPipeline extends Construct {
   public readonly collector?: GlobalCollector;
   public readonly pixelCollector?: CdnPixelCollector;
   public readonly tracker?: TrackerHosting;
+  /** Dashboard, alerts, uptime check and latency view (absent with `monitoring: false`). */
+  public readonly monitoring?: PipelineMonitoring;
   /** The APIs the pipeline enabled (empty when `enableApis` is false). */
   public readonly apis: readonly ProjectService[];
 
@@ -173,6 +182,25 @@ export class ClickstreamPipeline extends Construct {
     if (this.tracker) new TerraformOutput(this, 'tracker_url', { value: this.tracker.trackerUrl, description: 'The web tracker (content-hashed, cache forever)' });
     new TerraformOutput(this, 'events_table', { value: this.warehouse.eventsTableSpec, description: 'The enriched events table' });
 
+    if (props.monitoring !== false) {
+      this.monitoring = new PipelineMonitoring(this, 'monitoring', {
+        ...props.monitoring,
+        collector: this.collector ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] } : undefined,
+        rawTopicName: this.topics.raw.name,
+        enrichSubscriptionName: this.topics.enrichSubscription.name,
+        otherSubscriptionNames: [
+          ...(this.archive ? [this.archive.subscription.name] : []),
+          ...(this.serverlessEnricher ? [this.serverlessEnricher.eventsSubscription.name, this.serverlessEnricher.badRowsSubscription.name] : []),
+        ],
+        enricher: this.serverlessEnricher
+          ? MonitoredEnricher.serverless(this.serverlessEnricher.serviceName, this.serverlessEnricher.region)
+          : MonitoredEnricher.dataflow(this.enricher!.job.name, props.region),
+        eventsTable: this.warehouse.eventsTable,
+        badRowsTables: [this.warehouse.deadLetterTable],
+        ...shared,
+      });
+    }
+
     this.apis = props.enableApis === false ? [] : enableApis(this, 'apis', props.projectId, requiredApis(props));
     dependOnApis(this, this.apis);
   }
@@ -195,6 +223,7 @@ export function requiredApis(props: ClickstreamPipelineProps): string[] {
   if (kinds.has('gke')) apis.push('container.googleapis.com', 'iamcredentials.googleapis.com');
   if (props.replay) apis.push('datapipelines.googleapis.com', 'cloudscheduler.googleapis.com');
   if (props.warehouse?.kmsKeyName) apis.push('cloudkms.googleapis.com');
+  if (props.monitoring !== false) apis.push('monitoring.googleapis.com');
   return apis;
 }
 

@@ -10,6 +10,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { loadRegistry } from '../pipeline/registry/load';
+import { resolveForSynth, type Resolution, type SchemaResolutionConfig } from '../pipeline/registry/resolver';
 import type { Registry, SchemaModel } from '../pipeline/registry/registry';
 import { formatSchemaVer } from '../pipeline/registry/schemaver';
 import { stageBundle } from './private/assets';
@@ -27,6 +28,15 @@ export interface SchemaRegistryProps {
    * @default none: the built-in schemas only
    */
   readonly schemaFolders?: readonly string[];
+  /**
+   * Iglu resolution, like Snowplow's resolver: registries in priority order (a Snowplow `iglu_resolver.json`:
+   * static HTTP repositories such as Iglu Central, and local folders) and the schemas to take from them (by key, or
+   * vendor/name for every version). A path to a resolution config file (JSON, the file `waymark schemas pull
+   * --config` refreshes) or the config itself. Synth uses the lock folder (`schemas.lock/`, commit it with your
+   * app) and touches the network only for schemas the lock lacks (never with `WAYMARK_OFFLINE=1`).
+   * @default none: only the built-ins and `schemaFolders`
+   */
+  readonly resolver?: string | SchemaResolutionConfig;
   /** The project of the registry bucket. @default the provider's project */
   readonly projectId?: string;
   /** Prefix of resource names. @default 'waymark' */
@@ -59,6 +69,8 @@ export class SchemaRegistry extends Construct {
   public readonly registry: Registry;
   /** Your schema folders, as absolute paths (the built-ins are always included besides). */
   public readonly schemaFolders: readonly string[];
+  /** What the resolver resolved (its local folders and lock), when `resolver` is set. */
+  public readonly resolution?: Resolution;
   /** The static registry bucket. */
   public readonly bucket: StorageBucket;
   /** One object per schema, by Iglu key. */
@@ -74,8 +86,15 @@ export class SchemaRegistry extends Construct {
     validate(props);
     this.labels = constructLabels(NAME, props.labels);
     this.schemaFolders = (props.schemaFolders ?? []).map((f) => resolve(f));
+    if (props.resolver !== undefined) {
+      try {
+        this.resolution = resolveForSynth(props.resolver, { offline: /^(1|true|yes)$/i.test(process.env.WAYMARK_OFFLINE ?? '') });
+      } catch (error) {
+        throw new PropError(NAME, 'resolver', `could not resolve the schemas. ${(error as Error).message}`);
+      }
+    }
     try {
-      this.registry = loadRegistry(this.schemaFolders);
+      this.registry = loadRegistry([...this.schemaFolders, ...(this.resolution?.folders ?? [])]);
     } catch (error) {
       throw new PropError(NAME, 'schemaFolders', `holds invalid schemas. ${(error as Error).message}`);
     }

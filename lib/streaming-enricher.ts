@@ -16,6 +16,7 @@ import type { Registry } from '../pipeline/registry/registry';
 import { stageBundle, StagedBundle } from './private/assets';
 import { findBetaProvider, flexTemplatePath, uploadJobFile, workBucket } from './private/dataflow';
 import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
+import { afterIamPropagation } from './private/iam-propagation';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
@@ -215,8 +216,10 @@ export class StreamingEnricher extends Construct {
       // The job name is fixed, so a replacement job can start only once the old one has finished draining: wait for it.
       skipWaitOnJobTermination: false,
       labels: this.labels,
-      // Nothing in the parameters refers to the grants or the UDF file, but the job needs both from its first second.
-      dependsOn: [...grants, this.udfObject],
+      // Nothing in the parameters refers to the grants or the UDF file, but the job needs both from its first second:
+      // the launcher VM and the workers act as the worker account at once, so the job waits until the grants have
+      // had time to propagate (lib/private/iam-propagation.ts), not only until they are made.
+      dependsOn: [afterIamPropagation(this, 'iam-propagation', grants), this.udfObject],
     });
   }
 }

@@ -7,7 +7,13 @@ import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-o
 import { StagedBundle } from './assets';
 import { PropError } from './validate';
 
-/** A private bucket for the UDF and Dataflow's temporary files, which are deleted after a week. */
+/**
+ * A private bucket for the UDF and Dataflow's files. Only the temporary prefixes expire after a week: `temp/`
+ * (Dataflow's tempLocation) and `bq-temp/` (BigQuery load files of a batch replay). `staging/` never expires: it holds
+ * the jars a streaming job's workers load whenever one is added or replaced, for as long as the job runs (a job of
+ * months with its staged files deleted cannot scale or heal: apache/beam issue 18209). The UDF and schema files are
+ * content-hashed and deleted by Terraform once no job reads them.
+ */
 export function workBucket(scope: Construct, project: string | undefined, name: string, region: string, labels: Readonly<Record<string, string>>): StorageBucket {
   return new StorageBucket(scope, 'bucket', {
     project,
@@ -17,10 +23,13 @@ export function workBucket(scope: Construct, project: string | undefined, name: 
     publicAccessPrevention: 'enforced',
     // Generated code and temporary files only: nothing to protect.
     forceDestroy: true,
-    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['temp/', 'staging/', 'bq-temp/'] } }],
+    lifecycleRule: [{ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: [...TEMPORARY_PREFIXES] } }],
     labels,
   });
 }
+
+/** The prefixes of the work bucket whose objects expire: never a path a running job reads. */
+export const TEMPORARY_PREFIXES = ['temp/', 'bq-temp/'] as const;
 
 /** The stack's google-beta provider without alias; errors name `construct`'s `betaProvider` prop. */
 export function findBetaProvider(scope: Construct, construct: string): TerraformProvider {

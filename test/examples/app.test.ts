@@ -131,4 +131,13 @@ describe('example app topologies', () => {
     }
   });
 
+  test('appengine deploys on a fresh project: the stack creates the App Engine application the version needs, in its region', () => {
+    // A fresh project has no App Engine application, and a version cannot be deployed without one
+    // (https://cloud.google.com/appengine/docs/standard/nodejs/building-app/creating-project).
+    const tf = synthEnvironment('appengine');
+    const apps = Object.entries<any>(tf.resource.google_app_engine_application ?? {});
+    expect(apps.map(([, a]) => a.location_id)).toEqual(['us-central']);
+    const version = Object.values<any>(tf.resource.google_app_engine_standard_app_version)[0];
+    expect(version.depends_on).toContain(`google_app_engine_application.${apps[0][0]}`);
+  });
 });

@@ -72,7 +72,7 @@ describe('CdnPixelCollector', () => {
     const files = [...sources(join(__dirname, '../../tracker')), ...sources(join(__dirname, '../../pipeline'))];
     expect(files.length).toBeGreaterThan(10);
     // The enrichment reads the tp2 parameters by name: the list is there, and the allow-listed name is not in it.
-    expect(readFileSync(join(__dirname, '../../pipeline/enrich.ts'), 'utf8')).toContain("'ue_px'");
+    expect(readFileSync(join(__dirname, '../../pipeline/stages/protocol.ts'), 'utf8')).toContain("'ue_px'");
     for (const file of files) expect([file, readFileSync(file, 'utf8').includes(PATH_ONLY_CACHE_KEY_PARAMETER)]).toEqual([file, false]);
   });
 

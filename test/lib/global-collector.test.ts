@@ -344,7 +344,7 @@ describe('GlobalCollector', () => {
     });
 
     test('App Engine: the version waits for the collector account\'s read grant on the code bucket (it reads the zip as that account)', () => {
-      const s = collectorWith([CollectorBackend.appEngine({ region: 'us-central1' })]);
+      const s = collectorWith([CollectorBackend.appEngine({ region: 'us-central1', createApplication: false })]);
       const grant = Object.keys(s.resources('google_storage_bucket_iam_member'))[0];
       expect(s.only('google_app_engine_standard_app_version').depends_on).toEqual([`google_storage_bucket_iam_member.${grant}`]);
       expect(s.only('google_app_engine_standard_app_version').service_account).toMatch(/google_service_account\.collector_service-account/);
@@ -360,7 +360,7 @@ describe('GlobalCollector', () => {
     });
 
     test('App Engine: a new bundle deploys a new version, moves all traffic to it, then deletes the old one', () => {
-      const real = collectorWith([CollectorBackend.appEngine({ region: 'us-central1', minInstances: 1, maxInstances: 7 })], {}, { stableHashes: false });
+      const real = collectorWith([CollectorBackend.appEngine({ region: 'us-central1', createApplication: false, minInstances: 1, maxInstances: 7 })], {}, { stableHashes: false });
       const version = real.only('google_app_engine_standard_app_version');
       const versionId = `w-${collectorZip().hash}`;
       expect(version.version_id).toBe(versionId);
@@ -409,7 +409,7 @@ describe('GlobalCollector', () => {
       ['gke (Workload Identity mints tokens through IAM Credentials)', () => CollectorBackend.gke({ regions: ['us-central1'] }), ['container.googleapis.com', 'iamcredentials.googleapis.com']],
       ['cloud run', () => CollectorBackend.cloudRun({ regions: ['us-central1'] }), ['run.googleapis.com']],
       ['cloud functions (built by Cloud Build)', () => CollectorBackend.cloudFunctions({ regions: ['us-central1'] }), ['cloudfunctions.googleapis.com', 'run.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com']],
-      ['app engine (versions are built by Cloud Build)', () => CollectorBackend.appEngine({ region: 'us-central1' }), ['appengine.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com']],
+      ['app engine (versions are built by Cloud Build)', () => CollectorBackend.appEngine({ region: 'us-central1', createApplication: false }), ['appengine.googleapis.com', 'cloudbuild.googleapis.com', 'artifactregistry.googleapis.com']],
     ])('%s', (_name, make, expected) => {
       expect(apisFor(make())).toEqual(expect.arrayContaining(['compute.googleapis.com', 'iam.googleapis.com', 'storage.googleapis.com', ...expected]));
     });
@@ -431,7 +431,9 @@ describe('GlobalCollector', () => {
       ['cloud run image', () => CollectorBackend.cloudRun({ regions: ['us-central1'], nodeImage: 'mirror.gcr.io/library/node:24' }), "CollectorBackend.cloudRun: prop 'nodeImage' mirror.gcr.io is a pull-through cache Cloud Run does not deploy from"],
       ['collector setting template', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { WAYMARK_X: 'a ${HOME} b' } }), "GlobalCollector: prop 'collectorSettings' WAYMARK_X holds '${', which Terraform would read as a template"],
       ['collector setting name', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { collectorSettings: { 'waymark-x': '1' } }), "GlobalCollector: prop 'collectorSettings' key 'waymark-x' must be an environment variable name"],
-      ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],
+      // A fresh project has no App Engine application: no silent default, the error says what each value does.
+      ['app engine application', () => CollectorBackend.appEngine({ region: 'us-central1' } as any), "CollectorBackend.appEngine: prop 'createApplication' is required: true creates the project's App Engine application in 'region' (a fresh project has none"],
+      ['app engine class', () => CollectorBackend.appEngine({ region: 'us-central1', createApplication: false, instanceClass: 'B2' }), "CollectorBackend.appEngine: prop 'instanceClass' must be an automatic-scaling instance class (F1, F2, F4, F4_1G), got 'B2'"],
     ];
     test('collectorSettings may hold escaped templates ($${, %%{), which reach the collector as ${ and %{', () => {
       const s = collectorWith([CollectorBackend.cloudFunctions({ regions: ['us-central1'] })], { collectorSettings: { WAYMARK_X: 'a $${HOME} %%{b}' } });

@@ -128,10 +128,22 @@ describe('StreamingEnricher', () => {
     const udf = s.list('google_storage_bucket_object').find((o) => o.name.startsWith('udf/'));
     expect(udf).toMatchObject({ name: 'udf/waymark-enrich/enrich-0000000000000000.js', content_type: 'text/javascript', lifecycle: { create_before_destroy: true } });
     expect(udf.source).toMatch(/^assets\//);
-    // The job waits for the UDF and for every grant it needs.
+    // The job waits for the UDF and, through a time_sleep, for every grant it needs to have propagated.
     const deps: string[] = job(s.text).depends_on;
     expect(deps.some((d) => d.startsWith('google_storage_bucket_object.enricher_udf_'))).toBe(true);
-    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(7);
+    expect(deps.filter((d) => /iam_member/.test(d))).toEqual([]);
+    const sleeps = deps.filter((d) => d.startsWith('time_sleep.'));
+    expect(sleeps).toHaveLength(1);
+    const sleep = s.json.resource.time_sleep[sleeps[0].split('.')[1]];
+    expect(sleep.create_duration).toBe('120s');
+    expect(sleep.depends_on.filter((d: string) => /iam_member/.test(d))).toHaveLength(7);
+  });
+
+  test('IAM propagation: the job launches 120 s after its grants (time_sleep of hashicorp/time, declared for terraform init)', () => {
+    // https://cloud.google.com/iam/docs/access-change-propagation: a grant typically takes effect within 2 minutes.
+    const s = synth(make().stack);
+    expect(s.json.terraform.required_providers.time).toEqual({ source: 'hashicorp/time', version: expect.stringMatching(/\d/) });
+    expect(s.json.provider.time).toEqual([{}]);
   });
 
   test('workers: machine type, autoscaling bounds, Streaming Engine, network, drain on delete, labels, own service account', () => {
@@ -188,12 +200,26 @@ describe('StreamingEnricher', () => {
     expect(bucket).toMatchObject({
       uniform_bucket_level_access: true,
       public_access_prevention: 'enforced',
-      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'staging/', 'bq-temp/'] } }],
+      lifecycle_rule: [{ action: { type: 'Delete' }, condition: { age: 7, matches_prefix: ['temp/', 'bq-temp/'] } }],
       labels: { env: 'prod', 'managed-by': 'waymark' },
     });
     const existing = synth(make({ existingBucket: { name: 'acme-shared-dataflow' } }).stack);
     expect(existing.list('google_storage_bucket').map((b) => b.name)).not.toContain('acme-analytics-waymark-dataflow');
     expect(job(existing.text).parameters.javascriptTextTransformGcsPath).toBe('gs://acme-shared-dataflow/udf/waymark-enrich/enrich-0000000000000000.js');
+  });
+
+  test('no lifecycle rule of the work bucket deletes what the running job reads: its staged jars and its UDF', () => {
+    // A streaming job runs for months; whenever Dataflow adds or replaces a worker, that worker loads the jars from
+    // the job's stagingLocation. Expiring them breaks autoscaling and healing (apache/beam issue 18209).
+    const j = job(synth(make().stack).text);
+    const bucket = synth(make().stack).list('google_storage_bucket').find((b) => b.name === 'acme-analytics-waymark-dataflow');
+    const objectPath = (uri: string): string => uri.replace(/^gs:\/\/[^/]+\//, '');
+    const read = [objectPath(j.staging_location) + '/', objectPath(j.parameters.javascriptTextTransformGcsPath)];
+    expect(read).toEqual(['staging/', 'udf/waymark-enrich/enrich-0000000000000000.js']);
+    for (const rule of bucket.lifecycle_rule) {
+      const prefixes: string[] = rule.condition.matches_prefix ?? [''];
+      for (const path of read) expect(prefixes.filter((p) => path.startsWith(p))).toEqual([]);
+    }
   });
 
   test('the shipped UDF writes exactly the warehouse\'s column names for the same registry (one naming function)', () => {

@@ -155,7 +155,7 @@ describe('WarehouseSink', () => {
     const before = new WarehouseSink(dataStack(), 'w', { registry: { registry: registryOf(ACME, (p) => !p.includes('2-0-0')) } }).fields;
     const after = new WarehouseSink(dataStack(), 'w', { registry: { registry: registryOf(ACME) } }).fields;
     expect(before.map((f) => f.name)).not.toContain('unstruct_event_com_acme_checkout_2');
-    expect(after.map((f) => f.name).filter((n) => n.includes('checkout'))).toEqual([
+    expect(after.map((f) => f.name).filter((n) => n.includes('acme_checkout'))).toEqual([
       'unstruct_event_com_acme_checkout_1', 'contexts_com_acme_checkout_1', 'unstruct_event_com_acme_checkout_2', 'contexts_com_acme_checkout_2',
     ]);
     expect(column(after, 'unstruct_event_com_acme_checkout_2').fields!.find((f) => f.name === 'order_id')!.type).toBe('INTEGER');

@@ -141,15 +141,68 @@ describe('built-in schemas', () => {
 
   it('loads every built-in schema, sorted', () => {
     expect(registry.schemas.map((s) => s.key)).toEqual([
+      'iglu:com.google.analytics/cookies/jsonschema/1-0-0',
+      'iglu:com.google.ga4/cookies/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/application/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/application_install/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/application_lifecycle/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/deep_link/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/deep_link_received/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/list_item_view/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/message_notification/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/screen/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/screen_end/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/screen_view/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.mobile/scroll_changed/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/ad_click/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/ad_conversion/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/ad_impression/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/add_to_cart/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/application/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/application_background/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/application_error/jsonschema/1-0-2',
+      'iglu:com.snowplowanalytics.snowplow/application_foreground/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/browser_context/jsonschema/2-0-0',
+      'iglu:com.snowplowanalytics.snowplow/button_click/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/change_form/jsonschema/1-0-0',
       'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2',
+      'iglu:com.snowplowanalytics.snowplow/cmp_visible/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/consent_document/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/consent_granted/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/consent_preferences/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/consent_withdrawn/jsonschema/1-0-0',
       'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/focus_form/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/gdpr/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/geolocation_context/jsonschema/1-1-0',
       'iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1',
+      'iglu:com.snowplowanalytics.snowplow/mobile_context/jsonschema/1-0-3',
       'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4',
+      'iglu:com.snowplowanalytics.snowplow/remove_from_cart/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/screen_view/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/site_search/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/social_interaction/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/submit_form/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/timing/jsonschema/1-0-0',
       'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0',
       'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow/web_vitals/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/cart/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/checkout_step/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/page/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/promotion/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/refund/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/transaction/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/transaction_error/jsonschema/1-0-0',
+      'iglu:com.snowplowanalytics.snowplow.ecommerce/user/jsonschema/1-0-0',
       'iglu:io.waymark/bad_row/jsonschema/1-0-0',
       'iglu:io.waymark/collector_payload/jsonschema/1-0-0',
       'iglu:io.waymark/collector_payload/jsonschema/1-0-1',
+      'iglu:org.ietf/http_client_hints/jsonschema/1-0-0',
+      'iglu:org.w3/PerformanceNavigationTiming/jsonschema/1-0-0',
+      'iglu:org.w3/PerformanceTiming/jsonschema/1-0-0',
     ]);
   });
 
@@ -162,7 +215,8 @@ describe('built-in schemas', () => {
     expect(registry.get('toString')).toBeUndefined();
     expect(registry.latestInModel('com.snowplowanalytics.snowplow', 'link_click', 1)?.key).toBe('iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1');
     expect(registry.latestInModel('com.snowplowanalytics.snowplow', 'link_click', 2)).toBeUndefined();
-    expect(registry.models()).toHaveLength(8);
+    // One MODEL per vendor/name except collector_payload's two versions in MODEL 1.
+    expect(registry.models()).toHaveLength(registry.schemas.length - 1);
   });
 
   it('has none of the demo site\'s example schemas (io.waymark.example lives in examples/schemas)', () => {
@@ -200,8 +254,8 @@ describe('the example schemas (examples/schemas, a user folder as the demo site 
     expect(registry.latestInModel('io.waymark.example', 'button_click', 1)?.key).toBe('iglu:io.waymark.example/button_click/jsonschema/1-0-1');
     expect(registry.latestInModel('io.waymark.example', 'button_click', 2)).toBeUndefined();
     const models = registry.models();
-    expect(models).toHaveLength(10);
-    const button = models.find((m) => m.name === 'button_click');
+    expect(models).toHaveLength(loadRegistry([]).models().length + 2);
+    const button = models.find((m) => m.vendor === 'io.waymark.example' && m.name === 'button_click');
     expect(button?.versions.map((v) => v.key)).toEqual([
       'iglu:io.waymark.example/button_click/jsonschema/1-0-0',
       'iglu:io.waymark.example/button_click/jsonschema/1-0-1',

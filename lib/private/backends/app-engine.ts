@@ -19,11 +19,12 @@ export interface AppEngineBackendProps {
    */
   readonly region: string;
   /**
-   * Create the project's App Engine application in {@link region}. A project has at most one, and it can never
-   * be deleted or moved: leave this off when the project already has one.
-   * @default false
+   * Whether to create the project's App Engine application in {@link region}: `true` on a project without one (a
+   * fresh project), `false` when it has one already (`gcloud app describe --project <id>` shows it). A project has
+   * at most one application, and it can never be deleted or moved, so there is no default: a wrong guess fails the
+   * first apply (no application to deploy to, or one that already exists).
    */
-  readonly createApplication?: boolean;
+  readonly createApplication: boolean;
   /** The App Engine service. A project's first service must be `default`. @default 'default' */
   readonly service?: string;
   /** Instance class. @default 'F2' */
@@ -46,6 +47,9 @@ export interface AppEngineBackendProps {
 
 export function validateAppEngine(props: AppEngineBackendProps): void {
   checkRegion(NAME, 'region', props.region);
+  if (typeof props.createApplication !== 'boolean') {
+    throw new PropError(NAME, 'createApplication', "is required: true creates the project's App Engine application in 'region' (a fresh project has none, and a version cannot be deployed without one), false uses the project's existing application (`gcloud app describe` shows it); an application can never be deleted or moved");
+  }
   checkRuntime(NAME, 'runtime', 'app-engine', props.runtime);
   checkBounds(NAME, 'minInstances', props.minInstances ?? 0, 'maxInstances', props.maxInstances ?? 20);
   checkNumber(NAME, 'targetCpuUtilization', props.targetCpuUtilization ?? 0.65, 0.5, 0.95);

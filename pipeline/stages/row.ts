@@ -1,0 +1,136 @@
+/**
+ * Stage: the row. Adds the self-describing columns (the event's, then the entities', entities of one schema MODEL
+ * sharing a column) and writes the row as an object ({@link toRow}) or directly as its JSON text ({@link toJson}).
+ */
+import { ATOMIC_COLUMN_NAMES } from '../columns';
+import { stringifyJson } from '../json';
+import { shapeData } from '../warehouse';
+import { C, EventState, N_COLUMNS, NEEDS_ESCAPE } from './event';
+
+/** A good row: keys are table columns, values JSON-ready (null columns are left out). */
+export interface Row {
+  [column: string]: unknown;
+}
+
+/** Adds the self-describing columns, in order of appearance. */
+export function addSelfDescribingColumns(s: EventState): void {
+  const unstruct = s.unstruct;
+  if (unstruct !== null) s.sd.push({ column: unstruct.info.eventColumn, value: shapeData(unstruct.data, unstruct.info.shape) });
+  const contexts = s.contexts;
+  for (let i = 0; i < contexts.length; i++) {
+    const c = contexts[i];
+    const shaped = shapeData(c.data, c.info.shape);
+    if (shaped === null) continue;
+    const column = c.info.contextsColumn;
+    let found = false;
+    for (let k = 0; k < s.sd.length; k++) {
+      if (s.sd[k].column === column) {
+        (s.sd[k].value as unknown[]).push(shaped);
+        found = true;
+        break;
+      }
+    }
+    if (!found) s.sd.push({ column: column, value: [shaped] });
+  }
+}
+
+/** The row object: atomic columns in table order (null ones left out), then the self-describing columns. */
+export function toRow(s: EventState): Row {
+  const row: Row = {};
+  const vals = s.vals;
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (value !== undefined && value !== null) row[ATOMIC_COLUMN_NAMES[i]] = value;
+  }
+  for (let i = 0; i < s.sd.length; i++) row[s.sd[i].column] = s.sd[i].value;
+  return row;
+}
+
+/**
+ * String columns the JSON writer need not scan for characters to escape: the enricher writes them itself (times,
+ * names, hashes, validated ids and vocabularies) or cuts them out of another column's text without decoding
+ * (URL components out of page_url/page_referrer, browser and OS names out of useragent). A character needing an
+ * escape in one of them is therefore also in a scanned column, which switches on the per-string check for all.
+ * Decoded values (campaign fields, search terms, the linker's user id) and configured names are scanned.
+ */
+const UNSCANNED_COLUMNS = [
+  'platform', 'etl_tstamp', 'collector_tstamp', 'dvce_created_tstamp', 'event', 'event_id', 'v_etl',
+  'page_urlscheme', 'page_urlhost', 'page_urlpath', 'page_urlquery', 'page_urlfragment',
+  'refr_urlscheme', 'refr_urlhost', 'refr_urlpath', 'refr_urlquery', 'refr_urlfragment', 'refr_medium',
+  'br_name', 'br_family', 'br_version', 'br_type', 'br_renderengine', 'os_name', 'os_family', 'os_manufacturer', 'dvce_type',
+  'dvce_sent_tstamp', 'refr_dvce_tstamp', 'derived_tstamp', 'event_vendor', 'event_name', 'event_format', 'event_version',
+  'event_fingerprint', 'true_tstamp', 'load_tstamp',
+];
+const C_USERAGENT = C.useragent;
+const C_PAGE_URL = C.page_url;
+const C_PAGE_REFERRER = C.page_referrer;
+const SCANNED: boolean[] = [];
+for (let i = 0; i < N_COLUMNS; i++) SCANNED.push(true);
+for (let i = 0; i < UNSCANNED_COLUMNS.length; i++) SCANNED[C[UNSCANNED_COLUMNS[i]]] = false;
+/** `"column":` for the JSON writer. */
+const JSON_KEYS: string[] = [];
+for (let i = 0; i < N_COLUMNS; i++) JSON_KEYS.push(JSON.stringify(ATOMIC_COLUMN_NAMES[i]) + ':');
+/** `{"column":` for the first column written, `,"column":` for the others; `"` appended for string values. */
+const KEY_FIRST: string[] = [];
+const KEY_NEXT: string[] = [];
+const KEY_FIRST_Q: string[] = [];
+const KEY_NEXT_Q: string[] = [];
+for (let i = 0; i < N_COLUMNS; i++) {
+  KEY_FIRST.push('{' + JSON_KEYS[i]);
+  KEY_NEXT.push(',' + JSON_KEYS[i]);
+  KEY_FIRST_Q.push('{' + JSON_KEYS[i] + '"');
+  KEY_NEXT_Q.push(',' + JSON_KEYS[i] + '"');
+}
+
+/** `"column":` of self-describing columns (their names are snake_case identifiers: nothing to escape). */
+let sdKeys: { [column: string]: string } = {};
+let sdKeyCount = 0;
+function sdKey(column: string): string {
+  const hit = sdKeys[column];
+  if (typeof hit === 'string') return hit;
+  if (sdKeyCount >= 1000) {
+    sdKeys = {};
+    sdKeyCount = 0;
+  }
+  const key = JSON.stringify(column) + ':';
+  sdKeys[column] = key;
+  sdKeyCount++;
+  return key;
+}
+
+/**
+ * `JSON.stringify(toRow(s))`, written directly. Strings with nothing to escape (the usual case, checked with one
+ * regex test over the scanned columns together) are quoted as they are; otherwise each string is checked on its own.
+ * Escaped text is written by `stringifyJson`, so a lone surrogate is `\udXXX` in Nashorn as in Node: the row text
+ * is the same bytes in every engine.
+ */
+export function toJson(s: EventState): string {
+  const vals = s.vals;
+  let all = '';
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (SCANNED[i] && typeof value === 'string') {
+      if (i === C_USERAGENT ? value === s.cleanUa : i === C_PAGE_URL ? value === s.cleanUrl : i === C_PAGE_REFERRER && value === s.cleanRefr) continue;
+      all += value;
+    }
+  }
+  const checkEach = NEEDS_ESCAPE.test(all);
+  let out = '';
+  let first = true;
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string') {
+      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + stringifyJson(value);
+      else out += (first ? KEY_FIRST_Q[i] : KEY_NEXT_Q[i]) + value + '"';
+    } else {
+      out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + String(value);
+    }
+    first = false;
+  }
+  for (let i = 0; i < s.sd.length; i++) {
+    out += (first ? '{' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
+    first = false;
+  }
+  return out === '' ? '{}' : out + '}';
+}
