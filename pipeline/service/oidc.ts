@@ -62,12 +62,19 @@ function b64urlJson(part: string): Record<string, unknown> | null {
 
 /** Refetches for an unknown `kid` at most this often, so forged tokens cannot make us hammer Google. */
 const MIN_REFETCH_MS = 30000;
+/**
+ * Tokens already verified, remembered with their expiry: Pub/Sub sends the same token with many pushes, and an
+ * RSA verification costs more CPU than enriching the event. Only fully verified tokens are remembered (by their
+ * whole text, signature included), and a remembered token is still checked for expiry at every use.
+ */
+const VERIFIED_CACHE_SIZE = 256;
 
 export class PushAuthenticator {
   private keys = new Map<string, KeyObject>();
   private expires = 0;
   private lastFetch = 0;
   private loading: Promise<void> | null = null;
+  private readonly verified = new Map<string, { exp: number; email: string }>();
   private readonly source: JwksSource;
   private readonly clock: () => number;
 
@@ -106,6 +113,12 @@ export class PushAuthenticator {
   /** Checks an `Authorization` header value. Never throws for bad input; a failure to fetch the keys rejects. */
   async verify(authorization: string | undefined): Promise<AuthResult> {
     const fail = (status: 401 | 403, reason: string): AuthResult => ({ ok: false, status, reason });
+    const skew = this.options.skewSeconds ?? 60;
+    const known = authorization === undefined ? undefined : this.verified.get(authorization);
+    if (known) {
+      if (known.exp + skew >= this.clock() / 1000) return { ok: true, email: known.email };
+      this.verified.delete(authorization!);
+    }
     const m = /^Bearer ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/.exec(authorization ?? '');
     if (!m) return fail(401, authorization ? 'the Authorization header is not a Bearer JWT' : 'no Authorization header: the push subscription must send an OIDC token');
     const header = b64urlJson(m[1]);
@@ -120,7 +133,6 @@ export class PushAuthenticator {
     if (!signed) return fail(401, 'the token signature is invalid');
     if (typeof claims.iss !== 'string' || !GOOGLE_ISSUERS.includes(claims.iss)) return fail(401, `the token issuer ${JSON.stringify(claims.iss)} is not Google (${GOOGLE_ISSUERS.join(' or ')})`);
     const now = this.clock() / 1000;
-    const skew = this.options.skewSeconds ?? 60;
     if (typeof claims.exp !== 'number' || claims.exp + skew < now) return fail(401, 'the token has expired');
     if (typeof claims.iat === 'number' && claims.iat - skew > now) return fail(401, 'the token is issued in the future');
     const aud = claims.aud;
@@ -129,6 +141,8 @@ export class PushAuthenticator {
     }
     if (claims.email !== this.options.serviceAccountEmail) return fail(403, `the token is for ${JSON.stringify(claims.email)}, not the push service account ${this.options.serviceAccountEmail}`);
     if (claims.email_verified !== true) return fail(403, 'the token email is not verified');
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(authorization!, { exp: claims.exp, email: claims.email });
     return { ok: true, email: claims.email };
   }
 }

@@ -71,3 +71,18 @@ describe('PushAuthenticator', () => {
     expect(() => new PushAuthenticator({ audience: AUD, serviceAccountEmail: '' })).toThrow(/service account/);
   });
 });
+
+describe('verified tokens are remembered, not trusted forever', () => {
+  test('a remembered token still expires; a different token with the same claims is verified on its own', async () => {
+    let now = Date.now();
+    const a = auth(() => now);
+    const token = issuer.token({ exp: Math.floor(now / 1000) + 120 });
+    expect((await a.verify(bearer(token))).ok).toBe(true);
+    expect((await a.verify(bearer(token))).ok).toBe(true);
+    now += 10 * 60 * 1000;
+    await expect(a.verify(bearer(token))).resolves.toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/expired/) });
+    const [h, c, s] = issuer.token().split('.');
+    const forged = `${h}.${c}.${s.slice(0, -4)}AAAA`;
+    await expect(a.verify(bearer(forged))).resolves.toMatchObject({ ok: false, status: 401 });
+  });
+});
