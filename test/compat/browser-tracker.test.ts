@@ -113,7 +113,7 @@ describe.each(['post', 'get'] as const)('browser tracker over %s', (method) => {
   });
 
   it('structured and self-describing events', () => {
-    expect(one('event')).toMatchObject({ event: 'struct', se_category: 'shop', se_action: 'like', se_label: 'mug', se_property: 'hearts', se_value: 3 });
+    expect(one('event')).toMatchObject({ event: 'struct', event_vendor: 'com.google.analytics', se_category: 'shop', se_action: 'like', se_label: 'mug', se_property: 'hearts', se_value: 3 });
     expect(one('web_vitals')).toMatchObject({ event: 'unstruct', unstruct_event_com_snowplowanalytics_snowplow_web_vitals_1: { lcp: 1200.5, cls: 0.01, navigation_type: 'navigate' } });
   });
 
