@@ -132,7 +132,7 @@ describe('PipelineMonitoring', () => {
   test('alert conditions: thresholds and filters as documented', () => {
     const by = (name: string) => policies(dataflow.s).find((p) => p.display_name.includes(name))!.conditions[0];
     const five = by('5xx').condition_threshold;
-    expect(five.filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap" AND metric.label.response_code_class = 500');
+    expect(five.filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap" AND metric.label.response_code_class = "500"');
     expect(five.denominator_filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap"');
     expect(five).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0.01, duration: '300s' });
     expect(by('no events').condition_absent).toMatchObject({ duration: '1800s' });
