@@ -301,6 +301,20 @@ describe('ClickstreamPipeline creates the monitoring by default', () => {
     expect(Object.values<any>(s.resources('google_project_service')).map((r) => r.service)).toContain('monitoring.googleapis.com');
   });
 
+  test('a pixel-only pipeline: load balancer charts and the 5xx alert on the pixel\'s URL map, no uptime check', () => {
+    const s = synth((scope: Construct) => {
+      new GoogleBetaProvider(scope, 'google-beta', { project: 'acme-analytics', region: 'europe-west1' });
+      new ClickstreamPipeline(scope, 'clickstream', { region: 'europe-west1', projectId: 'acme-analytics', pixelCollector: { domains: ['p.example.com'] } });
+    });
+    const d: Dashboard = JSON.parse(s.only('google_monitoring_dashboard').dashboard_json);
+    expect(validateDashboard(d)).toEqual([]);
+    expect(titles(d)).toContain('Requests per second by backend and region');
+    expect(titles(d)).not.toContain('Cloud Armor: requests blocked or throttled per second');
+    expect(policies(s).map((p) => p.display_name)).toContain('waymark: collector 5xx above 1 %');
+    expect(s.resources('google_monitoring_uptime_check_config')).toEqual({});
+    expect(policies(s)).toHaveLength(6);
+  });
+
   test('monitoring: false creates none of it', () => {
     const s = build(false);
     expect(s.resources('google_monitoring_dashboard')).toEqual({});
