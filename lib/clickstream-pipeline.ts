@@ -188,7 +188,10 @@ export class ClickstreamPipeline extends Construct {
     if (props.monitoring !== false) {
       this.monitoring = new PipelineMonitoring(this, 'monitoring', {
         ...props.monitoring,
-        collector: this.collector ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] } : undefined,
+        // The pixel collector has load balancer metrics too, but no Cloud Armor policy of its own and no /health.
+        collector: this.collector
+          ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] }
+          : this.pixelCollector ? { urlMapName: this.pixelCollector.urlMap.name } : undefined,
         rawTopicName: this.topics.raw.name,
         enrichSubscriptionName: this.topics.enrichSubscription.name,
         otherSubscriptionNames: [
