@@ -86,7 +86,7 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
     entrypoint: { shell: 'node index.js' },
     deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
     // Standard instances get CPU only while serving a request: answer once the sink has the events.
-    envVariables: { WAYMARK_ACK_MODE: 'delivered', ...ctx.environment },
+    envVariables: { WAYMARK_ACK_MODE: 'delivered', WAYMARK_WORKERS: '1', ...ctx.environment },
     serviceAccount: ctx.serviceAccount.email,
     instanceClass: props.instanceClass ?? 'F2',
     automaticScaling: {

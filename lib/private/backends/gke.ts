@@ -117,6 +117,8 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
   const client = new DataGoogleClientConfig(self, 'client');
   const negName = resourceName([prefix, 'neg']);
   const environment: Record<string, string> = {
+    // One collector process per usable core (the pod's CPU quota, if any: collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: 'auto',
     ...ctx.environment,
     PORT: String(COLLECTOR_PORT),
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),

@@ -100,6 +100,8 @@ export function bindInstanceGroups(scope: Construct, id: string, ctx: CollectorB
   const network = ctx.network();
   const image = props.nodeImage ?? defaultNodeImage(checkContainerRuntime(NAME, props));
   const environment = {
+    // One collector process per core of the VM (collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: 'auto',
     ...ctx.environment,
     PORT: String(COLLECTOR_PORT),
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),

@@ -98,6 +98,8 @@ export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackend
   const environment: Record<string, string> = {
     // CPU is allocated only while a request is served (cpuIdle), so answer once the sink has the events.
     WAYMARK_ACK_MODE: 'delivered',
+    // One collector process: Cloud Run scales by instances (collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: '1',
     ...ctx.environment,
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),
   };
