@@ -418,7 +418,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
     left.id = 'detail-payload'; right.id = 'detail-row';
     section(left, 'Tracker payload, decoded');
     if (item.payload && Object.keys(item.payload.parameters).length) left.appendChild(paramsTable(item));
-    else left.appendChild(el('p', 'note', item.payload ? 'The original payload carries no tracker parameters.' : 'The original payload is not kept for this row (Pub/Sub mode keeps it for bad rows only).'));
+    else left.appendChild(el('p', 'note', item.payload ? 'The original payload carries no tracker parameters.' : 'The original payload is not kept for this row (in Pub/Sub mode, good rows read back from the files of an earlier run have none).'));
     section(right, item.valid ? 'Enriched row (as BigQuery gets it)' : 'Bad row (as the dead-letter table gets it)');
     right.appendChild(pre(item.valid ? item.event : item.badRow));
     cols.appendChild(left); cols.appendChild(right);
