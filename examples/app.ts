@@ -50,9 +50,9 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       },
       pixelCollector: backend ? undefined : { domains: environment.collectorDomains },
       warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },
-      enricher: { maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType },
+      enricher: { maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType, templateVersion: environment.templateVersion },
       archive: { deletionProtection: environment.deletionProtection },
-      replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
+      replay: environment.replayPeriod ? { period: environment.replayPeriod, templateVersion: environment.templateVersion } : undefined,
       enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },
     });
 

@@ -50,6 +50,11 @@ export interface EnvironmentConfig {
    * has (false). `WAYMARK_APPENGINE_EXISTING_APPLICATION=1` sets false for the `appengine` environment.
    */
   readonly createAppEngineApplication?: boolean;
+  /**
+   * The Dataflow template release the enrichment jobs launch from: a dated release such as '2025-10-01-00_RC00'
+   * (pinned: a template upgrade is then a reviewed change, see docs/deploy.md), or 'latest'.
+   */
+  readonly templateVersion?: string;
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -84,6 +89,9 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 10, machineType: 'n2-standard-4' },
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
+    // A dated release of Google's templates, not 'latest': every job update (a new UDF) would otherwise launch the
+    // replacement job from whatever 'latest' is that day (docs/deploy.md, "Template releases").
+    templateVersion: '2025-10-01-00_RC00',
   },
   // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
   {
