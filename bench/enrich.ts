@@ -49,7 +49,7 @@ interface Options {
 const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--compare FILE] [--jfr FILE] [--config JSON]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 90, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, compare: undefined, config: undefined };
+  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 60, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, compare: undefined, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--events') o.events = Number(argv[++i]);
     else if (argv[i] === '--seconds') o.seconds = Number(argv[++i]);
