@@ -110,7 +110,7 @@ test('the events page lists the latest good and bad events and refreshes live; r
       '/?pings=1,1',
       'client_session_1web_page_1io_waymark_example_product_1',
     ]);
-    expect(rows.find((r) => r[2] === 'struct')!.slice(3, 5)).toEqual(['product · like · WM-001 · 1', 'com.snowplowanalytics.snowplow/event/jsonschema/1-0-0']);
+    expect(rows.find((r) => r[2] === 'struct')!.slice(3, 5)).toEqual(['product · like · WM-001 · 1', 'com.google.analytics/event/jsonschema/1-0-0']);
     expect(rows.find((r) => r[2] === 'link_click')![3]).toBe(JSON.stringify(result.linkClick.event.unstruct_event_com_snowplowanalytics_snowplow_link_click_1));
     expect(rows.find((r) => r[2] === 'page_ping')![3]).toMatch(/^scrolled to \d+ px$/);
     const bad = await page.$$eval('#bad tbody tr.row', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
