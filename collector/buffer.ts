@@ -48,6 +48,8 @@ export interface BufferStats {
   readonly sinkHealthy: boolean;
   /** Milliseconds the sink has been failing (0 when it is fine). */
   readonly sinkFailingForMs: number;
+  /** Why the last write failed while the sink fails, else null. */
+  readonly lastError: string | null;
 }
 
 /** Memory a record costs besides its text, roughly (entry, record object, attributes). */
@@ -65,6 +67,8 @@ export class DeliveryBuffer {
   private retryTimer: NodeJS.Timeout | null = null;
   private failingSince: number | null = null;
   private consecutiveFailures = 0;
+  /** The last write failure while the sink fails (name, code and message only), for /sink-health. */
+  private lastError: string | null = null;
   private closed = false;
   /** Set when drain gave up: no more writes or retries. */
   private stopped = false;
@@ -109,9 +113,27 @@ export class DeliveryBuffer {
     return this.failingSince === null || this.now() - this.failingSince < this.options.sinkUnhealthyAfterMs;
   }
 
-  /** Whether a request with `events` records of about `bytes` bytes could ever be accepted. */
+  /**
+   * What `offer` would answer for `events` records of about `bytes` bytes of text, without taking them: asked before a
+   * request's records are built. 'never': more than fits() allows, whatever the buffer holds.
+   */
+  admit(events: number, bytes: number): OfferResult | 'never' {
+    if (this.closed) return 'closed';
+    if (!this.fits(events, bytes)) return 'never';
+    if (!this.sinkHealthy()) {
+      this.counters.refusedUnhealthy++;
+      return 'unhealthy';
+    }
+    if (this.count + events > this.options.maxEvents || this.byteCount + bytes + events * ENTRY_OVERHEAD > this.options.maxBytes) {
+      this.counters.refusedFull++;
+      return 'full';
+    }
+    return 'accepted';
+  }
+
+  /** Whether a request with `events` records of about `bytes` bytes could ever be accepted (by an empty buffer). */
   fits(events: number, bytes: number): boolean {
-    return events <= this.options.maxEvents / 2 && bytes + events * ENTRY_OVERHEAD <= this.options.maxBytes / 2;
+    return events <= this.options.maxEvents && bytes + events * ENTRY_OVERHEAD <= this.options.maxBytes;
   }
 
   stats(): BufferStats {
@@ -122,6 +144,7 @@ export class DeliveryBuffer {
       inflightBatches: this.inflight,
       sinkHealthy: this.sinkHealthy(),
       sinkFailingForMs: this.failingSince === null ? 0 : this.now() - this.failingSince,
+      lastError: this.lastError,
     };
   }
 
@@ -224,8 +247,10 @@ export class DeliveryBuffer {
       }
       this.failingSince = null;
       this.consecutiveFailures = 0;
+      this.lastError = null;
     } else {
       this.counters.failedWrites++;
+      this.lastError = err !== null ? describeError(err).error : `${retry.length} of ${batch.length} records not written`;
       this.retryQueue.unshift(...retry);
       const now = this.now();
       if (this.failingSince === null) this.failingSince = now;

@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 
 export type SinkType = 'stdout' | 'file' | 'memory' | 'pubsub';
 export type SameSite = 'None' | 'Lax' | 'Strict';
-export type AckMode = 'buffered' | 'delivered';
+/**
+ * `buffered`: 2xx once the events are in the buffer. `delivered`: once the sink has confirmed them. `after-publish`:
+ * the same wait, named for the Pub/Sub sink, where the confirmation is Pub/Sub's acknowledgement of the publish.
+ */
+export type AckMode = 'buffered' | 'delivered' | 'after-publish';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 /** The two tp2 endpoints a custom path can stand for. */
 export type Tp2Target = '/com.snowplowanalytics.snowplow/tp2' | '/i';
@@ -52,6 +56,8 @@ export interface CollectorConfig {
   /** Entries appended to X-Forwarded-For after the client's by trusted proxies (Google's LB: 1); null ignores the header. */
   readonly xffTrustedHops: number | null;
   readonly maxBodyBytes: number;
+  /** Events in one POST batch; more: 400 and a size_violation bad row, before any record is built. */
+  readonly maxEventsPerBatch: number;
   readonly maxUrlBytes: number;
   readonly badRowMaxPayloadBytes: number;
   readonly redirect: { readonly enabled: boolean; readonly allowedDomains: readonly string[] };
@@ -92,6 +98,8 @@ export interface LoadedConfig {
   readonly sinkDefaulted: boolean;
   /** Where settings came from, for the start-up log (no values). */
   readonly sources: readonly string[];
+  /** Things to log as warnings (unknown WAYMARK_* variables, each naming the closest setting). */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -235,6 +243,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'doNotTrackCookie.value', env: 'WAYMARK_DNT_COOKIE_VALUE', parse: regex, def: null, doc: 'regular expression the whole do-not-track cookie value must match (default: any value)' },
   { key: 'xffTrustedHops', env: 'WAYMARK_XFF_TRUSTED_HOPS', parse: hops, def: 1, doc: 'X-Forwarded-For entries appended after the client IP by trusted proxies ("off" ignores the header)' },
   { key: 'maxBodyBytes', env: 'WAYMARK_MAX_BODY_BYTES', parse: int(1024, 64 * 1024 * 1024), def: 1024 * 1024, doc: 'largest POST body; larger becomes a size_violation bad row' },
+  // Snowplow's web tracker sends bufferSize (default 1) events per POST and at most maxPostBytes (default 40,000) bytes,
+  // so a few hundred events at most (snowplow/documentation: docs/sources/web-trackers/configuring-how-events-sent).
+  { key: 'maxEventsPerBatch', env: 'WAYMARK_MAX_EVENTS_PER_BATCH', parse: int(1, 100_000), def: 1000, doc: 'events in one POST batch (trackers send at most a few hundred); more becomes a size_violation bad row' },
   { key: 'maxUrlBytes', env: 'WAYMARK_MAX_URL_BYTES', parse: int(256, 1024 * 1024), def: 20 * 1024, doc: 'longest request URL; longer becomes a size_violation bad row' },
   { key: 'badRowMaxPayloadBytes', env: 'WAYMARK_BAD_ROW_MAX_PAYLOAD_BYTES', parse: int(256, 8 * 1024 * 1024), def: 64 * 1024, doc: 'payload kept in a bad row (truncated beyond)' },
   { key: 'redirect.enabled', env: 'WAYMARK_REDIRECT_ENABLED', parse: bool, def: false, doc: 'serve /r/tp2' },
@@ -250,8 +261,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'buffer.retryInitialMs', env: 'WAYMARK_RETRY_INITIAL_MS', parse: int(1, 600000), def: 200, doc: 'first retry delay after a failed write (doubles)' },
   { key: 'buffer.retryMaxMs', env: 'WAYMARK_RETRY_MAX_MS', parse: int(1, 600000), def: 10000, doc: 'longest retry delay' },
   { key: 'buffer.sinkUnhealthyAfterMs', env: 'WAYMARK_SINK_UNHEALTHY_AFTER_MS', parse: int(0, 3600000), def: 30000, doc: 'after failing this long the sink is unhealthy: /sink-health and new events get 503' },
-  { key: 'ackMode', env: 'WAYMARK_ACK_MODE', parse: oneOf<AckMode>(['buffered', 'delivered']), def: 'buffered', doc: 'answer 2xx once events are buffered, or once the sink has them' },
-  { key: 'deliveryTimeoutMs', env: 'WAYMARK_DELIVERY_TIMEOUT_MS', parse: int(1, 600000), def: 10000, doc: 'ackMode delivered: wait this long for the sink, then 503' },
+  { key: 'ackMode', env: 'WAYMARK_ACK_MODE', parse: oneOf<AckMode>(['buffered', 'delivered', 'after-publish']), def: 'buffered', doc: 'answer 2xx once events are buffered, or once the sink has them (delivered; after-publish: the same, named for Pub/Sub, whose acknowledgement of the publish is awaited)' },
+  { key: 'deliveryTimeoutMs', env: 'WAYMARK_DELIVERY_TIMEOUT_MS', parse: int(1, 600000), def: 10000, doc: 'ackMode delivered or after-publish: wait this long for the sink, then 503' },
   { key: 'retryAfterSeconds', env: 'WAYMARK_RETRY_AFTER_SECONDS', parse: int(1, 3600), def: 5, doc: 'Retry-After of 503 answers' },
   { key: 'shutdownTimeoutMs', env: 'WAYMARK_SHUTDOWN_TIMEOUT_MS', parse: int(0, 3600000), def: 8000, doc: 'on SIGTERM, time allowed to drain the buffer' },
   { key: 'http.headersTimeoutMs', env: 'WAYMARK_HEADERS_TIMEOUT_MS', parse: int(100, 600000), def: 10000, doc: 'time to receive request headers (slow clients get 408)' },
@@ -268,6 +279,44 @@ const label = (s: Setting): string => `${s.key} (${s.env})`;
 
 /** Environment variable that names a JSON configuration file. */
 export const CONFIG_FILE_ENV = 'WAYMARK_CONFIG_FILE';
+
+/**
+ * WAYMARK_* variables that are not settings but are read by other parts (the multi-process mode, the VM bootstrap
+ * script, the local mode's WAYMARK_LOCAL_*): never reported as unknown.
+ */
+const OTHER_VARIABLES: ReadonlySet<string> = new Set([CONFIG_FILE_ENV, 'WAYMARK_WORKERS', 'WAYMARK_BUNDLE', 'WAYMARK_BUNDLE_FILE', 'WAYMARK_BOOTSTRAP', 'WAYMARK_METADATA_URL', 'WAYMARK_STORAGE_URL']);
+
+/** Edit distance (insertions, deletions, substitutions), for naming the setting a misspelled variable meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** One warning per WAYMARK_* variable that is no setting: ignored, so a typo would otherwise go unnoticed. */
+function unknownVariables(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = new Set(SETTINGS.map((s) => s.env));
+  const out: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('WAYMARK_') || known.has(name) || OTHER_VARIABLES.has(name) || name.startsWith('WAYMARK_LOCAL_')) continue;
+    let best: Setting | null = null;
+    let bestD = Infinity;
+    for (const s of SETTINGS) {
+      const d = distance(name, s.env);
+      if (d < bestD) {
+        best = s;
+        bestD = d;
+      }
+    }
+    const close = best !== null && bestD <= Math.max(2, Math.floor(name.length / 4));
+    out.push(`unknown environment variable ${name} is ignored${close ? `: did you mean ${best!.env} (${best!.key})?` : ` (no setting has a similar name; settings: collector/README.md)`}`);
+  }
+  return out;
+}
 
 export interface LoadOptions {
   /** Defaults replacing the built-in ones, by dotted key (e.g. the Cloud Functions handler uses ackMode delivered). */
@@ -487,6 +536,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     doNotTrackCookie: dntName === null ? null : { name: dntName, value: dntValue ?? /^(?:[\s\S]*)$/ },
     xffTrustedHops: get('xffTrustedHops'),
     maxBodyBytes,
+    maxEventsPerBatch: get('maxEventsPerBatch'),
     maxUrlBytes: get('maxUrlBytes'),
     badRowMaxPayloadBytes: get('badRowMaxPayloadBytes'),
     redirect,
@@ -502,7 +552,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     debugEndpoints,
     logLevel: (get<string>('logLevel').toUpperCase() as LogLevel),
   };
-  return { config, sinkDefaulted, sources: sources.length ? sources : ['defaults'] };
+  return { config, sinkDefaulted, sources: sources.length ? sources : ['defaults'], warnings: unknownVariables(env) };
 }
 
 /** The configuration with every default and the given overrides (dotted keys or file-shaped object): for tests and embedding. */

@@ -14,8 +14,11 @@ export const HANDLER_DEFAULTS: Readonly<Record<string, unknown>> = { ackMode: 'd
 
 /** Builds a collector for hosting platforms; its `handler` is the `(req, res)` function to export. */
 export function createHandlerCollector(options: CollectorOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): Collector {
-  const config = options.config ?? loadConfig(env, { defaults: HANDLER_DEFAULTS }).config;
-  return createCollector({ ...options, config });
+  if (options.config !== undefined) return createCollector(options);
+  const loaded = loadConfig(env, { defaults: HANDLER_DEFAULTS });
+  const collector = createCollector({ ...options, config: loaded.config });
+  for (const w of loaded.warnings) collector.logger.warn(w);
+  return collector;
 }
 
 /** A `(req, res)` handler with its own collector (configuration from the environment unless given). */

@@ -89,16 +89,28 @@ export function queryValues(query: string, names: readonly string[]): (string | 
   const found: (string | undefined)[] = names.map(() => undefined);
   let start = 0;
   const n = query.length;
+  // The next '=', '%' and '+' at or after `start` (n when none): each is searched for again only once passed, so the
+  // whole string is scanned once for each, whatever the number of parameters (linear, not quadratic: `x&x&x…`
+  // has no '=' and a search from every parameter would read to the end every time).
+  let nextEq = -1;
+  let pct = -1;
+  let plus = -1;
   while (start < n) {
     let amp = query.indexOf('&', start);
     if (amp < 0) amp = n;
-    let eq = query.indexOf('=', start);
-    if (eq < 0 || eq > amp) eq = amp;
+    if (nextEq < start) nextEq = nextIndex(query, '=', start);
+    const eq = nextEq > amp ? amp : nextEq;
     if (eq > start) {
       for (let k = 0; k < names.length; k++) {
         const name = names[k];
+        if (eq - start === name.length && query.startsWith(name, start)) {
+          found[k] = eq < amp ? decodeQueryComponent(query.slice(eq + 1, amp)) : '';
+          break;
+        }
         // Names are compared raw first: an encoded name (`%61id`) is rare, so it is only decoded when it could match.
-        if ((eq - start === name.length && query.startsWith(name, start)) || (maybeEncoded(query, start, eq) && decodeQueryComponent(query.slice(start, eq)) === name)) {
+        if (pct < start) pct = nextIndex(query, '%', start);
+        if (plus < start) plus = nextIndex(query, '+', start);
+        if ((pct < eq || plus < eq) && decodeQueryComponent(query.slice(start, eq)) === name) {
           found[k] = eq < amp ? decodeQueryComponent(query.slice(eq + 1, amp)) : '';
           break;
         }
@@ -112,11 +124,9 @@ export function queryValues(query: string, names: readonly string[]): (string | 
 /** The value of parameter `name` in a raw query string, decoded, or undefined (see queryValues). */
 export const queryValue = (query: string, name: string): string | undefined => queryValues(query, [name])[0];
 
-function maybeEncoded(query: string, start: number, end: number): boolean {
-  const pct = query.indexOf('%', start);
-  if (pct >= 0 && pct < end) return true;
-  const plus = query.indexOf('+', start);
-  return plus >= 0 && plus < end;
+function nextIndex(query: string, ch: string, from: number): number {
+  const i = query.indexOf(ch, from);
+  return i < 0 ? query.length : i;
 }
 
 /** Whether a raw query string names at least one parameter (`&&`, `=x` and the empty string do not). */

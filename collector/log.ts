@@ -23,6 +23,8 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
   /** Clock, for tests. */
   readonly now?: () => number;
+  /** Fields on every line (the multi-process mode's `worker`). */
+  readonly fields?: LogFields;
 }
 
 /** Writes to stderr; a closed or broken stderr (EPIPE) loses the line instead of raising. */
@@ -38,9 +40,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const min = RANK[options.level ?? 'INFO'];
   const write = options.write ?? writeStderr;
   const now = options.now ?? Date.now;
+  const base = options.fields ? Object.entries(options.fields).filter(([, v]) => v !== undefined) : null;
   const emit = (severity: Severity, message: string, fields?: LogFields): void => {
     if (RANK[severity] < min) return;
     const entry: Record<string, unknown> = { severity, time: new Date(now()).toISOString(), message, component: 'waymark-collector' };
+    if (base) for (const [k, v] of base) if (!(k in entry)) entry[k] = v;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) if (v !== undefined && !(k in entry)) entry[k] = v;
     }

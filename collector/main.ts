@@ -5,6 +5,8 @@
  * The same bundle also exports the Cloud Functions handler (`exports.collect`); it starts a server only when run
  * directly with node, not when a hosting platform loads it as a module.
  */
+import cluster from 'node:cluster';
+import { planWorkers, runPrimary, workerHealth, type ClusterMessage } from './cluster';
 import { ConfigError, loadConfig } from './config';
 import { createLogger, describeError } from './log';
 import { Collector, createCollector } from './server';
@@ -31,11 +33,25 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     throw err;
   }
   const { config } = loaded;
-  const logger = createLogger({ level: config.logLevel });
-  if (loaded.sinkDefaulted) {
+  // In the multi-process mode every line says which worker wrote it; the primary has logged the warnings already.
+  const worker = cluster.isWorker ? cluster.worker!.id : undefined;
+  const logger = createLogger({ level: config.logLevel, fields: { worker } });
+  if (loaded.sinkDefaulted && worker === undefined) {
     logger.warn('no sink configured: writing events to stdout (set WAYMARK_SINK=pubsub with WAYMARK_PUBSUB_GOOD_TOPIC and WAYMARK_PUBSUB_BAD_TOPIC for production, or file/memory)', { sink: 'stdout' });
   }
-  const collector = createCollector({ config, logger });
+  if (worker === undefined) for (const w of loaded.warnings) logger.warn(w);
+  const collector = createCollector({ config, logger, instanceHealth: worker === undefined ? undefined : workerHealth() });
+  // A sink that cannot work (unwritable folder, unreachable Pub/Sub, missing topic) stops the start, saying why:
+  // starting "healthy" would answer 200 to events that can never be written.
+  if (collector.sink.check !== undefined) {
+    try {
+      await collector.sink.check();
+    } catch (err) {
+      logger.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`, { sink: collector.sink.kind });
+      process.exitCode = 1;
+      throw err;
+    }
+  }
   let address;
   try {
     address = await collector.listen();
@@ -45,7 +61,9 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     process.exitCode = 1;
     throw err;
   }
-  logger.info('collector listening', {
+  if (worker !== undefined) process.send?.({ waymark: 'listening', port: address.port, host: address.address } satisfies ClusterMessage);
+  logger.info(worker === undefined ? 'collector listening' : 'worker listening', {
+    pid: process.pid,
     port: address.port,
     host: address.address,
     sink: collector.sink.kind,
@@ -89,9 +107,37 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   return collector;
 }
 
+/**
+ * The standalone entry: one collector process, or (WAYMARK_WORKERS, see cluster.ts) a primary that runs one per core.
+ * The configuration is checked in the primary first, so its errors and warnings are reported once.
+ */
+export async function start(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+  if (cluster.isPrimary) {
+    let loaded;
+    let plan;
+    try {
+      loaded = loadConfig(env);
+      plan = planWorkers(env, loaded.config.sink.type, undefined, undefined, loaded.config.debugEndpoints);
+    } catch (err) {
+      // main() reports configuration errors (once, with the exit code 78).
+      if (err instanceof ConfigError) return void (await main(env));
+      createLogger().error((err as Error).message);
+      process.exit(78);
+    }
+    if (plan.workers > 1) {
+      const logger = createLogger({ level: loaded.config.logLevel, fields: { worker: 'primary' } });
+      for (const w of loaded.warnings) logger.warn(w);
+      process.stdout.on('error', () => {});
+      process.stderr.on('error', () => {});
+      process.exit(await runPrimary(plan, logger));
+    }
+  }
+  await main(env);
+}
+
 // Run when started with node (`node collector.js`, `tsx collector/main.ts`), not when loaded by a host as a module.
 if (require.main === module && process.env.FUNCTION_TARGET === undefined) {
-  main().catch(() => {
+  start().catch(() => {
     process.exit(process.exitCode ?? 1);
   });
 }

@@ -29,6 +29,8 @@ export interface CollectorOptions {
   /** Called with a request's records right after the buffer accepted them (before the sink has them). */
   readonly onAccepted?: (records: readonly SinkRecord[]) => void;
   readonly logger?: Logger;
+  /** The instance's state beyond this process (multi-process mode): null when it may serve, else why /health is 503. */
+  readonly instanceHealth?: () => string | null;
   /** Clock and id generator, for tests. */
   readonly now?: () => number;
   readonly uuid?: () => string;
@@ -115,6 +117,9 @@ function rawAnswer(status: number, headers: readonly string[], body: string): st
   return `${head}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/** Request headers accepted (Node's server keeps MAX_HEADER_COUNT + 1 so that one more is seen and refused). */
+export const MAX_HEADER_COUNT = 1000;
+
 const plain = (extra: string[] = []): string[] => [...extra, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-cache, no-store, must-revalidate'];
 
 type BodyResult = { body: Buffer } | { overflow: { head: Buffer; totalBytes: number } } | { busy: true } | { gone: true };
@@ -128,7 +133,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const buffer = new DeliveryBuffer(sink, config.buffer, logger, now);
   const routes = builtinRoutes(config);
   const extraRoutes = options.extraRoutes ?? [];
-  const ctx: ServiceContext = { config, now, uuid: options.uuid ?? randomUUID };
+  const ctx: ServiceContext = { config, now, uuid: options.uuid ?? randomUUID, admit: (events, bytes) => buffer.admit(events, bytes) };
   const retryAfter = String(config.retryAfterSeconds);
   let draining = false;
   let server: Server | null = null;
@@ -141,6 +146,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const cors = originAllowed(origin, config.cors.allowedOrigins) ? corsHeaders(origin) : [];
     send(res, 503, plain([...cors, 'Retry-After', retryAfter]), reason, close || draining);
   };
+
+  function refusedAnswer(res: ServerResponse, origin: string | undefined, result: 'full' | 'unhealthy' | 'closed'): void {
+    unavailable(res, origin, result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
+  }
 
   function readBody(req: IncomingMessage, done: (r: BodyResult) => void): void {
     const limit = config.maxBodyBytes;
@@ -202,6 +211,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   function respond(res: ServerResponse, origin: string | undefined, outcome: Outcome): void {
+    if (outcome.refused !== undefined) return refusedAnswer(res, origin, outcome.refused);
     const records = outcome.records;
     if (records.length === 0) {
       send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
@@ -209,7 +219,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     let waiting = false;
     let timer: NodeJS.Timeout | undefined;
-    const delivered = config.ackMode === 'delivered'
+    const delivered = config.ackMode !== 'buffered'
       ? () => {
           if (!waiting) return;
           waiting = false;
@@ -218,10 +228,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         }
       : undefined;
     const result = buffer.offer(records, delivered);
-    if (result !== 'accepted') {
-      unavailable(res, origin, result === 'full' ? 'busy: buffer full, retry later' : result === 'unhealthy' ? 'sink unavailable, retry later' : 'shutting down, retry later');
-      return;
-    }
+    if (result !== 'accepted') return refusedAnswer(res, origin, result);
     options.onAccepted?.(records);
     if (delivered === undefined) {
       send(res, outcome.status, outcome.headers, outcome.body, draining || outcome.status === 400, outcome.encoding);
@@ -269,10 +276,18 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       case 'event':
         if (draining) return unavailable(res, req.headers.origin, 'shutting down, retry later', true);
         return handleEventRoute(req, res, route.kind, path, query);
-      case 'health':
-        return send(res, draining ? 503 : 200, plain(), draining ? 'shutting down' : 'ok', draining);
-      case 'sinkHealth':
-        return buffer.sinkHealthy() ? send(res, 200, plain(), 'ok', draining) : send(res, 503, plain(['Retry-After', retryAfter]), 'sink unhealthy', draining);
+      case 'health': {
+        const problem = draining ? 'shutting down' : options.instanceHealth?.() ?? null;
+        return send(res, problem === null ? 200 : 503, plain(), problem ?? 'ok', draining);
+      }
+      case 'sinkHealth': {
+        // Honest: 503 from the first failed write until one succeeds (events are still buffered meanwhile, until
+        // sinkUnhealthyAfterMs), with how long and why.
+        const st = buffer.stats();
+        if (st.sinkFailingForMs === 0 && st.lastError === null) return send(res, 200, plain(), 'ok', draining);
+        const body = `${st.sinkHealthy ? 'sink failing' : 'sink unhealthy'} for ${st.sinkFailingForMs} ms, ${st.events} events held: ${st.lastError ?? 'write failed'}`;
+        return send(res, 503, plain(['Retry-After', retryAfter]), body, draining);
+      }
       case 'robots':
         return send(res, 200, ['Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'public, max-age=86400'], ROBOTS, draining);
       case 'debugEvents':
@@ -281,7 +296,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
           memory.clear();
           return send(res, 204, [], '', draining);
         }
-        return send(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store', ...corsHeaders(req.headers.origin)], JSON.stringify(memory.events()), draining);
+        // No CORS headers: what the sink holds (IPs, cookies ids) must not be readable by pages of other origins.
+        return send(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store'], JSON.stringify(memory.events()), draining);
     }
   }
 
@@ -327,7 +343,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const body = String(outcome.body);
     if (outcome.records.length === 0) return answer(outcome.status, outcome.headers, body);
     // ackMode delivered: the answer waits until the sink has the bad row, at most deliveryTimeoutMs.
-    const wait: { active: boolean; timer?: NodeJS.Timeout } = { active: config.ackMode === 'delivered' };
+    const wait: { active: boolean; timer?: NodeJS.Timeout } = { active: config.ackMode !== 'buffered' };
     const busy = (reason: string): void => {
       const cors = originAllowed(outcome.origin, config.cors.allowedOrigins) ? corsHeaders(outcome.origin) : [];
       answer(503, plain([...cors, 'Retry-After', retryAfter]), reason);
@@ -355,6 +371,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   const handler: RequestHandler = (req, res) => {
     try {
+      if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return tooManyHeaders(req, res);
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
@@ -386,6 +403,29 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
   };
 
+  /**
+   * More headers than MAX_HEADER_COUNT: refused, because Node keeps only the first maxHeadersCount and a header past
+   * them (an `SP-Anonymous`, a do-not-track cookie) would be ignored silently. 400 (not retried) with a size_violation
+   * bad row on event routes; the connection closes.
+   */
+  function tooManyHeaders(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const reason = `payload too large: more than ${MAX_HEADER_COUNT} request headers`;
+    const origin = req.headers.origin;
+    const cors = originAllowed(origin, config.cors.allowedOrigins) ? corsHeaders(origin) : [];
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const kind = routes.get(path)?.get(req.method ?? 'GET');
+    if (kind?.type !== 'event') return send(res, 400, plain(cors), reason, true);
+    // The body (if any) is not read: the answer closes the connection (lingering, see send).
+    const outcome = handleEvent({ kind: kind.kind, method: req.method ?? 'GET', path, query, headers: req.headers, remoteAddress: req.socket?.remoteAddress, headerCount: req.rawHeaders.length / 2, maxHeaderCount: MAX_HEADER_COUNT }, ctx);
+    const result = outcome.records.length === 0 ? 'accepted' : buffer.offer(outcome.records);
+    if (result !== 'accepted') return refusedAnswer(res, origin, result);
+    if (outcome.records.length > 0) options.onAccepted?.(outcome.records);
+    send(res, outcome.status, outcome.headers, outcome.body, true);
+  }
+
   const collector: Collector = {
     config,
     sink,
@@ -410,6 +450,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         handler,
       );
       if (http.maxConnections > 0) s.maxConnections = http.maxConnections;
+      s.maxHeadersCount = MAX_HEADER_COUNT + 1;
       // CONNECT (proxy tunnelling) is not served: answer instead of dropping the connection silently.
       s.on('connect', (_req: IncomingMessage, socket: Duplex) => {
         socket.on('error', () => socket.destroy());

@@ -23,6 +23,7 @@ import {
   setKey,
   VALID_USER_ID,
 } from './http-parts';
+import { scanBody } from './json-scan';
 import { badRow, BadRowMessage, BadRowType, collectorPayload, excerpt, NIL_UUID } from './payload';
 import type { SinkRecord } from './sinks/types';
 import { COLLECTOR_ID } from './version';
@@ -41,15 +42,31 @@ export interface EventRequest {
   readonly remoteAddress: string | undefined;
   /** POST body, when it fit in maxBodyBytes. */
   readonly body?: Buffer;
+  /** Set when the request had more headers than `maxHeaderCount` (refused: the HTTP parser drops the rest). */
+  readonly headerCount?: number;
+  readonly maxHeaderCount?: number;
   /** POST body larger than maxBodyBytes: its first bytes and how many bytes were seen (or announced). */
   readonly bodyOverflow?: { readonly head: Buffer; readonly totalBytes: number };
 }
+
+/** Whether the buffer would take `events` records of about `bytes` bytes now ('never': not even when empty). */
+export type Admission = 'accepted' | 'full' | 'unhealthy' | 'closed' | 'never';
 
 export interface ServiceContext {
   readonly config: CollectorConfig;
   readonly now: () => number;
   readonly uuid: () => string;
+  /**
+   * Asked before any record of a request is built (the buffer's `admit`): a request the buffer would refuse costs no
+   * records. Without it every request is admitted.
+   */
+  readonly admit?: (events: number, bytes: number) => Admission;
 }
+
+/** Deepest JSON nesting accepted in a POST body: envelope, data, event, and a few levels of values. */
+export const MAX_JSON_DEPTH = 32;
+/** Memory a record costs besides the event's own text, at least (its metadata, entry and attributes). */
+const RECORD_OVERHEAD_ESTIMATE = 400;
 
 export interface Outcome {
   readonly status: number;
@@ -59,6 +76,8 @@ export interface Outcome {
   /** Encoding of a string body. @default 'utf8' */
   readonly encoding?: 'utf8' | 'latin1';
   readonly records: SinkRecord[];
+  /** Set when the buffer refused the request before its records were built (answered 503 by the shell). */
+  readonly refused?: 'full' | 'unhealthy' | 'closed';
 }
 
 /** 1x1 transparent GIF. */
@@ -103,8 +122,16 @@ function text(status: number, body: string, headers: string[], records: SinkReco
 }
 
 /** Validates a POST body: a payload_data envelope whose `data` holds parameter objects. */
-function parseBatch(body: Buffer): { events: Params[]; invalid: { index: number; raw: string; message: BadRowMessage }[] } | { error: BadRowMessage } {
+function parseBatch(body: Buffer, maxEvents: number): { events: Params[]; invalid: { index: number; raw: string; message: BadRowMessage }[] } | { error: BadRowMessage; type?: BadRowType } {
   if (body.length === 0) return { error: { field: 'body', value: null, expectation: 'a JSON payload_data envelope; the body was empty' } };
+  // Depth and batch size before parsing: nothing below recurses, and a huge batch is refused before it is built.
+  const shape = scanBody(body, MAX_JSON_DEPTH, maxEvents);
+  if (shape.tooDeepAt >= 0) {
+    return { error: { field: 'body', value: null, expectation: `JSON nested at most ${MAX_JSON_DEPTH} levels deep; level ${MAX_JSON_DEPTH + 1} was reached at byte ${shape.tooDeepAt}` } };
+  }
+  if (shape.events > maxEvents) {
+    return { type: 'size_violation', error: { field: 'body.data', value: null, expectation: `at most ${maxEvents} events in one batch (maxEventsPerBatch); it had more` } };
+  }
   const textBody = body.toString('utf8');
   let doc: unknown;
   try {
@@ -180,6 +207,10 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
     const messages = [{ field: 'url', value: null, expectation: `a request URL of at most ${config.maxUrlBytes} bytes; it had ${urlBytes}` }];
     return text(400, `payload too large: URL of ${urlBytes} bytes, limit ${config.maxUrlBytes}`, cors, [bad('size_violation', messages, req.query, urlBytes)]);
   }
+  if (req.headerCount !== undefined && req.maxHeaderCount !== undefined && req.headerCount > req.maxHeaderCount) {
+    const messages = [{ field: 'headers', value: null, expectation: `at most ${req.maxHeaderCount} request headers (the HTTP parser drops the rest, an SP-Anonymous among them); it had more` }];
+    return text(400, `payload too large: more than ${req.maxHeaderCount} request headers`, cors, [bad('size_violation', messages, req.query, req.query.length)]);
+  }
   if (req.bodyOverflow) {
     const { head, totalBytes } = req.bodyOverflow;
     const messages = [{ field: 'body', value: null, expectation: `a body of at most ${config.maxBodyBytes} bytes; it had ${totalBytes}` }];
@@ -207,10 +238,15 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   let events: (Params | null)[];
   const records: SinkRecord[] = [];
   if (req.kind === 'post') {
-    const parsed = parseBatch(req.body ?? Buffer.alloc(0));
+    const body = req.body ?? Buffer.alloc(0);
+    const parsed = parseBatch(body, config.maxEventsPerBatch);
     if ('error' in parsed) {
-      const raw = (req.body ?? Buffer.alloc(0)).toString('utf8');
-      return text(400, `malformed payload: ${parsed.error.field}: expected ${parsed.error.expectation}`.slice(0, 300), cors, [bad('collector_payload_format_violation', [parsed.error], raw)]);
+      // Only the part a bad row keeps is decoded (the row truncates to badRowMaxPayloadBytes anyway).
+      const keep = Math.min(body.length, config.badRowMaxPayloadBytes + 4);
+      const raw = body.toString('utf8', 0, keep);
+      const type = parsed.type ?? 'collector_payload_format_violation';
+      const reason = type === 'size_violation' ? 'payload too large' : 'malformed payload';
+      return text(400, `${reason}: ${parsed.error.field}: expected ${parsed.error.expectation}`.slice(0, 300), cors, [bad(type, [parsed.error], raw, body.length)]);
     }
     events = parsed.events;
     for (const inv of parsed.invalid) records.push(bad('collector_payload_format_violation', [inv.message], inv.raw));
@@ -218,6 +254,14 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   } else {
     // HEAD (monitors, link checkers) and GETs without parameters are answered but record nothing.
     events = req.method !== 'HEAD' && hasParameters(req.query) ? [null] : [];
+  }
+
+  // Ask the buffer before building anything: a refusal (busy, or a batch that could never fit) builds no record.
+  if (events.length > 0 && ctx.admit !== undefined) {
+    const estimate = (req.body?.length ?? req.query.length) + events.length * RECORD_OVERHEAD_ESTIMATE;
+    const admission = ctx.admit(events.length + records.length, estimate);
+    if (admission === 'never') return tooLargeForBuffer(events.length + records.length, estimate);
+    if (admission !== 'accepted') return { ...text(503, '', cors), records: [], refused: admission };
   }
 
   // Identity.
@@ -238,6 +282,12 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
   const headers = allowedHeaders(req.headers, config.headersAllowList, anonymous);
   const userAgent = header(req.headers, 'user-agent') ?? null;
   const refererUri = header(req.headers, 'referer') ?? null;
+
+  function tooLargeForBuffer(count: number, bytes: number): Outcome {
+    const messages = [{ field: 'body.data', value: null, expectation: `a batch the collector's buffer can hold (buffer.maxEvents events, buffer.maxBytes bytes); it had ${count} events of about ${bytes} bytes as records` }];
+    const raw = req.body === undefined ? req.query : req.body.toString('utf8', 0, Math.min(req.body.length, config.badRowMaxPayloadBytes + 4));
+    return text(400, `payload too large: ${count} events could never fit in the buffer`, cors, [bad('size_violation', messages, raw, req.body?.length ?? req.query.length)]);
+  }
 
   for (const parameters of events) {
     const payload = collectorPayload({
@@ -264,6 +314,11 @@ export function handleEvent(req: EventRequest, ctx: ServiceContext): Outcome {
       attrs = attributesOf(parameters);
     }
     records.push({ stream: 'good', data: JSON.stringify(payload), attributes: attrs });
+  }
+  if (ctx.admit !== undefined && records.length > 1) {
+    let bytes = 0;
+    for (const r of records) bytes += r.data.length;
+    if (ctx.admit(records.length, bytes) === 'never') return tooLargeForBuffer(records.length, bytes);
   }
   return success(req, cors, records, setCookie, redirectTo);
 }

@@ -11,7 +11,8 @@ import { App, GcsBackend, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
-import { ClickstreamPipeline, CollectorBackend } from '../lib';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
+import { ClickstreamPipeline, CollectorBackend, Enrichment } from '../lib';
 import { EnvironmentConfig, ENVIRONMENTS } from './environments';
 
 /** The collector backend of an environment (the pixel topology has none). */
@@ -38,6 +39,12 @@ export class WaymarkEnvironmentStack extends TerraformStack {
     new GoogleBetaProvider(this, 'google-beta', { project: projectId, region, defaultLabels: { ...labels } });
 
     const backend = backendFor(environment);
+    // Alert notification channels are made here and passed in: e-mail, or any other type (Pub/Sub, PagerDuty) alike.
+    const channels = (environment.alertEmails ?? []).map((address, i) => new MonitoringNotificationChannel(this, `alert-email-${i}`, {
+      displayName: `Waymark ${environment.name} alerts: ${address}`,
+      type: 'email',
+      labels: { email_address: address },
+    }));
     this.pipeline = new ClickstreamPipeline(this, 'clickstream', {
       projectId,
       region,
@@ -50,10 +57,13 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       },
       pixelCollector: backend ? undefined : { domains: environment.collectorDomains },
       warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },
-      enricher: { maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType },
+      enrichment: environment.enrichment === 'serverless'
+        ? Enrichment.serverless({ maxInstances: 3 })
+        : Enrichment.dataflow({ maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType }),
       archive: { deletionProtection: environment.deletionProtection },
       replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
       enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },
+      monitoring: { notificationChannels: channels.map((c) => c.id) },
     });
 
     const stateBucket = process.env.WAYMARK_STATE_BUCKET;

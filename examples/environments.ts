@@ -34,6 +34,11 @@ export interface EnvironmentConfig {
   readonly collectorInstances: { readonly min: number; readonly max: number };
   /** Dataflow workers of the streaming enricher. */
   readonly enricherWorkers: { readonly max: number; readonly machineType: string };
+  /**
+   * The real-time enrichment path: `dataflow` (the streaming job; `enricherWorkers` apply) or `serverless` (Cloud Run
+   * scaled to zero, Pub/Sub push, BigQuery subscriptions; no Dataflow job). Default `dataflow`.
+   */
+  readonly enrichment?: 'dataflow' | 'serverless';
   /** A period of the raw archive to replay (e.g. '2025-03-01'); no replay pipeline when absent. */
   readonly replayPeriod?: string;
   /** Labels put on every resource that takes labels. */
@@ -50,6 +55,8 @@ export interface EnvironmentConfig {
    * has (false). `WAYMARK_APPENGINE_EXISTING_APPLICATION=1` sets false for the `appengine` environment.
    */
   readonly createAppEngineApplication?: boolean;
+  /** Addresses the pipeline's alerts are e-mailed to (one notification channel each). None: alerts show in the console only. */
+  readonly alertEmails?: readonly string[];
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -66,6 +73,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     cookieDomains: ['dev.example.com'],
     collectorInstances: { min: 1, max: 2 },
     enricherWorkers: { max: 1, machineType: 'n2-standard-2' },
+    // No Dataflow job in dev: the serverless enricher costs nothing while nobody sends events.
+    enrichment: 'serverless',
     labels: { app: 'waymark', env: 'dev' },
     deletionProtection: false,
     // The demo site's events (examples/demo, `npm start`) validate here too.
@@ -84,6 +93,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     enricherWorkers: { max: 10, machineType: 'n2-standard-4' },
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
+    alertEmails: [env('WAYMARK_PROD_ALERT_EMAIL', 'oncall@example.com')],
   },
   // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
   {

@@ -16,3 +16,8 @@ export type { RawArchiveProps, ArchiveRange } from './raw-archive';
 export { BatchEnricher } from './batch-enricher';
 export type { BatchEnricherProps, ReplaySource } from './batch-enricher';
 export * from './clickstream-pipeline';
+export * from './pipeline-monitoring';
+export { ServerlessEnricher } from './serverless-enricher';
+export type { ServerlessEnricherProps, ServerlessDestination } from './serverless-enricher';
+export { Enrichment } from './enrichment';
+export type { DataflowEnrichmentProps, ServerlessEnrichmentProps } from './enrichment';

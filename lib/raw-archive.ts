@@ -3,15 +3,18 @@
  * Cloud Storage subscription (no Dataflow). The files are the input of batch replays and backfills.
  */
 import { Construct } from 'constructs';
+import { TerraformProvider } from 'cdktf';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import type { TopicReference } from './topics';
+import { afterIamPropagation } from './private/iam-propagation';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
+import { pubsubServiceAgent } from './private/service-agents';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'RawArchive';
 const DAY_SECONDS = 86_400;
@@ -27,7 +30,7 @@ export const BAD_ARCHIVE_PREFIX = 'bad/';
  */
 export const ARCHIVE_DATETIME_FORMAT = 'YYYY-MM-DD/hh_mm_ssZ';
 
-export interface RawArchiveProps {
+export interface RawArchiveProps extends NewRegionsOption {
   /** The topic to archive: the raw topic (`topics.raw`). */
   readonly topic: TopicReference;
   /**
@@ -69,6 +72,8 @@ export interface RawArchiveProps {
   readonly deletionProtection?: boolean;
   /** Labels of every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The google-beta provider (the Pub/Sub service agent is created there). @default the stack's unaliased google-beta provider */
+  readonly betaProvider?: TerraformProvider;
 }
 
 /**
@@ -115,14 +120,16 @@ export class RawArchive extends Construct {
       lifecycle: protect ? { preventDestroy: true } : undefined,
     });
 
-    // The Pub/Sub service agent writes the files: it needs to create objects and read the bucket's metadata.
-    const projectNumber = new DataGoogleProject(this, 'project', { projectId: project }).number;
-    const serviceAgent = `serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+    // The Pub/Sub service agent writes the files: it needs to create objects and read the bucket's metadata
+    // (https://cloud.google.com/pubsub/docs/create-cloudstorage-subscription#assign_roles_cloudstorage). It may not
+    // exist yet on a fresh project: created here, so the grants below wait for it.
+    const serviceAgent = pubsubServiceAgent(this, 'pubsub-service-agent', NAME, project, props.betaProvider).member;
     const writer = [
       new StorageBucketIamMember(this, 'writer-object-creator', { bucket: this.bucket.name, role: 'roles/storage.objectCreator', member: serviceAgent }),
       new StorageBucketIamMember(this, 'writer-bucket-reader', { bucket: this.bucket.name, role: 'roles/storage.legacyBucketReader', member: serviceAgent }),
     ];
 
+    const writerReady = afterIamPropagation(this, 'writer-iam-propagation', writer);
     const maxFileSeconds = (props.maxFileMinutes ?? 10) * 60;
     const archiveSubscription = (subscriptionId: string, name: string, topic: TopicReference, filenamePrefix: string): PubsubSubscription =>
       new PubsubSubscription(this, subscriptionId, {
@@ -141,8 +148,8 @@ export class RawArchive extends Construct {
           maxDuration: `${maxFileSeconds}s`,
         },
         labels: this.labels,
-        // Pub/Sub checks its access to the bucket when the subscription is created.
-        dependsOn: writer,
+        // Pub/Sub checks its access to the bucket when the subscription is created: after the grants have propagated.
+        dependsOn: [writerReady],
       });
     this.subscription = archiveSubscription('subscription', 'raw-archive', props.topic, ARCHIVE_PREFIX);
     if (props.badTopic !== undefined) this.badSubscription = archiveSubscription('bad-subscription', 'bad-archive', props.badTopic, BAD_ARCHIVE_PREFIX);
@@ -332,7 +339,7 @@ function validate(props: RawArchiveProps): void {
     const name = `${props.projectId}-${props.namePrefix ?? 'waymark'}-raw-archive`;
     if (name.length > 63) throw new PropError(NAME, 'namePrefix', `makes the bucket name '${name}' longer than 63 characters; choose a shorter prefix or set 'bucketName'`);
   }
-  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
+  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location, props.newRegions);
   let previous = 0;
   let previousProp = '';
   for (const prop of ['nearlineAfterDays', 'coldlineAfterDays', 'archiveAfterDays', 'deleteAfterDays'] as const) {

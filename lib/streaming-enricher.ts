@@ -16,10 +16,12 @@ import type { Registry } from '../pipeline/registry/registry';
 import { stageBundle, StagedBundle } from './private/assets';
 import { findBetaProvider, flexTemplatePath, uploadJobFile, workBucket } from './private/dataflow';
 import { EnrichmentSettings, udfForRegistry } from './private/enrichment';
+import { afterIamPropagation } from './private/iam-propagation';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 import type { WarehouseSink } from './warehouse-sink';
 
 const NAME = 'StreamingEnricher';
@@ -48,7 +50,7 @@ export interface BucketReference {
 /** Where the data goes: a {@link WarehouseSink}, typically. */
 export type EnrichmentDestination = Pick<WarehouseSink, 'eventsTableSpec' | 'deadLetterTableSpec' | 'fields' | 'grantWrite'>;
 
-export interface StreamingEnricherProps {
+export interface StreamingEnricherProps extends NewRegionsOption {
   /** The schema registry compiled into the UDF (validators and warehouse column shapes). */
   readonly registry: EnrichmentRegistrySource;
   /** The subscription to read, e.g. `topics.enrichSubscription`. */
@@ -215,8 +217,10 @@ export class StreamingEnricher extends Construct {
       // The job name is fixed, so a replacement job can start only once the old one has finished draining: wait for it.
       skipWaitOnJobTermination: false,
       labels: this.labels,
-      // Nothing in the parameters refers to the grants or the UDF file, but the job needs both from its first second.
-      dependsOn: [...grants, this.udfObject],
+      // Nothing in the parameters refers to the grants or the UDF file, but the job needs both from its first second:
+      // the launcher VM and the workers act as the worker account at once, so the job waits until the grants have
+      // had time to propagate (lib/private/iam-propagation.ts), not only until they are made.
+      dependsOn: [afterIamPropagation(this, 'iam-propagation', grants), this.udfObject],
     });
   }
 }
@@ -226,7 +230,7 @@ function validate(props: StreamingEnricherProps): void {
   if (props.registry === undefined || props.subscription === undefined || props.warehouse === undefined) {
     throw new PropError(NAME, props.registry === undefined ? 'registry' : props.subscription === undefined ? 'subscription' : 'warehouse', 'is required');
   }
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   if (props.projectId !== undefined) {
     checkProjectId(NAME, 'projectId', props.projectId);
     if (props.existingBucket === undefined) {

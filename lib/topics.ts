@@ -12,13 +12,14 @@
  * reader of the subscription that nacks; nothing is lost then either (see `enrichDeadLetter`).
  */
 import { Construct } from 'constructs';
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
+import { TerraformProvider } from 'cdktf';
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
+import { pubsubServiceAgent } from './private/service-agents';
 import { checkInteger, checkName, checkProjectId, PropError, RFC1035 } from './private/validate';
 
 const NAME = 'ClickstreamTopics';
@@ -79,6 +80,8 @@ export interface ClickstreamTopicsProps {
   readonly deadLetterRetentionDays?: number;
   /** Labels of every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The google-beta provider (with `enrichDeadLetter`, the Pub/Sub service agent is created there). @default the stack's unaliased google-beta provider */
+  readonly betaProvider?: TerraformProvider;
 }
 
 /** Which topic a consumer subscription reads. */
@@ -191,8 +194,9 @@ export class ClickstreamTopics extends Construct {
     if (this.deadLetterTopic !== undefined) {
       // Dead-lettering is done by the Pub/Sub service agent: it publishes to the dead-letter topic and acknowledges
       // (as a subscriber) the message on the source subscription.
-      const projectNumber = new DataGoogleProject(this, 'project', { projectId: project }).number;
-      const serviceAgent = `serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+      // (https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions). The agent may not exist
+      // yet on a fresh project: created here, so the grants wait for it.
+      const serviceAgent = pubsubServiceAgent(this, 'pubsub-service-agent', NAME, project, props.betaProvider).member;
       new PubsubTopicIamMember(this, 'dead-letter-publisher', {
         project,
         topic: this.deadLetterTopic.name,

@@ -14,8 +14,10 @@ import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key
 import { selfDescribingColumnName } from '../pipeline/columns';
 import type { Registry } from '../pipeline/registry/registry';
 import { BigQueryField, DEAD_LETTER_FIELDS, eventsTableFields, findField, schemaJson } from './private/bigquery-schema';
+import { badRowsViewSql } from './private/bad-rows-view';
 import { constructLabels } from './private/labels';
 import { BIGQUERY_ID, checkInteger, checkName, checkProjectId, checkRegion, PropError } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'WarehouseSink';
 const DAY_MS = 86_400_000;
@@ -28,7 +30,7 @@ export interface RegistrySource {
   readonly registry: Registry;
 }
 
-export interface WarehouseSinkProps {
+export interface WarehouseSinkProps extends NewRegionsOption {
   /** The schema registry whose MODELs become the self-describing columns. */
   readonly registry: RegistrySource;
   /** The project of the dataset. @default the provider's project */
@@ -105,6 +107,11 @@ export class WarehouseSink extends Construct {
   public readonly pageViewsView?: BigqueryTable;
   /** One row per session: start, end, page views, engaged time, landing page, referrer and campaign. */
   public readonly sessionsView?: BigqueryTable;
+  /**
+   * `bad_rows_parsed`: the dead-letter table's rows as columns (failure type, messages, schema keys, failure time,
+   * original payload), for counting and selecting bad rows to replay (absent when `views` is false).
+   */
+  public readonly badRowsView?: BigqueryTable;
   /** The schema of the events table. */
   public readonly fields: readonly BigQueryField[];
   /** `project:dataset.table` of the events table, as the Dataflow templates take it. */
@@ -201,6 +208,15 @@ export class WarehouseSink extends Construct {
         tableId: 'sessions',
         description: 'One row per session: start, end, page views, engaged time, landing page, referrer and campaign',
         view: { query: sessionsSql(fields, sqlTable(this.eventsTable), recent, sqlTable(this.pageViewsView)), useLegacySql: false },
+        deletionProtection: false,
+        labels: this.labels,
+      });
+      this.badRowsView = new BigqueryTable(this, 'bad-rows-parsed', {
+        project,
+        datasetId: this.dataset.datasetId,
+        tableId: 'bad_rows_parsed',
+        description: 'Failed events as columns: failure type, messages, schema keys, failure time and the original payload (replayable)',
+        view: { query: badRowsViewSql([{ kind: 'dataflow-dead-letter', table: this.deadLetterTable }]), useLegacySql: false },
         deletionProtection: false,
         labels: this.labels,
       });
@@ -397,10 +413,10 @@ function validateProps(props: WarehouseSinkProps): void {
   if (props.datasetId !== undefined) checkName(NAME, 'datasetId', props.datasetId, BIGQUERY_ID);
   if (props.eventsTableId !== undefined) checkName(NAME, 'eventsTableId', props.eventsTableId, BIGQUERY_ID);
   if (props.deadLetterTableId !== undefined) checkName(NAME, 'deadLetterTableId', props.deadLetterTableId, BIGQUERY_ID);
-  const tables = [props.eventsTableId ?? 'events', props.deadLetterTableId ?? 'bad_rows'].concat(props.views === false ? [] : ['page_views', 'sessions']);
+  const tables = [props.eventsTableId ?? 'events', props.deadLetterTableId ?? 'bad_rows'].concat(props.views === false ? [] : ['page_views', 'sessions', 'bad_rows_parsed']);
   const twice = tables.find((t, i) => tables.indexOf(t) !== i);
   if (twice !== undefined) throw new PropError(NAME, props.eventsTableId === twice ? 'eventsTableId' : 'deadLetterTableId', `'${twice}' names two tables of the dataset`);
-  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
+  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location, props.newRegions);
   if (props.kmsKeyName !== undefined && !Token.isUnresolved(props.kmsKeyName) && !KMS_KEY.test(props.kmsKeyName)) {
     throw new PropError(NAME, 'kmsKeyName', `must be a key name such as 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k', got '${props.kmsKeyName}'`);
   }

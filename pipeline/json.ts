@@ -65,7 +65,7 @@ const SURROGATE = /[\ud800-\udfff]/;
  * `JSON.stringify` with the same text in every engine: a lone surrogate is written as a `\uXXXX` escape (lower-case
  * hex), as Node does since ES2019 ("well-formed JSON.stringify"); Nashorn and Rhino write it raw, which would make a
  * message or JSON column differ between the engines (and turn into U+FFFD or `?` once encoded as UTF-8).
- * For JSON text that becomes a value (messages, JSON columns), not for the row text itself (parsed, it is the same).
+ * Used for all JSON text the UDF writes: the row, the JSON inside it, and the bad row it throws.
  */
 export function stringifyJson(value: unknown): string {
   return wellFormedJsonText(JSON.stringify(value));

@@ -19,10 +19,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
 import * as runtime from '../lib/private/runtime-bundles';
-import { USAGE as LOCAL_USAGE } from '../collector/local/options';
+import { resolveOptions, USAGE as LOCAL_USAGE, UsageError } from '../collector/local/options';
 import { resolveStartArgs } from '../pipeline/registry/cli';
 
 /** The demo site's schemas (io.waymark.example/*): a schema folder like a user's, included by default. */
@@ -67,6 +67,48 @@ function parseArgs(argv: readonly string[]): StartArgs {
   return { schemas, examples, forward, help };
 }
 
+/**
+ * Flags npm keeps for itself when they come before `--` (`npm start --port 8082`): npm sets `npm_config_<name>` for
+ * each (`true` for a flag without `=`, whose value then reaches the script as a bare argument; empty for `--no-…`).
+ * Value flags first, in the order of the usage text.
+ */
+const NPM_SWALLOWED: ReadonlyArray<{ readonly env: string; readonly flag: string; readonly value: boolean }> = [
+  { env: 'npm_config_port', flag: '--port', value: true },
+  { env: 'npm_config_host', flag: '--host', value: true },
+  { env: 'npm_config_schemas', flag: '--schemas', value: true },
+  { env: 'npm_config_udf', flag: '--udf', value: true },
+  { env: 'npm_config_tracker', flag: '--tracker', value: true },
+  { env: 'npm_config_site', flag: '--site', value: true },
+  { env: 'npm_config_data_dir', flag: '--data-dir', value: true },
+  { env: 'npm_config_pubsub', flag: '--pubsub', value: false },
+  { env: 'npm_config_example_schemas', flag: '--no-example-schemas', value: false },
+];
+
+/** The command the user probably meant when npm took flags given before `--`, or null when npm took none. */
+function npmHint(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | null {
+  if (env.npm_lifecycle_event !== 'start') return null;
+  const bare = argv.filter((a) => !a.startsWith('-'));
+  const rest = argv.filter((a) => a.startsWith('-'));
+  const meant: string[] = [];
+  let taken = false;
+  for (const s of NPM_SWALLOWED) {
+    const v = env[s.env];
+    if (v === undefined) continue;
+    if (s.flag === '--no-example-schemas') {
+      if (v !== '' && v !== 'false') continue;
+      meant.push(s.flag);
+    } else if (!s.value) {
+      meant.push(s.flag);
+    } else {
+      meant.push(s.flag, v === 'true' ? (bare.shift() ?? '<value>') : v);
+    }
+    taken = true;
+  }
+  if (!taken) return null;
+  const quote = (a: string): string => (/^[\w./:=@,+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return `npm keeps flags that come before "--" for itself (${meant.filter((m) => m.startsWith('--')).join(', ')}): run npm start -- ${[...meant, ...rest, ...bare].map(quote).join(' ')}`;
+}
+
 /** The schema folders of the UDF besides the built-ins: examples/schemas (unless left out), then the user's, once each. */
 function schemaFolders(args: StartArgs): string[] {
   const folders: string[] = [];
@@ -94,44 +136,81 @@ function ensure(b: Bundle, folder: string, name = b.fileName): string {
   return file;
 }
 
+/**
+ * Every argument is checked before anything is built: npm start's own, then the ones for waymark-local.js (with
+ * the same code that reads them there), and the flags npm took for itself.
+ */
+function checkArgs(argv: readonly string[], args: StartArgs, buildDir: string): void {
+  const hint = npmHint(argv, process.env);
+  try {
+    resolveOptions({ argv: args.forward, env: process.env, cwd: process.cwd(), scriptDir: buildDir, exists: existsSync });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const first = e.message.split('\n')[0];
+    const bare = /^unknown argument "([^-][^"]*)"$/.exec(first);
+    const why = hint ?? (bare ? `flags go after "--": npm start -- ${args.forward.join(' ')} (a bare value such as ${JSON.stringify(bare[1])} belongs to a flag)` : null);
+    fail(`${first}${why ? `\n${why}` : ''}\n${USAGE}`);
+  }
+  if (hint !== null) fail(hint);
+  for (const folder of args.schemas) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
+  }
+}
+
 async function main(): Promise<void> {
   const resolved = resolveStartArgs(process.argv.slice(2));
-  const args = parseArgs(resolved.argv);
+  const argv = resolved.argv;
+  const args = parseArgs(argv);
   const buildDir = resolve(process.env.WAYMARK_BUILD_DIR ?? join(PACKAGE_ROOT, 'build'));
   if (args.help) {
     process.stdout.write(`${USAGE}\n\nOther flags go to ${LOCAL_USAGE.replace(/^usage: /, '')}\n`);
     process.exit(0);
   }
+  checkArgs(argv, args, buildDir);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const folder of args.schemas) {
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
-  }
   const folders = [...schemaFolders(args), ...resolved.folders.filter((f) => !schemaFolders(args).includes(f))];
   // A UDF given with WAYMARK_LOCAL_UDF is used as it is, unless --schemas asks for a registry.
   const ownUdf = args.schemas.length === 0 && resolved.folders.length === 0 && (process.env.WAYMARK_LOCAL_UDF ?? '').trim() !== '';
   process.stdout.write('Building the bundles (only what is missing or out of date):\n');
   const { defaultEnrichmentBundle } = await import('../lib/private/enrichment');
+  /** Builds the UDF for the schema folders as they are on disk now; returns its path (or the user's own UDF). */
+  const buildUdf = (): string => {
+    if (ownUdf) return resolve(process.env.WAYMARK_LOCAL_UDF!.trim());
+    if (folders.length === 0) return ensure(defaultEnrichmentBundle(), buildDir);
+    // The registry of these folders merged with the built-ins, compiled into its own UDF (build/enrich.js stays
+    // the default one, without schema folders, as `npm run build` makes it).
+    const custom = defaultEnrichmentBundle({ schemaFolders: folders });
+    return ensure(custom, join(buildDir, 'local'), `enrich-${custom.hash}.js`);
+  };
   try {
     ensure(runtime.localCollectorBundle(), buildDir);
     ensure(runtime.trackerBundle(), buildDir);
-    if (ownUdf) {
-      process.stdout.write(`  enrichment UDF: ${process.env.WAYMARK_LOCAL_UDF} (WAYMARK_LOCAL_UDF)\n`);
-    } else if (folders.length === 0) {
-      env.WAYMARK_LOCAL_UDF = ensure(defaultEnrichmentBundle(), buildDir);
-      process.stdout.write('  with the built-in schemas only (the demo site\'s example events will be schema violations)\n');
-    } else {
-      // The registry of these folders merged with the built-ins, compiled into its own UDF (build/enrich.js stays
-      // the default one, without schema folders, as `npm run build` makes it).
-      const custom = defaultEnrichmentBundle({ schemaFolders: folders });
-      env.WAYMARK_LOCAL_UDF = ensure(custom, join(buildDir, 'local'), `enrich-${custom.hash}.js`);
-      process.stdout.write(`  with the built-in schemas and ${folders.map(show).join(', ')}\n`);
-    }
+    env.WAYMARK_LOCAL_UDF = buildUdf();
+    if (ownUdf) process.stdout.write(`  enrichment UDF: ${process.env.WAYMARK_LOCAL_UDF} (WAYMARK_LOCAL_UDF)\n`);
+    else if (folders.length === 0) process.stdout.write('  with the built-in schemas only (the demo site\'s example events will be schema violations)\n');
+    else process.stdout.write(`  with the built-in schemas and ${folders.map(show).join(', ')}\n`);
   } catch (e) {
     fail(`build failed: ${(e as Error).message}`, 1);
   }
   env.WAYMARK_LOCAL_SITE ??= join(PACKAGE_ROOT, 'examples', 'demo');
   env.WAYMARK_LOCAL_TRACKER ??= join(buildDir, 'sp.js');
-  const child = spawn(process.execPath, [join(buildDir, 'waymark-local.js'), ...args.forward], { stdio: 'inherit', env });
+  // The registry the UDF was built for, served at /micro/iglu/ (the built-ins first).
+  env.WAYMARK_LOCAL_SCHEMAS = [join(PACKAGE_ROOT, 'schemas'), ...folders].join(delimiter);
+  // An IPC channel: the local server asks for a rebuilt UDF when the events page replays bad rows after a schema
+  // was fixed (collector/local/replay.ts).
+  const child = spawn(process.execPath, [join(buildDir, 'waymark-local.js'), ...args.forward], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
+  child.on('message', (m: { type?: unknown; id?: unknown }) => {
+    if (m === null || typeof m !== 'object' || m.type !== 'waymark:rebuild-udf') return;
+    let answer: Record<string, unknown>;
+    try {
+      process.stdout.write('Rebuilding the enrichment for a replay, with the schema folders as they are now:\n');
+      answer = { type: 'waymark:udf', id: m.id, path: buildUdf() };
+    } catch (e) {
+      process.stdout.write(`  build failed: ${(e as Error).message}\n`);
+      answer = { type: 'waymark:udf-error', id: m.id, message: (e as Error).message };
+    }
+    if (child.connected) child.send(answer);
+  });
   // Ctrl-C reaches the child from the terminal too; forwarding covers `kill <pid>` of this process. The child
   // stops everything it started (collector, enricher, emulator) and exits; this process then exits with its code.
   const forward = (signal: NodeJS.Signals): void => {

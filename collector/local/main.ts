@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger, describeError } from '../log';
 import { Collector, createCollector } from '../server';
 import type { Sink } from '../sinks/types';
+import { BUILTIN_SCHEMAS_DIR, loadRegistry } from '../../pipeline/registry/load';
 import { inspectionRoutes, RowSource } from './api';
 import { Emulator, EmulatorError, ensureEmulator } from './emulator';
 import { EnrichingSink, memorySource } from './in-process';
@@ -21,8 +22,9 @@ import { LocalOptions, resolveOptions, UsageError } from './options';
 import { PubSubPipeline, startPubSubPipeline, TOPICS } from './pubsub';
 import { staticRoutes } from './static';
 import { EventStore } from './store';
-import { EnrichOutcome, loadUdf, UdfLoadError } from './udf';
+import { EnrichOutcome, loadUdf, Udf, UdfLoadError } from './udf';
 import { messageText } from './rows';
+import type { UdfHolder } from './replay';
 
 /** Collector defaults that suit a laptop: loopback only, plain-http cookies, no load balancer in front, quiet logs. */
 export const LOCAL_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -74,16 +76,17 @@ function outcomeLine(outcome: EnrichOutcome): string {
 
 /**
  * Prints one line per row, at most `perSecond` a second: under load the rest are counted and summed up once a
- * second (the events page and the API have them all).
+ * second. The events page and the API keep the latest `kept` rows of each stream, so the summary says that much
+ * and no more.
  */
-export function rowPrinter(print: (line: string) => void, perSecond = 20, now: () => number = Date.now): (o: EnrichOutcome) => void {
+export function rowPrinter(print: (line: string) => void, perSecond = 20, now: () => number = Date.now, kept = 10000): (o: EnrichOutcome) => void {
   let windowStart = 0;
   let printed = 0;
   let skipped = 0;
   let timer: NodeJS.Timeout | null = null;
   const flush = (): void => {
     timer = null;
-    if (skipped > 0) print(`  … and ${skipped} more (all of them are on the events page)`);
+    if (skipped > 0) print(`  … and ${skipped} more not printed (the events page keeps the latest ${kept.toLocaleString('en-US')} good and ${kept.toLocaleString('en-US')} bad rows)`);
     skipped = 0;
   };
   return (o) => {
@@ -138,7 +141,12 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   if (!existsSync(options.trackerPath)) print(`warning: the tracker bundle ${options.trackerPath} does not exist (--tracker / WAYMARK_LOCAL_TRACKER): run \`npm run build\``);
 
   const store = new EventStore(options.maxEvents);
-  const onRow = rowPrinter(print);
+  const onRow = rowPrinter(print, 20, Date.now, options.maxEvents);
+  const holder: UdfHolder = { current: udf, rebuild: parentRebuild() };
+  // The registry of /micro/iglu/: the built-ins and the folders the UDF was built for, read again on every request
+  // (a schema fixed on disk is served as it is now).
+  const schemaDirs = [...(existsSync(BUILTIN_SCHEMAS_DIR) ? [BUILTIN_SCHEMAS_DIR] : []), ...options.schemaDirs];
+  const registry = () => loadRegistry(schemaDirs, { builtins: false });
   let emulator: Emulator | null = null;
   let pipeline: PubSubPipeline | null = null;
   let sink: Sink;
@@ -163,8 +171,8 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
     sink = pipeline.sink;
     source = pipeline.source;
   } else {
-    sink = new EnrichingSink(udf, store, onRow);
-    source = memorySource(store);
+    sink = new EnrichingSink(holder, store, onRow);
+    source = memorySource(store, holder);
   }
 
   const collector = createCollector({
@@ -172,7 +180,7 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
     sink,
     logger,
     // Inspection API first: the demo site's route is a catch-all.
-    extraRoutes: [...inspectionRoutes(source), ...staticRoutes({ siteDir: options.siteDir, trackerPath: options.trackerPath })],
+    extraRoutes: [...inspectionRoutes(source, { registry }), ...staticRoutes({ siteDir: options.siteDir, trackerPath: options.trackerPath })],
   });
   let port: number;
   try {
@@ -213,7 +221,8 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   print('');
   print(`  demo site        ${url}`);
   print(`  events page      ${base}/micro/ui`);
-  print(`  inspection API   ${base}/micro/all  /micro/good  /micro/bad  /micro/reset`);
+  print(`  inspection API   ${base}/micro/all  /micro/good  /micro/bad  /micro/events  /micro/timeline  /micro/reset`);
+  print(`  schemas (Iglu)   ${base}/micro/iglu/<vendor>/<name>/jsonschema/<version>`);
   print(`  collector        ${base}/com.snowplowanalytics.snowplow/tp2  (also /i)`);
   if (options.mode === 'pubsub') {
     print(`  enrichment       Pub/Sub emulator ${emulator?.host} (topic ${TOPICS.raw}) → local enricher → ${options.dataDir}`);
@@ -223,6 +232,40 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   print('');
   print('Press Ctrl-C to stop. Events appear below as they are enriched:');
   return { url, port, options, collector, emulator, stop };
+}
+
+/**
+ * When `npm start` runs this bundle, it listens on an IPC channel and rebuilds the enrichment UDF from the schema
+ * folders on request (a replay after a schema was fixed); the answer is the path of the UDF to load. Without that
+ * parent there is nothing to rebuild with: a replay uses the UDF in use.
+ */
+function parentRebuild(): (() => Promise<Udf>) | undefined {
+  if (typeof process.send !== 'function') return undefined;
+  let next = 0;
+  const waiting = new Map<number, { resolve: (path: string) => void; reject: (e: Error) => void }>();
+  process.on('message', (m: unknown) => {
+    const msg = m as { type?: unknown; id?: unknown; path?: unknown; message?: unknown };
+    const w = typeof msg.id === 'number' ? waiting.get(msg.id) : undefined;
+    if (w === undefined) return;
+    waiting.delete(msg.id as number);
+    if (msg.type === 'waymark:udf' && typeof msg.path === 'string') w.resolve(msg.path);
+    else w.reject(new Error(typeof msg.message === 'string' ? msg.message : 'the UDF rebuild failed'));
+  });
+  // The channel must not keep the process alive (it stops on a signal, like without a parent).
+  process.channel?.unref();
+  return async () => {
+    const id = ++next;
+    const path = await new Promise<string>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      process.send!({ type: 'waymark:rebuild-udf', id }, undefined, {}, (e) => {
+        if (e) {
+          waiting.delete(id);
+          reject(e);
+        }
+      });
+    });
+    return loadUdf(path);
+  };
 }
 
 /** Runs local mode until SIGINT/SIGTERM. */

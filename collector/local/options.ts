@@ -2,7 +2,7 @@
  * Local mode options: command-line flags and WAYMARK_LOCAL_* environment variables (flags win), resolved to paths
  * and checked with messages that say what to do. Pure: the caller passes argv, env and the folders to resolve from.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export type LocalMode = 'in-process' | 'pubsub';
 
@@ -25,6 +25,11 @@ export interface LocalOptions {
   readonly emulatorHost: string | null;
   /** Pub/Sub project id used with the emulator. */
   readonly projectId: string;
+  /**
+   * Schema folders besides the built-ins (WAYMARK_LOCAL_SCHEMAS, separated like PATH): the registry served at
+   * /micro/iglu/ (npm start sets it to the folders it built the UDF for).
+   */
+  readonly schemaDirs: readonly string[];
 }
 
 export class UsageError extends Error {
@@ -131,5 +136,6 @@ export function resolveOptions(src: OptionSources): LocalOptions {
     maxEvents,
     emulatorHost: env('PUBSUB_EMULATOR_HOST') ?? null,
     projectId: project,
+    schemaDirs: (env('WAYMARK_LOCAL_SCHEMAS') ?? '').split(delimiter).filter((d) => d.trim() !== '').map((d) => path(d.trim())),
   };
 }

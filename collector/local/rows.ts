@@ -113,7 +113,8 @@ export function contextColumn(value: string): string {
   return column;
 }
 
-function schemaMatches(filter: string, schema: string | null): boolean {
+/** Whether an Iglu URI matches a filter: the same URI, or vendor/name without the version. */
+export function schemaMatches(filter: string, schema: string | null): boolean {
   if (schema === null) return false;
   if (filter === schema) return true;
   // Without a version: vendor/name (with or without the format).

@@ -29,6 +29,18 @@ export class FileSink implements Sink {
     return h;
   }
 
+  /** Creates the folder and opens both files for appending: an unwritable folder is reported at start, with the reason. */
+  async check(): Promise<void> {
+    for (const stream of ['good', 'bad'] as const) {
+      try {
+        await this.handle(stream);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new Error(`file sink: cannot write ${this.path(stream)} (${e.code ?? e.message})`);
+      }
+    }
+  }
+
   write(records: readonly SinkRecord[]): Promise<readonly SinkRecord[]> {
     let good = '';
     let bad = '';

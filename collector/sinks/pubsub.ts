@@ -69,6 +69,26 @@ export class PubSubSink implements Sink {
     return failed;
   }
 
+  /**
+   * Asks Pub/Sub for each topic (one call, no retries, at most 10 s): unreachable (UNAVAILABLE, DEADLINE_EXCEEDED) or a
+   * missing topic (NOT_FOUND) fails the start with the reason. PERMISSION_DENIED counts as reachable: the collector's
+   * account usually holds only roles/pubsub.publisher on its topics, which has no pubsub.topics.get
+   * (https://cloud.google.com/pubsub/docs/access-control#roles).
+   */
+  async check(): Promise<void> {
+    const timeout = Math.min(10000, this.config.publishTimeoutMs);
+    for (const topic of [this.good, this.bad]) {
+      try {
+        await topic.getMetadata({ timeout, retry: null } as never);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code === 7) continue; // PERMISSION_DENIED: Pub/Sub answered
+        const what = code === 5 ? 'does not exist' : code === 14 || code === 4 ? `is unreachable (${(err as Error).message.slice(0, 200)})` : `cannot be checked (${(err as Error).message.slice(0, 200)})`;
+        throw new Error(`pubsub sink: topic ${topic.name} ${what}`);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.good.flush(), this.bad.flush()]);
     await this.client.close();

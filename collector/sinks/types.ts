@@ -19,6 +19,11 @@ export interface Sink {
    * which the collector retries with backoff; rejecting means none were written. Must settle in bounded time.
    */
   write(records: readonly SinkRecord[]): Promise<readonly SinkRecord[]>;
+  /**
+   * Checks at start that writes can succeed (a writable folder, a reachable Pub/Sub with the topics); rejects with an
+   * Error whose message says why not. The standalone server does not start when it rejects.
+   */
+  check?(): Promise<void>;
   /** Flushes and releases resources; called once, after the buffer has drained. */
   close(): Promise<void>;
 }

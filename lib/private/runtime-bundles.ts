@@ -70,3 +70,19 @@ export function enrichmentBundle(options: EnrichmentBundleOptions): Bundle {
     },
   });
 }
+
+/**
+ * The serverless enricher (Cloud Run, Pub/Sub push): `node enricher.js`, the same enrichment modules, compiled
+ * validators and configuration as {@link enrichmentBundle}, in a Node HTTP service (pipeline/service/main.ts).
+ */
+export function enricherServiceBundle(options: EnrichmentBundleOptions): Bundle {
+  return bundle({
+    entry: 'pipeline/service/main.ts',
+    target: 'node',
+    fileName: 'enricher.js',
+    virtualModules: {
+      'waymark:validators': options.validatorsModule,
+      'waymark:config': `export default ${JSON.stringify(options.config ?? {})};\n`,
+    },
+  });
+}

@@ -9,7 +9,7 @@ import { ResolvedConfig } from '../config';
 import { decodeBase64Utf8 } from '../text';
 import { md5Begin, md5End, md5UpdateSep } from '../md5';
 import { digitsValue, formatTimestamp, parseEpochMillis } from '../time';
-import { C, EventState, EventType, SelfDescribingText, StageFailure, v } from './event';
+import { C, EventState, EventType, SelfDescribingText, StageFailure, undefinedArray, v } from './event';
 
 export const EVENT_TYPES: { [e: string]: EventType } = {
   pv: { event: 'page_view', name: 'page_view' },
@@ -109,6 +109,8 @@ for (let i = 0; i < DIMENSION_PARAMS.length; i++) {
 /** Slots of the parameters that may be larger than `limits.maxFieldChars`. */
 const LARGE_SLOT: boolean[] = [];
 for (const name in LARGE_PARAMS) if (hasOwn(LARGE_PARAMS, name)) LARGE_SLOT[slot(name)] = true;
+/** Every slot undefined (see undefinedArray): copied for each event. */
+const NO_PARAMS = undefinedArray(N_PARAMS) as Array<string | undefined>;
 
 /**
  * The id of an event sent without `eid`: a name-based UUID (version 3: MD5) of its collector time, network user id
@@ -150,7 +152,7 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
     return { type: 'size_violation', messages: [{ field: 'parameters', value: count + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
   }
   // A parameter's value, or undefined when absent or empty.
-  const pv: Array<string | undefined> = new Array(N_PARAMS);
+  const pv = NO_PARAMS.slice();
   s.pv = pv;
   const maxChars = config.maxFieldChars;
   for (let i = 0; i < count; i++) {

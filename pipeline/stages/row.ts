@@ -3,6 +3,7 @@
  * sharing a column) and writes the row as an object ({@link toRow}) or directly as its JSON text ({@link toJson}).
  */
 import { ATOMIC_COLUMN_NAMES } from '../columns';
+import { stringifyJson } from '../json';
 import { shapeData } from '../warehouse';
 import { C, EventState, N_COLUMNS, NEEDS_ESCAPE } from './event';
 
@@ -100,6 +101,8 @@ function sdKey(column: string): string {
 /**
  * `JSON.stringify(toRow(s))`, written directly. Strings with nothing to escape (the usual case, checked with one
  * regex test over the scanned columns together) are quoted as they are; otherwise each string is checked on its own.
+ * Escaped text is written by `stringifyJson`, so a lone surrogate is `\udXXX` in Nashorn as in Node: the row text
+ * is the same bytes in every engine.
  */
 export function toJson(s: EventState): string {
   const vals = s.vals;
@@ -118,7 +121,7 @@ export function toJson(s: EventState): string {
     const value = vals[i];
     if (value === undefined || value === null) continue;
     if (typeof value === 'string') {
-      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + JSON.stringify(value);
+      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + stringifyJson(value);
       else out += (first ? KEY_FIRST_Q[i] : KEY_NEXT_Q[i]) + value + '"';
     } else {
       out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + String(value);
@@ -126,7 +129,7 @@ export function toJson(s: EventState): string {
     first = false;
   }
   for (let i = 0; i < s.sd.length; i++) {
-    out += (first ? '{' : ',') + sdKey(s.sd[i].column) + JSON.stringify(s.sd[i].value);
+    out += (first ? '{' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
     first = false;
   }
   return out === '' ? '{}' : out + '}';

@@ -325,7 +325,7 @@ describe('service endpoints, errors and limits', () => {
       const r = await request(port, { path: '/sink-health' });
       return r.status === 503 ? r : undefined;
     });
-    expect([sick.text, sick.headers['retry-after']]).toEqual(['sink unhealthy', '5']);
+    expect([sick.text, sick.headers['retry-after']]).toEqual([expect.stringMatching(/^sink unhealthy for \d+ ms, 1 events held: Error: down$/), '5']);
     const refused = await request(port, { path: '/i?e=pv&eid=refused' });
     expect([refused.status, refused.text]).toEqual([503, 'sink unavailable, retry later']);
     sink.mode = 'ok';

@@ -160,7 +160,8 @@ export async function runBundle(bundle: string, env: Record<string, string>, opt
   const group = opts.command !== undefined;
   const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', ...env },
+    // One process unless a test asks for more (WAYMARK_WORKERS auto would fork one per core with the Pub/Sub sink).
+    env: { PATH: process.env.PATH ?? '', PORT: '0', WAYMARK_HOST: '127.0.0.1', WAYMARK_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: group,
   });

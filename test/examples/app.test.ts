@@ -78,6 +78,11 @@ describe('example app topologies', () => {
     'cdn-pixel': 'google_logging_project_sink',
   };
 
+  test('dev has no Dataflow job (serverless enrichment); prod stays on Dataflow', () => {
+    expect(ENVIRONMENTS.find((e) => e.name === 'dev')!.enrichment).toBe('serverless');
+    expect(ENVIRONMENTS.find((e) => e.name === 'prod')!.enrichment ?? 'dataflow').toBe('dataflow');
+  });
+
   test('every collector topology appears in some environment', () => {
     expect(new Set(ENVIRONMENTS.map((e) => e.collector))).toEqual(new Set(Object.keys(kinds)));
   });
@@ -86,7 +91,9 @@ describe('example app topologies', () => {
     const tf = synthEnvironment(name);
     expect(Object.keys(tf.resource[kinds[kind]] ?? {}).length).toBeGreaterThan(0);
     for (const type of ['google_pubsub_topic', 'google_bigquery_table', 'google_storage_bucket']) expect(Object.keys(tf.resource[type] ?? {}).length).toBeGreaterThan(0);
-    expect(Object.keys(tf.resource['google-beta_google_dataflow_flex_template_job'] ?? tf.resource.google_dataflow_flex_template_job ?? {})).toHaveLength(1);
+    const serverless = ENVIRONMENTS.find((e) => e.name === name)!.enrichment === 'serverless';
+    expect(Object.keys(tf.resource['google-beta_google_dataflow_flex_template_job'] ?? tf.resource.google_dataflow_flex_template_job ?? {})).toHaveLength(serverless ? 0 : 1);
+    if (serverless) expect(Object.values<any>(tf.resource.google_cloud_run_v2_service).map((s) => s.name)).toContain('waymark-enricher');
     const outputs = Object.keys(tf.output ?? {});
     expect(outputs.some((o) => o.includes('events_table'))).toBe(true);
     expect(outputs.some((o) => o.includes(kind === 'cdn-pixel' ? 'pixel_endpoint' : 'collector_url'))).toBe(true);

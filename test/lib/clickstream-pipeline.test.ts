@@ -52,17 +52,32 @@ describe('ClickstreamPipeline', () => {
     const services = Object.values<any>(s.resources('google_project_service')).map((r) => r.service).sort();
     expect(services).toEqual([
       'bigquery.googleapis.com', 'cloudresourcemanager.googleapis.com', 'compute.googleapis.com', 'dataflow.googleapis.com',
-      'iam.googleapis.com', 'logging.googleapis.com', 'pubsub.googleapis.com', 'run.googleapis.com', 'storage.googleapis.com',
+      'iam.googleapis.com', 'logging.googleapis.com', 'monitoring.googleapis.com', 'pubsub.googleapis.com', 'run.googleapis.com', 'storage.googleapis.com',
     ]);
     for (const r of Object.values<any>(s.resources('google_project_service'))) expect(r.disable_on_destroy).toBe(false);
     for (const [type, id, config] of allResources(s)) {
-      if (type === 'google_project_service') continue;
+      if (type === 'google_project_service' || !type.startsWith('google_')) continue;
       expect({ id, waits: (config.depends_on ?? []).filter((d: string) => d.startsWith('google_project_service.')).length }).toEqual({ id, waits: services.length });
     }
     const gke = pipeline({ collector: { domains: ['c.example.com'], backends: [CollectorBackend.gke({ regions: ['europe-west1'] })] }, replay: { period: '2025-03-01' }, enableApis: true });
     const more = Object.values<any>(gke.resources('google_project_service')).map((r) => r.service);
     expect(more).toEqual(expect.arrayContaining(['container.googleapis.com', 'datapipelines.googleapis.com', 'cloudscheduler.googleapis.com']));
     expect(pipeline({ enableApis: false }).resources('google_project_service')).toEqual({});
+  });
+
+  test('no data source waits for anything: a deferred read would make project ids, bucket names and IAM members unknown at plan time', () => {
+    // https://developer.hashicorp.com/terraform/language/data-sources#data-resource-dependencies
+    const readme = pipeline({ projectId: undefined });
+    for (const tf of [s.json, readme.json]) {
+      for (const [type, byId] of Object.entries<Record<string, any>>(tf.data ?? {})) {
+        for (const [id, config] of Object.entries(byId)) expect({ type, id, depends_on: config.depends_on }).toEqual({ type, id, depends_on: undefined });
+      }
+      // The project number is never read: the Pub/Sub service agent comes from google_project_service_identity.
+      expect(tf.data?.google_project).toBeUndefined();
+    }
+    // Without projectId, every bucket name is built from google_client_config's project, known at plan time.
+    const archive = Object.values<any>(readme.resources('google_storage_bucket')).find((b) => b.name.endsWith('-raw-archive'));
+    expect(archive.name).toMatch(/^\$\{data\.google_client_config\.[^}]+\.project\}-waymark-raw-archive$/);
   });
 
   test('labels on everything, no primitive role anywhere', () => {

@@ -36,7 +36,10 @@ describe('RawArchive', () => {
     expect(sub.cloud_storage_config.bucket).toMatch(/archive_bucket_[0-9A-F]+\.name\}$/);
     // Text files, message data only: exactly what the enricher's UDF receives.
     expect(sub.cloud_storage_config.avro_config).toBeUndefined();
-    expect(sub.depends_on).toHaveLength(2);
+    // Pub/Sub checks its access to the bucket when it creates the subscription: after the grants have propagated.
+    expect(sub.depends_on).toEqual([expect.stringMatching(/^time_sleep\.archive_writer-iam-propagation_[0-9A-F]+$/)]);
+    const sleep = Object.values<any>(s.json.resource.time_sleep)[0];
+    expect(sleep.depends_on.map((d: string) => d.split('.')[0])).toEqual(['google_storage_bucket_iam_member', 'google_storage_bucket_iam_member']);
   });
 
   test('a new file at least every maxFileMinutes (10 at most: files every few minutes, not hourly), within the ack deadline', () => {
@@ -101,10 +104,13 @@ describe('RawArchive', () => {
     const onBucket = s.list('google_storage_bucket_iam_member');
     expect(onBucket.map((g) => g.role).sort()).toEqual(['roles/storage.legacyBucketReader', 'roles/storage.objectCreator', 'roles/storage.objectViewer']);
     for (const g of onBucket.filter((x) => x.role !== 'roles/storage.objectViewer')) {
-      expect(g.member).toMatch(/^serviceAccount:service-\$\{data\.google_project\.archive_project_[0-9A-F]+\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/);
+      // The agent comes from google_project_service_identity: created before it is granted, no project number read.
+      expect(g.member).toMatch(/^\$\{google_project_service_identity\.archive_pubsub-service-agent_[0-9A-F]+\.member\}$/);
       expect(g.bucket).toMatch(/archive_bucket_[0-9A-F]+\.name\}$/);
     }
     expect(grantedRoles(s.json).some((r) => PRIMITIVE_ROLES.includes(r.role))).toBe(false);
+    expect(Object.values<any>(s.json.resource.google_project_service_identity)).toEqual([{ provider: 'google-beta', project: 'acme-analytics', service: 'pubsub.googleapis.com' }]);
+    expect(s.json.data?.google_project).toBeUndefined();
   });
 
   test('filesOf selects a day, a month, a year or an hour', () => {

@@ -128,10 +128,22 @@ describe('StreamingEnricher', () => {
     const udf = s.list('google_storage_bucket_object').find((o) => o.name.startsWith('udf/'));
     expect(udf).toMatchObject({ name: 'udf/waymark-enrich/enrich-0000000000000000.js', content_type: 'text/javascript', lifecycle: { create_before_destroy: true } });
     expect(udf.source).toMatch(/^assets\//);
-    // The job waits for the UDF and for every grant it needs.
+    // The job waits for the UDF and, through a time_sleep, for every grant it needs to have propagated.
     const deps: string[] = job(s.text).depends_on;
     expect(deps.some((d) => d.startsWith('google_storage_bucket_object.enricher_udf_'))).toBe(true);
-    expect(deps.filter((d) => /iam_member/.test(d))).toHaveLength(7);
+    expect(deps.filter((d) => /iam_member/.test(d))).toEqual([]);
+    const sleeps = deps.filter((d) => d.startsWith('time_sleep.'));
+    expect(sleeps).toHaveLength(1);
+    const sleep = s.json.resource.time_sleep[sleeps[0].split('.')[1]];
+    expect(sleep.create_duration).toBe('120s');
+    expect(sleep.depends_on.filter((d: string) => /iam_member/.test(d))).toHaveLength(7);
+  });
+
+  test('IAM propagation: the job launches 120 s after its grants (time_sleep of hashicorp/time, declared for terraform init)', () => {
+    // https://cloud.google.com/iam/docs/access-change-propagation: a grant typically takes effect within 2 minutes.
+    const s = synth(make().stack);
+    expect(s.json.terraform.required_providers.time).toEqual({ source: 'hashicorp/time', version: expect.stringMatching(/\d/) });
+    expect(s.json.provider.time).toEqual([{}]);
   });
 
   test('workers: machine type, autoscaling bounds, Streaming Engine, network, drain on delete, labels, own service account', () => {

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { resolveOptions, UsageError, USAGE } from '../../collector/local/options';
 import { contextColumn, FilterError, matchesGood, messageText, parseBadFilter, parseGoodFilter, summarizeBad, summarizeGood } from '../../collector/local/rows';
@@ -33,7 +33,9 @@ describe('options', () => {
       maxEvents: 10000,
       emulatorHost: null,
       projectId: 'waymark-local',
+      schemaDirs: [],
     });
+    expect(resolveOptions({ ...base, argv: [], env: { WAYMARK_LOCAL_SCHEMAS: `my-schemas${delimiter}/abs/schemas` } }).schemaDirs).toEqual(['/srv/app/my-schemas', '/abs/schemas']);
   });
 
   test('from sources (no bundles next to the script) the build folder of the working directory is used', () => {
@@ -294,7 +296,7 @@ describe('terminal lines', () => {
     t += 1000;
     print({ bad: schemaBadRow });
     expect(lines.slice(2)).toEqual([
-      '  … and 3 more (all of them are on the events page)',
+      '  … and 3 more not printed (the events page keeps the latest 10,000 good and 10,000 bad rows)',
       '  bad   schema_violations iglu:io.waymark.example/button_click/jsonschema/1-0-1 field ue_pr at $ (required): missing required property "buttonId"',
     ]);
   });

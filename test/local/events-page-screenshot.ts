@@ -1,6 +1,7 @@
 /**
  * Makes docs/events-page.png: the shipped local bundle, a Chromium visit of the demo site (the same scenario as the
- * end-to-end tests), then a headless screenshot of the events page. Run: `npx tsx test/local/events-page-screenshot.ts`.
+ * end-to-end tests), then a headless screenshot of the events page at 1,400 px with the bad row open.
+ * Run: `npx tsx test/local/events-page-screenshot.ts [out.png] [width]`.
  */
 import { join } from 'node:path';
 import { launchChromium, ROOT, runDemoScenario, startLocalBundle } from './support';
@@ -13,10 +14,13 @@ async function main(): Promise<void> {
     const visit = await browser.newPage();
     await runDemoScenario(visit, inst.base);
     await visit.close();
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
+    const width = Number(process.argv[3] ?? 1400);
+    const page = await browser.newPage({ viewport: { width, height: 1000 }, deviceScaleFactor: 1 });
     await page.goto(`${inst.base}/micro/ui`);
-    await page.waitForSelector('#bad tbody tr.row');
-    await page.screenshot({ path: out, fullPage: true });
+    await page.waitForSelector('#events tbody tr.row.bad');
+    await page.click('#events tbody tr.row.bad');
+    await page.waitForSelector('#detail:not([hidden])');
+    await page.screenshot({ path: out });
     process.stdout.write(`wrote ${out}\n`);
   } finally {
     await browser.close();

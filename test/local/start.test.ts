@@ -6,7 +6,7 @@
  * --schemas too, and SIGTERM to the start script alone stops everything. --no-example-schemas validates as a
  * deployment without schema folders does.
  */
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,5 +130,71 @@ test('mistakes end with a message that says what to do, and a non-zero exit', as
     blocker.close();
   }
 }, 300000);
+
+test('arguments are checked before anything is built; a flag npm took for itself (npm start --port 8082) gets the command meant', async () => {
+  const never = { ...env(), WAYMARK_BUILD_DIR: join(buildDir, 'never') };
+  const run = async (args: string[]): Promise<string> => {
+    const p = runDetached('npm', args, { env: never });
+    running.push(p);
+    expect([args.join(' '), await p.exited]).toEqual([args.join(' '), 2]);
+    expect(p.output()).not.toContain('Building');
+    return p.output();
+  };
+  // npm keeps --port (and the others) before "--" as its own configuration, and hands the script the bare value.
+  const swallowed = await run(['start', '--port', '8082']);
+  expect(swallowed).toContain('npm start: unknown argument "8082"\nnpm keeps flags that come before "--" for itself (--port): run npm start -- --port 8082\nusage: npm start --');
+  expect(await run(['start', '--pubsub'])).toContain('npm start: npm keeps flags that come before "--" for itself (--pubsub): run npm start -- --pubsub');
+  expect(await run(['start', '--port=9000', '--', '--schemas', 'test/local/fixtures/schemas'])).toContain('run npm start -- --port 9000 --schemas test/local/fixtures/schemas');
+  const unknown = await run(['start', '--', '--prot', '1']);
+  expect(unknown).toContain('npm start: unknown argument "--prot"\nusage: npm start --');
+  const bare = await run(['start', '--', '8082']);
+  expect(bare).toContain('npm start: unknown argument "8082"\nflags go after "--": npm start -- 8082 (a bare value such as "8082" belongs to a flag)');
+  expect(await run(['start', '--', '--port', 'http'])).toContain('npm start: --port must be a port number from 0 to 65535, got "http"');
+}, 120000);
+
+test('the recovery loop: a schema fixed on disk, Replay rebuilds the enrichment and the bad row becomes one good row, once', async () => {
+  const schemas = mkdtempSync(join(tmpdir(), 'waymark-replay-schemas-'));
+  cpSync(join(ROOT, 'test/local/fixtures/schemas'), schemas, { recursive: true });
+  const file = join(schemas, 'com.acme/checkout_started/jsonschema/1-0-0');
+  const original = readFileSync(file, 'utf8');
+  // A schema with a mistake: at least 5 items.
+  writeFileSync(file, original.replace('"items": { "type": "integer", "minimum": 1 }', '"items": { "type": "integer", "minimum": 5 }'));
+  const proc = runDetached(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0', '--no-example-schemas', '--schemas', schemas], { env: env(), cwd: ROOT });
+  running.push(proc);
+  const port = Number((await proc.waitForOutput(URL_LINE, 'the local URL', 240000))[1]);
+  const b = base(port);
+  const schema = 'iglu:com.acme/checkout_started/jsonschema/1-0-0';
+  expect((await fetch(`${b}/i?e=ue&eid=5e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b&tv=test&p=web&aid=shop&ue_px=${ue(schema, { cartValue: 10, items: 2 })}`)).status).toBe(200);
+  const bad = await waitFor('the checkout as a bad row', async () => (await getJson<any[]>(`${b}/micro/bad`))[0]);
+  expect(bad.errors).toEqual([`${schema} field ue_px at $.items (minimum): expected a number >= 5, found number 2`]);
+  expect((await getJson(`${b}/micro/iglu/com.acme/checkout_started/jsonschema/1-0-0`)).properties.items.minimum).toBe(5);
+
+  // The fix, on disk: the registry served at /micro/iglu/ follows at once; a replay rebuilds the UDF.
+  writeFileSync(file, original);
+  expect((await getJson(`${b}/micro/iglu/com.acme/checkout_started/jsonschema/1-0-0`)).properties.items.minimum).toBe(1);
+  const replay = await getJson(`${b}/micro/replay`, { method: 'POST' });
+  expect(replay).toMatchObject({ rebuilt: true, replayed: 1, good: 1, stillBad: 0, udf: expect.stringMatching(/local\/enrich-[0-9a-f]{16}\.js$/) });
+  const good = await getJson<GoodEvent[]>(`${b}/micro/good?schema=${schema}`);
+  expect(good.map((g) => g.event.unstruct_event_com_acme_checkout_started_1)).toEqual([{ cart_value: 10, items: 2 }]);
+  expect(await getJson(`${b}/micro/bad`)).toEqual([]);
+  expect(proc.output()).toContain('Rebuilding the enrichment for a replay, with the schema folders as they are now:');
+  // Twice: nothing more.
+  expect(await getJson(`${b}/micro/replay`, { method: 'POST' })).toMatchObject({ replayed: 0, good: 0 });
+  expect(await getJson(`${b}/micro/all`)).toMatchObject({ total: 1, good: 1, bad: 0 });
+  // New events use the rebuilt UDF too.
+  expect((await fetch(`${b}/i?e=ue&eid=6e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b&tv=test&p=web&aid=shop&ue_px=${ue(schema, { cartValue: 1, items: 1 })}`)).status).toBe(200);
+  await waitFor('the second checkout as a good row', async () => (await getJson<GoodEvent[]>(`${b}/micro/good?schema=${schema}`)).length === 2 || undefined);
+
+  // A schema broken on disk: the replay says so and replays nothing.
+  writeFileSync(file, '{ not json');
+  expect((await fetch(`${b}/i?e=ue&eid=7e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b&tv=test&p=web&aid=shop&ue_px=${ue(schema, { cartValue: 1, items: 0 })}`)).status).toBe(200);
+  await waitFor('the third checkout as a bad row', async () => (await getJson<any[]>(`${b}/micro/bad`))[0]);
+  const broken = await fetch(`${b}/micro/replay`, { method: 'POST' });
+  expect(broken.status).toBe(422);
+  expect(((await broken.json()) as { error: string }).error).toMatch(/^the enrichment could not be rebuilt from the schema folders, nothing was replayed: .*checkout_started/);
+  expect(await getJson(`${b}/micro/all`)).toMatchObject({ good: 2, bad: 1 });
+  proc.signalGroup('SIGINT');
+  await waitFor('every process npm start started to exit', () => !groupAlive(proc.pgid), 30000);
+}, 400000);
 
 const base = (port: number): string => `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { buildRuntimeBundle } from '../helpers/bundles';
@@ -15,6 +15,8 @@ import { buildRuntimeBundle } from '../helpers/bundles';
 export const ROOT = join(__dirname, '..', '..');
 export const DEMO_DIR = join(ROOT, 'examples', 'demo');
 export const CHROMIUM = '/usr/bin/chromium';
+/** The registry of the `udf-examples` UDF (built-ins and examples/schemas), served at /micro/iglu/. */
+export const SCHEMA_DIRS = [join(ROOT, 'schemas'), join(ROOT, 'examples', 'schemas')].join(delimiter);
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function requireChromium(): void {
@@ -150,7 +152,7 @@ export async function startLocalBundle(args: readonly string[] = [], env: NodeJS
   const dataDir = mkdtempSync(join(tmpdir(), 'waymark-local-test-'));
   const cleanEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   const proc = runDetached(process.execPath, [local, '--port', '0', ...args], {
-    env: { ...cleanEnv, WAYMARK_LOCAL_UDF: udf, WAYMARK_LOCAL_TRACKER: tracker, WAYMARK_LOCAL_SITE: DEMO_DIR, WAYMARK_LOCAL_DATA_DIR: dataDir, ...env },
+    env: { ...cleanEnv, WAYMARK_LOCAL_UDF: udf, WAYMARK_LOCAL_TRACKER: tracker, WAYMARK_LOCAL_SITE: DEMO_DIR, WAYMARK_LOCAL_DATA_DIR: dataDir, WAYMARK_LOCAL_SCHEMAS: SCHEMA_DIRS, ...env },
     cwd: dataDir,
   });
   const m = await proc.waitForOutput(/Waymark local is running: http:\/\/localhost:(\d+)\//, 'the local URL', 120000);

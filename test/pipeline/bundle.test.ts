@@ -2,13 +2,15 @@
  * What ships: the enrichment UDF bundle (built by the constructs' bundler, with the registry compiled in: here the
  * built-ins plus examples/schemas, as a deployment with that schema folder gets it) parses as ECMAScript 5, defines
  * the two global entry functions, and gives exactly the same output as the TypeScript sources for the whole fixture
- * corpus in Node, in a Node vm context stripped of the built-ins Nashorn lacks, and in Rhino. The default bundle
- * (built-ins only) knows nothing of the example schemas.
+ * corpus in Node, in a Node vm context stripped of the built-ins Nashorn lacks, and in Nashorn 15.4 called as the
+ * Dataflow template calls it (rows byte for byte; bad rows recovered from the dead-letter text, byte for byte too).
+ * The default bundle (built-ins only) knows nothing of the example schemas.
  */
 import * as acorn from 'acorn';
 import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
 import { testEnricher } from './helpers/enricher';
-import { call, loadInNode, loadInStrippedVm, Outcome, RHINO_MISSING, rhinoAvailable, runInRhino } from './helpers/engines';
+import { call, loadInNode, loadInStrippedVm, Outcome } from './helpers/engines';
+import { DEAD_LETTER_TEXT, NashornUdf, runInNashorn } from './helpers/nashorn';
 import { udfBundleSource } from './helpers/udf-bundle';
 import { missingSchemaMessage } from '../../pipeline/registry/messages';
 
@@ -52,12 +54,35 @@ describe('the shipped enrichment UDF bundle', () => {
     });
   });
 
-  it('the corpus gives the same output in Rhino', () => {
-    if (!rhinoAvailable()) throw new Error(RHINO_MISSING);
-    const results = runInRhino(code, CORPUS_NOW, corpus.map((c) => c.message));
-    const expected = expectedOutcomes();
-    corpus.forEach((c, i) => {
-      expect({ name: c.name, ...results[i] }).toEqual({ name: c.name, ...expected[i] });
+  describe('in Nashorn 15.4, called as the Dataflow template calls it', () => {
+    let nashorn: NashornUdf;
+    beforeAll(() => {
+      nashorn = new NashornUdf(code, { now: CORPUS_NOW });
+    });
+    afterAll(async () => {
+      await nashorn.close();
+    });
+
+    it('the corpus gives the same output: rows byte for byte, bad rows recovered from the dead-letter text', async () => {
+      const results = await runInNashorn(nashorn, corpus.map((c) => c.message));
+      const expected = expectedOutcomes();
+      corpus.forEach((c, i) => {
+        expect({ name: c.name, ...results[i] }).toEqual({ name: c.name, ...expected[i] });
+      });
+    });
+
+    it('a bad event\'s dead-letter text is "Error: <bad-row JSON> in <eval> at line number N at column number M"', async () => {
+      // JavascriptTextTransformer.FailsafeJavascriptUdf: errorMessage = e.getMessage() of what invokeFunction threw.
+      const out = await nashorn.call('process', 'not json');
+      expect(out).toMatchObject({ exception: 'javax.script.ScriptException' });
+      const text = (out as { thrown: string }).thrown;
+      expect(text).toMatch(DEAD_LETTER_TEXT);
+      expect(text.startsWith('Error: {"schema":"iglu:io.waymark/bad_row/jsonschema/1-0-0",')).toBe(true);
+      // A lone surrogate in the payload is escaped in the thrown JSON as Node escapes it (stringifyJson).
+      const lone = await nashorn.call('process', 'x\ud800');
+      expect((lone as { thrown: string }).thrown).toContain('"payload":"x\\ud800"');
+      // processBatch returns null, which the batch template drops.
+      expect(await nashorn.call('processBatch', 'not json')).toEqual({ returned: null });
     });
   });
 

@@ -1,0 +1,249 @@
+/**
+ * The one place that decides how a row is written for the sink that loads it into BigQuery. The enrichment makes one
+ * row (pipeline/enrich.ts); two sinks take it:
+ *
+ * - `dataflow`: the `PubSub_to_BigQuery_Flex` template (StreamingEnricher). The UDF returns the row as JSON text and
+ *   the template turns it into a TableRow: TIMESTAMP as an RFC 3339 string, NUMERIC as a decimal string, JSON columns as
+ *   JSON text, RECORD as an object, REPEATED as an array. The text is the enricher's own `JSON.stringify(row)`.
+ * - `bigquery-subscription`: a Pub/Sub BigQuery subscription with `use_table_schema` (ServerlessEnricher). Pub/Sub
+ *   writes each JSON message through the BigQuery Storage Write API, matching message fields to table columns by name
+ *   (https://cloud.google.com/pubsub/docs/bigquery, read 2026-12-02: "Pub/Sub uses the BigQuery Storage Write API";
+ *   a failed write nacks the message, and after enough failures it goes to the dead-letter topic). Values are converted
+ *   to the column's Storage Write API type (TableFieldSchema.Type,
+ *   https://cloud.google.com/ruby/docs/reference/google-cloud-bigquery-storage-v1/latest/Google-Cloud-Bigquery-Storage-V1-TableFieldSchema-Type,
+ *   read 2026-12-02; the proto forms in https://cloud.google.com/bigquery/docs/write-api#data_type_conversions), so the
+ *   row is written in those types exactly:
+ *   - TIMESTAMP → an integer, microseconds since the Unix epoch (TIMESTAMP is "64-bit signed usec since UTC epoch").
+ *     String forms are parsed by the server with rules of its own (googleapis/java-bigquerystorage#1515 and #1604
+ *     show string timestamps refused or read as milliseconds), so no string is left to interpretation;
+ *   - DATE → an integer, days since the Unix epoch (the documented int32 form);
+ *   - NUMERIC → a decimal string (at most 29 integer and 9 fraction digits: NUMERIC's range), never a JSON number,
+ *     which would pass through a double;
+ *   - JSON → a string holding the JSON text (the Write API's JSON type takes a string);
+ *   - RECORD → an object whose keys are the record's fields, REPEATED → an array with no null element (BigQuery
+ *     refuses nulls in arrays), REPEATED RECORD → an array of such objects;
+ *   - a field the table does not have: the message is refused (we set no `drop_unknown_fields`, so nothing is lost
+ *     silently).
+ *   A row that cannot be put in these types (a TIMESTAMP string that is not RFC 3339, a number out of range) is not
+ *   published as a good row: {@link SinkFormat.formatRow} says why and the service makes it a bad row.
+ *
+ * Bad rows of the serverless path go to the dead-letter table the Dataflow template writes (timestamp, payloadString,
+ * payloadBytes, attributes, errorMessage, stacktrace; lib/private/bigquery-schema.ts DEAD_LETTER_FIELDS), so both paths
+ * fill the same table the same way: the original message, and the bad-row JSON as `errorMessage`.
+ *
+ * Engine-neutral code (no Node APIs) like the rest of pipeline/, although only the Node service uses the subscription form.
+ */
+import { atomicColumnType, selfDescribingColumnName } from './columns';
+import { hasOwn, isArray, isObject, keys } from './es5';
+import { parseRfc3339 } from './time';
+import type { ColumnShape, ColumnShapes, ShapeField } from './warehouse';
+
+export type RowSink = 'dataflow' | 'bigquery-subscription';
+
+export const ROW_SINKS: readonly RowSink[] = ['dataflow', 'bigquery-subscription'];
+
+/** The original Pub/Sub message a bad row is about. */
+export interface SourceMessage {
+  /** The message data as text (UTF-8). */
+  readonly data: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+export type FormattedRow = { readonly text: string; readonly refused?: undefined } | { readonly text?: undefined; readonly refused: string };
+
+export interface SinkFormat {
+  readonly sink: RowSink;
+  /** The message text for a good row, or why the sink cannot take it. */
+  formatRow(row: Record<string, unknown>): FormattedRow;
+  /** The message text for a bad row (the enrichment's bad-row object) about `source`, at `nowMs`. */
+  formatBadRow(badRow: unknown, source: SourceMessage, nowMs: number): string;
+}
+
+const NUMERIC_TEXT = /^-?[0-9]{1,29}(\.[0-9]{1,9})?$/;
+const FRACTION = /\.(\d+)/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86400000;
+/** Largest integer a JSON number carries exactly (INTEGER columns are INT64; larger values would be rounded). */
+const MAX_EXACT = 9007199254740991;
+
+/** Microseconds since the epoch of an RFC 3339 timestamp (sub-millisecond digits kept), or null. */
+export function timestampMicros(value: string): number | null {
+  const ms = parseRfc3339(value);
+  if (ms === null) return null;
+  const m = FRACTION.exec(value.substring(17));
+  const extra = m && m[1].length > 3 ? +(m[1] + '000').substring(3, 6) : 0;
+  return ms * 1000 + extra;
+}
+
+/** Days since the epoch of a `YYYY-MM-DD` date, or null. */
+export function dateDays(value: string): number | null {
+  const m = DATE_TEXT.exec(value);
+  if (!m) return null;
+  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3]);
+  const check = new Date(ms);
+  if (+m[1] < 1 || check.getUTCFullYear() !== +m[1] || check.getUTCMonth() !== +m[2] - 1 || check.getUTCDate() !== +m[3]) return null;
+  return Math.floor(ms / DAY_MS);
+}
+
+class Refusal {
+  constructor(readonly reason: string) {}
+}
+
+function refuse(path: string, reason: string): never {
+  throw new Refusal(path + ': ' + reason);
+}
+
+/** One value converted to the Storage Write API form of its BigQuery type. */
+function convert(value: unknown, type: string, fields: readonly ShapeField[] | undefined, path: string): unknown {
+  switch (type) {
+    case 'TIMESTAMP': {
+      if (typeof value !== 'string') refuse(path, 'a TIMESTAMP must come as an RFC 3339 string, got ' + typeof value);
+      const micros = timestampMicros(value);
+      if (micros === null) refuse(path, 'is not an RFC 3339 timestamp BigQuery can store: ' + JSON.stringify(value.substring(0, 64)));
+      return micros;
+    }
+    case 'DATE': {
+      const days = typeof value === 'string' ? dateDays(value) : null;
+      if (days === null) refuse(path, 'is not a YYYY-MM-DD date: ' + JSON.stringify(String(value).substring(0, 64)));
+      return days;
+    }
+    case 'NUMERIC':
+      if (typeof value !== 'string' || !NUMERIC_TEXT.test(value)) refuse(path, 'is not a NUMERIC decimal (at most 29 integer and 9 fraction digits): ' + JSON.stringify(String(value).substring(0, 64)));
+      return value;
+    case 'INTEGER':
+      if (typeof value !== 'number' || Math.floor(value) !== value || Math.abs(value) > MAX_EXACT) refuse(path, 'is not an integer a JSON number carries exactly');
+      return value;
+    case 'FLOAT':
+      if (typeof value !== 'number' || !isFinite(value)) refuse(path, 'is not a finite number');
+      return value;
+    case 'BOOLEAN':
+      if (typeof value !== 'boolean') refuse(path, 'is not a boolean');
+      return value;
+    case 'STRING':
+      if (typeof value !== 'string') refuse(path, 'is not a string');
+      return value;
+    case 'JSON':
+      // The enrichment writes JSON columns as JSON text already; an object here is serialised the same way.
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    case 'RECORD':
+      if (!isObject(value) || fields === undefined) refuse(path, 'is not an object');
+      return convertRecord(value, fields, path);
+  }
+  return refuse(path, 'has the unsupported type ' + type);
+}
+
+function convertRecord(data: Record<string, unknown>, fields: readonly ShapeField[], path: string): Record<string, unknown> {
+  const byName: { [name: string]: ShapeField } = {};
+  for (let i = 0; i < fields.length; i++) byName[fields[i].name] = fields[i];
+  const out: Record<string, unknown> = {};
+  const names = keys(data);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const v = data[name];
+    if (v === null || v === undefined) continue;
+    if (!hasOwn(byName, name)) refuse(path + '.' + name, 'is not a field of the table');
+    const f = byName[name];
+    out[name] = f.mode === 'REPEATED' ? convertList(v, f.type, f.fields, path + '.' + name) : convert(v, f.type, f.fields, path + '.' + name);
+  }
+  return out;
+}
+
+function convertList(value: unknown, type: string, fields: readonly ShapeField[] | undefined, path: string): unknown[] {
+  if (!isArray(value)) refuse(path, 'is REPEATED but not an array');
+  const out: unknown[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === null || value[i] === undefined) continue; // BigQuery refuses null elements; the Dataflow form drops them too
+    out.push(convert(value[i], type, fields, path + '[' + i + ']'));
+  }
+  return out;
+}
+
+/** Self-describing column name → its shape (a RECORD's fields or 'JSON') and whether it is REPEATED. */
+function columnShapes(shapes: ColumnShapes | null | undefined): { [column: string]: { shape: ColumnShape; repeated: boolean } } {
+  const out: { [column: string]: { shape: ColumnShape; repeated: boolean } } = {};
+  if (!shapes) return out;
+  const ids = keys(shapes);
+  for (let i = 0; i < ids.length; i++) {
+    const parts = ids[i].split('/');
+    if (parts.length !== 3) continue;
+    out[selfDescribingColumnName('unstruct_event', parts[0], parts[1], parts[2])] = { shape: shapes[ids[i]], repeated: false };
+    out[selfDescribingColumnName('contexts', parts[0], parts[1], parts[2])] = { shape: shapes[ids[i]], repeated: true };
+  }
+  return out;
+}
+
+/** The row in the Storage Write API types of the events table (atomic columns + the registry's shapes). Throws a Refusal. */
+function subscriptionRow(row: Record<string, unknown>, columns: ReturnType<typeof columnShapes>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const names = keys(row);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const v = row[name];
+    if (v === null || v === undefined) continue;
+    const atomic = atomicColumnType(name);
+    if (atomic !== null) {
+      out[name] = convert(v, atomic, undefined, name);
+    } else if (hasOwn(columns, name)) {
+      const c = columns[name];
+      const type = c.shape === 'JSON' ? 'JSON' : 'RECORD';
+      const fields = c.shape === 'JSON' ? undefined : c.shape;
+      out[name] = c.repeated ? convertList(v, type, fields, name) : convert(v, type, fields, name);
+    } else if (name === 'load_tstamp') {
+      out[name] = convert(v, 'TIMESTAMP', undefined, name);
+    } else {
+      refuse(name, 'is not a column of the events table');
+    }
+  }
+  return out;
+}
+
+function base64(text: string): string {
+  // Node's Buffer where present (the service); the format is only used in Node.
+  const B = (globalThis as unknown as { Buffer?: { from(s: string, e: string): { toString(e: string): string } } }).Buffer;
+  if (!B) throw new Error('sink-format: BYTES need Buffer (Node)');
+  return B.from(text, 'utf8').toString('base64');
+}
+
+/**
+ * A row of the dead-letter table (DEAD_LETTER_FIELDS) for a BigQuery subscription: the fields the Dataflow template
+ * writes for a failed message, in Storage Write API types (TIMESTAMP in µs, BYTES as base64, attributes as key/value
+ * records).
+ */
+export function deadLetterRow(errorMessage: string, source: SourceMessage, nowMs: number): Record<string, unknown> {
+  const attributes: Array<{ key: string; value: string }> = [];
+  const attrs = source.attributes || {};
+  const names = keys(attrs).sort();
+  for (let i = 0; i < names.length; i++) attributes.push({ key: names[i], value: String(attrs[names[i]]) });
+  return {
+    timestamp: Math.floor(nowMs) * 1000,
+    payloadString: source.data,
+    payloadBytes: base64(source.data),
+    attributes: attributes,
+    errorMessage: errorMessage,
+  };
+}
+
+/** The formatter for `sink`; `shapes` are the registry's column shapes (config.shapes), needed by the subscription form. */
+export function createSinkFormat(sink: RowSink, shapes?: ColumnShapes | null): SinkFormat {
+  if (sink === 'dataflow') {
+    return {
+      sink: sink,
+      formatRow: (row) => ({ text: JSON.stringify(row) }),
+      formatBadRow: (badRow) => JSON.stringify(badRow),
+    };
+  }
+  if (sink !== 'bigquery-subscription') throw new Error('sink-format: unknown sink ' + JSON.stringify(sink) + ' (known: ' + ROW_SINKS.join(', ') + ')');
+  const columns = columnShapes(shapes);
+  return {
+    sink: sink,
+    formatRow(row) {
+      try {
+        return { text: JSON.stringify(subscriptionRow(row, columns)) };
+      } catch (e) {
+        if (e instanceof Refusal) return { refused: e.reason };
+        throw e;
+      }
+    },
+    formatBadRow: (badRow, source, nowMs) => JSON.stringify(deadLetterRow(JSON.stringify(badRow), source, nowMs)),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The row format per sink (pipeline/sink-format.ts). The Dataflow form is the enricher's own JSON; the BigQuery
+ * subscription form must fit the events table the WarehouseSink creates, in the Storage Write API types of each
+ * column (TableFieldSchema.Type: TIMESTAMP "64-bit signed usec since UTC epoch"; JSON "JSON, String";
+ * https://cloud.google.com/ruby/docs/reference/google-cloud-bigquery-storage-v1/latest/Google-Cloud-Bigquery-Storage-V1-TableFieldSchema-Type),
+ * checked column by column against the table schema generated from the same registry.
+ */
+import { DEAD_LETTER_FIELDS, eventsTableFields, BigQueryField } from '../../lib/private/bigquery-schema';
+import { loadRegistry } from '../../pipeline/registry/load';
+import { createSinkFormat, dateDays, deadLetterRow, timestampMicros } from '../../pipeline/sink-format';
+import { buildUdfConfig } from '../../pipeline/udf-config';
+import type { ColumnShapes } from '../../pipeline/warehouse';
+import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
+import { CORPUS_NOW, loadCorpus } from './helpers/corpus';
+import { testEnricher, testRegistry } from './helpers/enricher';
+
+const NOW = CORPUS_NOW;
+const corpus = loadCorpus().map((c) => ({ name: c.name, input: c.message }));
+const shapes = (buildUdfConfig(undefined, testRegistry().schemas) as { shapes: ColumnShapes }).shapes;
+const table = eventsTableFields(loadRegistry([EXAMPLE_SCHEMAS_DIR])).fields;
+const enricher = testEnricher(NOW);
+const text = (input: unknown): string => (typeof input === 'string' ? input : JSON.stringify(input));
+
+/** Problems of `value` against BigQuery `fields` in Storage Write API form; [] when it fits exactly. */
+function fit(value: Record<string, unknown>, fields: readonly BigQueryField[], at = '$'): string[] {
+  const out: string[] = [];
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  for (const [k, v] of Object.entries(value)) {
+    const f = byName.get(k);
+    if (!f) {
+      out.push(`${at}.${k}: not in the table`);
+      continue;
+    }
+    const items = f.mode === 'REPEATED' ? (Array.isArray(v) ? v : (out.push(`${at}.${k}: REPEATED needs an array`), [])) : [v];
+    items.forEach((item, i) => {
+      const p = f.mode === 'REPEATED' ? `${at}.${k}[${i}]` : `${at}.${k}`;
+      const ok: Record<string, () => boolean> = {
+        TIMESTAMP: () => Number.isSafeInteger(item) && (item as number) >= 0 && (item as number) <= 253402300799999 * 1000,
+        DATE: () => Number.isSafeInteger(item),
+        NUMERIC: () => typeof item === 'string' && /^-?\d{1,29}(\.\d{1,9})?$/.test(item),
+        INTEGER: () => Number.isSafeInteger(item),
+        FLOAT: () => typeof item === 'number' && Number.isFinite(item),
+        BOOLEAN: () => typeof item === 'boolean',
+        STRING: () => typeof item === 'string',
+        BYTES: () => typeof item === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(item),
+        JSON: () => typeof item === 'string' && (() => { try { JSON.parse(item); return true; } catch { return false; } })(),
+        RECORD: () => item !== null && typeof item === 'object' && !Array.isArray(item),
+      };
+      if (item === null) out.push(`${p}: null`);
+      else if (!ok[f.type]()) out.push(`${p}: ${JSON.stringify(item)} is not a ${f.type} in Storage Write API form`);
+      else if (f.type === 'RECORD') out.push(...fit(item as Record<string, unknown>, f.fields ?? [], p));
+    });
+  }
+  for (const f of fields) if (f.mode === 'REQUIRED' && !(f.name in value)) out.push(`${at}.${f.name}: REQUIRED but missing`);
+  return out;
+}
+
+describe('dataflow form', () => {
+  const format = createSinkFormat('dataflow', shapes);
+  test.each(corpus.map((c) => [c.name, c.input] as const))('%s: exactly the JSON the UDF returns (or the bad row it throws)', (_name, input) => {
+    const result = enricher.enrich(text(input));
+    const json = enricher.enrichToJson(text(input));
+    if (result.row) expect(format.formatRow(result.row)).toEqual({ text: json.json });
+    else expect(format.formatBadRow(result.badRow, { data: text(input) }, NOW)).toBe(JSON.stringify(json.badRow));
+  });
+});
+
+describe('bigquery-subscription form: fits the events table exactly', () => {
+  const format = createSinkFormat('bigquery-subscription', shapes);
+  const good = corpus.filter((c) => enricher.enrich(text(c.input)).row !== undefined);
+
+  test('the corpus has good rows with TIMESTAMP, NUMERIC, RECORD and REPEATED RECORD columns', () => {
+    const columns = new Set(good.flatMap((c) => Object.keys(enricher.enrich(text(c.input)).row!)));
+    for (const c of ['collector_tstamp', 'tr_total', 'unstruct_event_io_waymark_example_button_click_1', 'contexts_io_waymark_example_product_1']) expect(columns.has(c)).toBe(true);
+  });
+
+  test.each(good.map((c) => [c.name, c.input] as const))('%s', (_name, input) => {
+    const row = enricher.enrich(text(input)).row!;
+    const formatted = format.formatRow(row);
+    expect(formatted.refused).toBeUndefined();
+    const written = JSON.parse(formatted.text!) as Record<string, unknown>;
+    expect(fit(written, table)).toEqual([]);
+    // Same columns, same instants: nothing lost on the way.
+    expect(Object.keys(written).sort()).toEqual(Object.keys(row).filter((k) => row[k] !== null).sort());
+    expect(written.collector_tstamp).toBe(Date.parse(row.collector_tstamp as string) * 1000);
+    if (row.tr_total !== undefined) expect(written.tr_total).toBe(row.tr_total);
+  });
+
+  test('the fit check itself fails on the Dataflow form (RFC 3339 strings are not TIMESTAMP micros)', () => {
+    const row = enricher.enrich(text(good[0].input)).row!;
+    expect(fit(row, table).join('\n')).toMatch(/collector_tstamp: .* is not a TIMESTAMP/);
+  });
+});
+
+describe('bigquery-subscription form: the conversions', () => {
+  test('TIMESTAMP: microseconds since the epoch, sub-millisecond digits and offsets kept', () => {
+    expect(timestampMicros('2024-05-01T12:34:56.789Z')).toBe(1714566896789000);
+    expect(timestampMicros('2024-05-01T12:34:56.789123Z')).toBe(1714566896789123);
+    expect(timestampMicros('2024-05-01T14:34:56.7891+02:00')).toBe(1714566896789100);
+    expect(timestampMicros('2024-05-01T12:34:56Z')).toBe(1714566896000000);
+    expect(timestampMicros('2024-05-01')).toBeNull();
+    expect(timestampMicros('yesterday')).toBeNull();
+  });
+
+  test('DATE: days since the epoch; impossible dates refused', () => {
+    expect(dateDays('1970-01-02')).toBe(1);
+    expect(dateDays('2024-05-01')).toBe(19844);
+    expect(dateDays('2023-02-30')).toBeNull();
+    expect(dateDays('2024-5-1')).toBeNull();
+  });
+
+  const custom: ColumnShapes = {
+    'com.acme/order/1': [
+      { name: 'placed_at', source: 'placedAt', type: 'TIMESTAMP', mode: 'NULLABLE' },
+      { name: 'ship_on', source: 'shipOn', type: 'DATE', mode: 'NULLABLE' },
+      { name: 'extra', source: 'extra', type: 'JSON', mode: 'NULLABLE' },
+      { name: 'tags', source: 'tags', type: 'STRING', mode: 'REPEATED' },
+      { name: 'lines', source: 'lines', type: 'RECORD', mode: 'REPEATED', fields: [{ name: 'at', source: 'at', type: 'TIMESTAMP', mode: 'NULLABLE' }, { name: 'qty', source: 'qty', type: 'INTEGER', mode: 'NULLABLE' }] },
+    ],
+    'com.acme/blob/1': 'JSON',
+  };
+  const format = createSinkFormat('bigquery-subscription', custom);
+  const base = { event_id: 'e1', collector_tstamp: '2024-05-01T12:00:00.000Z' };
+
+  test('RECORD and REPEATED RECORD: nested TIMESTAMP and DATE converted, JSON kept as text, null elements dropped', () => {
+    const out = format.formatRow({
+      ...base,
+      tr_total: '12.50',
+      unstruct_event_com_acme_order_1: { placed_at: '2024-05-01T12:00:00.5Z', ship_on: '2024-05-03', extra: '{"a":[1,2]}', tags: ['x', null, 'y'], lines: [{ at: '2024-05-01T12:00:01Z', qty: 2 }, null] },
+      contexts_com_acme_order_1: [{ placed_at: '1970-01-01T00:00:00Z' }],
+      unstruct_event_com_acme_blob_1: '{"free":"form"}',
+    });
+    expect(JSON.parse(out.text!)).toEqual({
+      event_id: 'e1',
+      collector_tstamp: 1714564800000000,
+      tr_total: '12.50',
+      unstruct_event_com_acme_order_1: { placed_at: 1714564800500000, ship_on: 19846, extra: '{"a":[1,2]}', tags: ['x', 'y'], lines: [{ at: 1714564801000000, qty: 2 }] },
+      contexts_com_acme_order_1: [{ placed_at: 0 }],
+      unstruct_event_com_acme_blob_1: '{"free":"form"}',
+    });
+  });
+
+  test.each([
+    [{ no_such_column: 1 }, /no_such_column: is not a column of the events table/],
+    [{ unstruct_event_com_acme_order_1: { surprise: 1 } }, /unstruct_event_com_acme_order_1\.surprise: is not a field of the table/],
+    [{ unstruct_event_com_acme_order_1: { placed_at: 'last tuesday' } }, /unstruct_event_com_acme_order_1\.placed_at: is not an RFC 3339 timestamp/],
+    [{ unstruct_event_com_acme_order_1: { lines: [{ at: '2024-13-01T00:00:00Z' }] } }, /lines\[0\]\.at: is not an RFC 3339/],
+    [{ tr_total: 12.5 }, /tr_total: is not a NUMERIC decimal/],
+    [{ tr_total: '123456789012345678901234567890.1' }, /tr_total: is not a NUMERIC decimal/],
+    [{ contexts_com_acme_order_1: { placed_at: '2024-05-01T00:00:00Z' } }, /contexts_com_acme_order_1: is REPEATED but not an array/],
+    [{ unstruct_event_com_acme_order_1: { lines: [{ qty: 2 ** 60 }] } }, /qty: is not an integer/],
+  ])('refuses %j with the reason', (extra, reason) => {
+    const out = format.formatRow({ ...base, ...extra });
+    expect(out.text).toBeUndefined();
+    expect(out.refused).toMatch(reason);
+  });
+
+  test('a bad row becomes a row of the dead-letter table (the Dataflow template\'s columns), in Write API types', () => {
+    const source = { data: '{"not":"an event"} é', attributes: { b: '2', a: '1' } };
+    const row = deadLetterRow('{"schema":"iglu:io.waymark/bad_row/jsonschema/1-0-0"}', source, NOW);
+    expect(fit(row, DEAD_LETTER_FIELDS)).toEqual([]);
+    expect(Object.keys(row).sort()).toEqual(DEAD_LETTER_FIELDS.map((f) => f.name).filter((n) => n !== 'stacktrace').sort());
+    expect(row).toMatchObject({ timestamp: NOW * 1000, payloadString: source.data, errorMessage: '{"schema":"iglu:io.waymark/bad_row/jsonschema/1-0-0"}', attributes: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+    expect(Buffer.from(row.payloadBytes as string, 'base64').toString('utf8')).toBe(source.data);
+    expect(JSON.parse(format.formatBadRow({ x: 1 }, source, NOW))).toMatchObject({ errorMessage: '{"x":1}' });
+  });
+
+  test('an unknown sink is an error naming the known ones', () => {
+    expect(() => createSinkFormat('bigtable' as never)).toThrow(/known: dataflow, bigquery-subscription/);
+  });
+});
