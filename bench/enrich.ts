@@ -20,8 +20,10 @@
  * time other processes hold the shared cores does not count, and the engine's helper threads (GC, JIT) do.
  *
  *   tsx bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn]
- *                       [--bundle FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
- * --bundle measures another UDF file (e.g. an older build) instead of building the current one.
+ *                       [--bundle FILE] [--jfr FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
+ * --bundle measures another UDF file (e.g. an older build) instead of building the current one; --jfr FILE records
+ * the Nashorn run with Java Flight Recorder (`jfr print --events jdk.ExecutionSample FILE`: script functions appear
+ * as methods of jdk.nashorn.internal.scripts.Script$... classes, named after the JavaScript functions).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,13 +40,14 @@ interface Options {
   window: number;
   nashorn: boolean;
   bundle: string | undefined;
+  jfr: string | undefined;
   config: EnrichmentSettings | undefined;
 }
 
-const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--config JSON]';
+const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--jfr FILE] [--config JSON]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 90, window: 2000, nashorn: true, bundle: undefined, config: undefined };
+  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 90, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--events') o.events = Number(argv[++i]);
     else if (argv[i] === '--seconds') o.seconds = Number(argv[++i]);
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--no-nashorn') o.nashorn = false;
     else if (argv[i] === '--no-rhino') continue; // Rhino is no longer measured; accepted for old command lines
     else if (argv[i] === '--bundle') o.bundle = argv[++i];
+    else if (argv[i] === '--jfr') o.jfr = argv[++i];
     else if (argv[i] === '--config') o.config = JSON.parse(argv[++i]) as EnrichmentSettings;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
@@ -132,10 +136,13 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'events.txt'), messages.join('\n'));
     writeFileSync(join(dir, 'run-node.js'), NODE_HARNESS);
     if (opts.nashorn) {
-      const udf = new NashornUdf(code);
+      const jvmArgs = opts.jfr !== undefined ? [`-XX:StartFlightRecording=filename=${opts.jfr},settings=profile`] : [];
+      const udf = new NashornUdf(code, { jvmArgs });
       try {
         const windows = await udf.bench(join(dir, 'events.txt'), opts.nashornSeconds, opts.window);
         nashornResult = analyse(windows);
+        const rates = windows.map((w, i) => Math.round((w.events - (i > 0 ? windows[i - 1].events : 0)) / (w.cpu - (i > 0 ? windows[i - 1].cpu : 0))));
+        process.stderr.write(`nashorn: events/CPU-s per window of ${opts.window} events: ${rates.join(' ')}\n`);
       } finally {
         await udf.close();
       }

@@ -51,15 +51,18 @@ export interface WorkerPlan {
 }
 
 /**
- * How many collector processes to run. Throws Error naming WAYMARK_WORKERS on a bad value. Only the Pub/Sub sink
- * runs in several processes: the memory sink's contents, the file sink's files and the stdout sink's lines are one
- * per process (`auto` gives 1 for them; a number above 1 is refused).
+ * How many collector processes to run. Throws Error naming WAYMARK_WORKERS on a bad value. `auto` runs several only
+ * with the Pub/Sub sink: the memory sink's contents, the file sink's files and the stdout sink's lines are one per
+ * process (`auto` gives 1 for them). A number above 1 is refused for the file and stdout sinks and for the memory
+ * sink with the debug endpoints (each process would answer with its own part); the memory sink without them (a
+ * bounded sink nobody reads: benchmarks) may run in several.
  */
-export function planWorkers(env: Readonly<Record<string, string | undefined>>, sinkType: string, cores: number = availableParallelism(), cpuMax: string | null = readCpuMax()): WorkerPlan {
+export function planWorkers(env: Readonly<Record<string, string | undefined>>, sinkType: string, cores: number = availableParallelism(), cpuMax: string | null = readCpuMax(), debugEndpoints = false): WorkerPlan {
   const raw = (env[WORKERS_ENV] ?? '').trim().toLowerCase();
   if (raw !== '' && raw !== 'auto') {
     if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256) throw new Error(`${WORKERS_ENV} must be "auto" or an integer from 1 to 256, got ${JSON.stringify(env[WORKERS_ENV])}`);
-    if (Number(raw) > 1 && sinkType !== 'pubsub') throw new Error(`${WORKERS_ENV}=${raw} needs the pubsub sink (WAYMARK_SINK=pubsub): the ${sinkType} sink is one per process`);
+    if (Number(raw) > 1 && sinkType === 'memory' && debugEndpoints) throw new Error(`${WORKERS_ENV}=${raw} cannot serve the debug endpoints (WAYMARK_DEBUG_ENDPOINTS): each process has its own memory sink`);
+    if (Number(raw) > 1 && sinkType !== 'pubsub' && sinkType !== 'memory') throw new Error(`${WORKERS_ENV}=${raw} needs the pubsub sink (WAYMARK_SINK=pubsub): the ${sinkType} sink is one per process`);
     return { workers: Number(raw), reason: `${WORKERS_ENV}=${raw}` };
   }
   if (sinkType !== 'pubsub') return { workers: 1, reason: `auto: the ${sinkType} sink is one per process` };

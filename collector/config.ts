@@ -243,6 +243,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'doNotTrackCookie.value', env: 'WAYMARK_DNT_COOKIE_VALUE', parse: regex, def: null, doc: 'regular expression the whole do-not-track cookie value must match (default: any value)' },
   { key: 'xffTrustedHops', env: 'WAYMARK_XFF_TRUSTED_HOPS', parse: hops, def: 1, doc: 'X-Forwarded-For entries appended after the client IP by trusted proxies ("off" ignores the header)' },
   { key: 'maxBodyBytes', env: 'WAYMARK_MAX_BODY_BYTES', parse: int(1024, 64 * 1024 * 1024), def: 1024 * 1024, doc: 'largest POST body; larger becomes a size_violation bad row' },
+  // Snowplow's web tracker sends bufferSize (default 1) events per POST and at most maxPostBytes (default 40,000) bytes,
+  // so a few hundred events at most (snowplow/documentation: docs/sources/web-trackers/configuring-how-events-sent).
   { key: 'maxEventsPerBatch', env: 'WAYMARK_MAX_EVENTS_PER_BATCH', parse: int(1, 100_000), def: 1000, doc: 'events in one POST batch (trackers send at most a few hundred); more becomes a size_violation bad row' },
   { key: 'maxUrlBytes', env: 'WAYMARK_MAX_URL_BYTES', parse: int(256, 1024 * 1024), def: 20 * 1024, doc: 'longest request URL; longer becomes a size_violation bad row' },
   { key: 'badRowMaxPayloadBytes', env: 'WAYMARK_BAD_ROW_MAX_PAYLOAD_BYTES', parse: int(256, 8 * 1024 * 1024), def: 64 * 1024, doc: 'payload kept in a bad row (truncated beyond)' },

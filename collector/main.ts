@@ -117,7 +117,7 @@ export async function start(env: Readonly<Record<string, string | undefined>> = 
     let plan;
     try {
       loaded = loadConfig(env);
-      plan = planWorkers(env, loaded.config.sink.type);
+      plan = planWorkers(env, loaded.config.sink.type, undefined, undefined, loaded.config.debugEndpoints);
     } catch (err) {
       // main() reports configuration errors (once, with the exit code 78).
       if (err instanceof ConfigError) return void (await main(env));

@@ -19,6 +19,7 @@ import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 import { periodGlob, rangeGlobs } from './raw-archive';
 import type { ArchiveRange, RawArchive } from './raw-archive';
 import { flexTemplatePath, uploadJobFile, workBucket } from './private/dataflow';
@@ -30,7 +31,7 @@ const NAME = 'BatchEnricher';
 /** The archive to replay: a {@link RawArchive}, typically. */
 export type ReplaySource = Pick<RawArchive, 'archiveUri' | 'grantRead'>;
 
-export interface BatchEnricherProps {
+export interface BatchEnricherProps extends NewRegionsOption {
   /** The schema registry compiled into the UDF: the same as the streaming enricher's. */
   readonly registry: EnrichmentRegistrySource;
   /** The raw archive to read. */
@@ -262,7 +263,7 @@ function validate(props: BatchEnricherProps): void {
   for (const prop of ['registry', 'archive', 'warehouse'] as const) {
     if (props[prop] === undefined) throw new PropError(NAME, prop, 'is required');
   }
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   const given = (['period', 'range', 'inputPattern'] as const).filter((prop) => props[prop] !== undefined);
   if (given.length === 0) throw new PropError(NAME, 'period', "(or 'range', or 'inputPattern') is required: what a run replays");
   if (given.length > 1) throw new PropError(NAME, given[1], `conflicts with '${given[0]}': give exactly one of 'period', 'range' and 'inputPattern'`);

@@ -10,6 +10,7 @@ import { dependOnApis, enableApis } from './private/apis';
 import { constructLabels } from './private/labels';
 import { EnrichmentSettings } from './private/enrichment';
 import { checkProjectId, checkRegion, PropError } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 import { RawArchive, RawArchiveProps } from './raw-archive';
 import { SchemaRegistry, SchemaRegistryProps } from './schema-registry';
 import { ServerlessEnricher } from './serverless-enricher';
@@ -22,7 +23,7 @@ const NAME = 'ClickstreamPipeline';
 
 type Shared = 'projectId' | 'labels';
 
-export interface ClickstreamPipelineProps {
+export interface ClickstreamPipelineProps extends NewRegionsOption {
   /** Region of the data side: Pub/Sub, Dataflow and the buckets. */
   readonly region: string;
   /** The project. @default the provider's project */
@@ -121,8 +122,8 @@ export class ClickstreamPipeline extends Construct {
     const shared = { projectId: props.projectId, labels };
 
     this.topics = new ClickstreamTopics(this, 'topics', { ...props.topics, ...shared });
-    this.registry = new SchemaRegistry(this, 'registry', { location: props.region, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
-    this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, ...props.warehouse, registry: this.registry, ...shared });
+    this.registry = new SchemaRegistry(this, 'registry', { location: props.region, newRegions: props.newRegions, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
+    this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, newRegions: props.newRegions, ...props.warehouse, registry: this.registry, ...shared });
     const enrichment = props.enrichment ?? Enrichment.dataflow(props.enricher);
     if (enrichment instanceof ServerlessEnrichment) {
       this.serverlessEnricher = new ServerlessEnricher(this, 'serverless-enricher', {
@@ -136,6 +137,7 @@ export class ClickstreamPipeline extends Construct {
       });
     } else {
       this.enricher = new StreamingEnricher(this, 'enricher', {
+        newRegions: props.newRegions,
         ...(enrichment as DataflowEnrichment).props,
         registry: this.registry,
         subscription: this.topics.enrichSubscription,
@@ -147,9 +149,10 @@ export class ClickstreamPipeline extends Construct {
     }
 
     if (props.archive !== false) {
-      this.archive = new RawArchive(this, 'archive', { location: props.region, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      this.archive = new RawArchive(this, 'archive', { location: props.region, newRegions: props.newRegions, ...props.archive, topic: this.topics.raw, badTopic: this.topics.bad, ...shared });
       if (props.replay) {
         this.replay = new BatchEnricher(this, 'replay', {
+          newRegions: props.newRegions,
           ...props.replay,
           registry: this.registry,
           archive: this.archive,
@@ -162,7 +165,7 @@ export class ClickstreamPipeline extends Construct {
     }
 
     if (props.collector) {
-      this.collector = new GlobalCollector(this, 'collector', { ...props.collector, rawTopic: this.topics.raw, badTopic: this.topics.bad, ...shared });
+      this.collector = new GlobalCollector(this, 'collector', { newRegions: props.newRegions, ...props.collector, rawTopic: this.topics.raw, badTopic: this.topics.bad, ...shared });
       new TerraformOutput(this, 'collector_url', { value: this.collector.url, description: 'The collector: point trackers here' });
       new TerraformOutput(this, 'collector_ip', { value: this.collector.ipAddress, description: "The collector's global IP: the A record of its domains" });
     }
@@ -185,7 +188,10 @@ export class ClickstreamPipeline extends Construct {
     if (props.monitoring !== false) {
       this.monitoring = new PipelineMonitoring(this, 'monitoring', {
         ...props.monitoring,
-        collector: this.collector ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] } : undefined,
+        // The pixel collector has load balancer metrics too, but no Cloud Armor policy of its own and no /health.
+        collector: this.collector
+          ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] }
+          : this.pixelCollector ? { urlMapName: this.pixelCollector.urlMap.name } : undefined,
         rawTopicName: this.topics.raw.name,
         enrichSubscriptionName: this.topics.enrichSubscription.name,
         otherSubscriptionNames: [
@@ -228,7 +234,7 @@ export function requiredApis(props: ClickstreamPipelineProps): string[] {
 }
 
 function validate(props: ClickstreamPipelineProps): void {
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
   if (!props.collector && !props.pixelCollector) {
     throw new PropError(NAME, 'collector', "or 'pixelCollector' must be given: events need a way in");

@@ -12,55 +12,16 @@
  * Every kind runs the same collector bundle, as its own service account, publishing to the raw and bad topics.
  */
 import { Construct } from 'constructs';
-import { ComputeBackendService } from '@cdktf/provider-google/lib/compute-backend-service';
-import { ComputeSecurityPolicy } from '@cdktf/provider-google/lib/compute-security-policy';
-import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
-import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import { CollectorNetwork } from './private/collector-network';
-import { StagedBundle } from './private/assets';
 import { AppEngineBackendProps, bindAppEngine, validateAppEngine } from './private/backends/app-engine';
 import { bindCloudFunctions, bindCloudRun, CloudFunctionsBackendProps, CloudRunBackendProps, validateCloudFunctions, validateCloudRun } from './private/backends/serverless';
 import { bindGke, GkeBackendProps, validateGke } from './private/backends/gke';
 import { bindInstanceGroups, InstanceGroupsBackendProps, validateInstanceGroups } from './private/backends/instance-groups';
 
+import type { BoundCollectorBackend, CollectorBackendContext } from './private/backends/types';
+
 export type { AppEngineBackendProps, CloudFunctionsBackendProps, CloudRunBackendProps, GkeBackendProps, InstanceGroupsBackendProps };
-
-/** What a GlobalCollector hands each backend when it binds it. */
-export interface CollectorBackendContext {
-  /** Prefix of resource names, unique per GlobalCollector. */
-  readonly namePrefix: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** The collector's configuration as environment variables. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** The collector's own service account. */
-  readonly serviceAccount: ServiceAccount;
-  /** The bucket holding the collector code. */
-  readonly codeBucket: StorageBucket;
-  /** The collector account's read grant on {@link codeBucket}: what reads the code at deploy time must wait for it. */
-  readonly codeReadGrant: StorageBucketIamMember;
-  /** The single-file bundle (`collector-<hash>.js`), uploaded to {@link codeBucket}. */
-  readonly bundle: StagedBundle;
-  /** The Cloud Functions / App Engine zip (`collector-<hash>.zip`), uploaded to {@link codeBucket}. */
-  readonly zip: StagedBundle;
-  readonly securityPolicy: ComputeSecurityPolicy;
-  /** Fraction of requests the load balancer logs. */
-  readonly logSampleRate: number;
-  /** The project id (apply-time value when not given). */
-  readonly projectId: string;
-  /** The VPC for VM and GKE backends, created on first use. */
-  network(): CollectorNetwork;
-}
-
-/** A bound backend: one global backend service fronting all its regions. */
-export interface BoundCollectorBackend {
-  readonly kind: string;
-  readonly backendService: ComputeBackendService;
-  /** Relative share of traffic when a collector has several backends. */
-  readonly weight: number;
-  /** The regions it serves. */
-  readonly regions: readonly string[];
-}
+// The binding types live with the backends (lib/private/backends/types.ts), so no private module imports this file.
+export type { BoundCollectorBackend, CollectorBackendContext };
 
 export abstract class CollectorBackend {
   /** Regional managed instance groups of Container-Optimized OS VMs running Node (the `runtime` prop) in a container. */

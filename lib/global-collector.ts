@@ -18,6 +18,7 @@ import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { collectorBundle, collectorZip } from './private/runtime-bundles';
 import { checkDomain, checkDomains, checkInteger, checkName, checkNumber, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'GlobalCollector';
 
@@ -42,7 +43,7 @@ export interface CollectorRateLimit {
   readonly status?: 429 | 403;
 }
 
-export interface GlobalCollectorProps {
+export interface GlobalCollectorProps extends NewRegionsOption {
   /** Domains the collector answers on; a Google-managed certificate is issued for them. */
   readonly domains: readonly string[];
   /** Where the collector runs: one or several backends, each in one or many regions. */
@@ -253,7 +254,7 @@ function validate(props: GlobalCollectorProps): void {
     checkName(NAME, 'namePrefix', props.namePrefix, RFC1035);
     if (props.namePrefix.length > 24) throw new PropError(NAME, 'namePrefix', `must be at most 24 characters (derived names get suffixes), got ${props.namePrefix.length}`);
   }
-  if (props.codeBucketLocation !== undefined) checkRegion(NAME, 'codeBucketLocation', props.codeBucketLocation);
+  if (props.codeBucketLocation !== undefined) checkRegion(NAME, 'codeBucketLocation', props.codeBucketLocation, props.newRegions);
   const cookie = props.cookie ?? {};
   if (cookie.name !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie.name)) {
     throw new PropError(NAME, 'cookie.name', `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got '${cookie.name}'`);

@@ -14,6 +14,7 @@ import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { pubsubServiceAgent } from './private/service-agents';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'RawArchive';
 const DAY_SECONDS = 86_400;
@@ -29,7 +30,7 @@ export const BAD_ARCHIVE_PREFIX = 'bad/';
  */
 export const ARCHIVE_DATETIME_FORMAT = 'YYYY-MM-DD/hh_mm_ssZ';
 
-export interface RawArchiveProps {
+export interface RawArchiveProps extends NewRegionsOption {
   /** The topic to archive: the raw topic (`topics.raw`). */
   readonly topic: TopicReference;
   /**
@@ -338,7 +339,7 @@ function validate(props: RawArchiveProps): void {
     const name = `${props.projectId}-${props.namePrefix ?? 'waymark'}-raw-archive`;
     if (name.length > 63) throw new PropError(NAME, 'namePrefix', `makes the bucket name '${name}' longer than 63 characters; choose a shorter prefix or set 'bucketName'`);
   }
-  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
+  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location, props.newRegions);
   let previous = 0;
   let previousProp = '';
   for (const prop of ['nearlineAfterDays', 'coldlineAfterDays', 'archiveAfterDays', 'deleteAfterDays'] as const) {

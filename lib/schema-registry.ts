@@ -17,10 +17,11 @@ import { stageBundle } from './private/assets';
 import { dataFile } from './private/bundler';
 import { constructLabels } from './private/labels';
 import { BUCKET_NAME, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'SchemaRegistry';
 
-export interface SchemaRegistryProps {
+export interface SchemaRegistryProps extends NewRegionsOption {
   /**
    * Folders of your own schemas in Iglu static layout (`<vendor>/<name>/jsonschema/<M-R-A>`, no extension), merged
    * over the built-in ones in order. A schema key names one immutable schema: a folder may repeat a built-in
@@ -155,7 +156,7 @@ function validate(props: SchemaRegistryProps): void {
     if (name.length > 63) throw new PropError(NAME, 'namePrefix', `makes the bucket name '${name}' longer than 63 characters; choose a shorter prefix or set 'bucketName'`);
   }
   if (props.location !== undefined && !/^(us|eu|asia|nam4|eur4|asia1|eur5|eur7|eur8|us-central2)$/i.test(props.location)) {
-    checkRegion(NAME, 'location', props.location);
+    checkRegion(NAME, 'location', props.location, props.newRegions);
   }
   for (const folder of props.schemaFolders ?? []) {
     if (typeof folder !== 'string' || folder.trim() === '') throw new PropError(NAME, 'schemaFolders', 'must hold folder paths');

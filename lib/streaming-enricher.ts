@@ -21,6 +21,7 @@ import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
 import { UDF_FUNCTIONS } from './private/runtime-bundles';
 import { BUCKET_NAME, checkInteger, checkName, checkProjectId, checkRegion, PropError, RFC1035 } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 import type { WarehouseSink } from './warehouse-sink';
 
 const NAME = 'StreamingEnricher';
@@ -49,7 +50,7 @@ export interface BucketReference {
 /** Where the data goes: a {@link WarehouseSink}, typically. */
 export type EnrichmentDestination = Pick<WarehouseSink, 'eventsTableSpec' | 'deadLetterTableSpec' | 'fields' | 'grantWrite'>;
 
-export interface StreamingEnricherProps {
+export interface StreamingEnricherProps extends NewRegionsOption {
   /** The schema registry compiled into the UDF (validators and warehouse column shapes). */
   readonly registry: EnrichmentRegistrySource;
   /** The subscription to read, e.g. `topics.enrichSubscription`. */
@@ -229,7 +230,7 @@ function validate(props: StreamingEnricherProps): void {
   if (props.registry === undefined || props.subscription === undefined || props.warehouse === undefined) {
     throw new PropError(NAME, props.registry === undefined ? 'registry' : props.subscription === undefined ? 'subscription' : 'warehouse', 'is required');
   }
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   if (props.projectId !== undefined) {
     checkProjectId(NAME, 'projectId', props.projectId);
     if (props.existingBucket === undefined) {

@@ -17,6 +17,7 @@ import { BigQueryField, DEAD_LETTER_FIELDS, eventsTableFields, findField, schema
 import { badRowsViewSql } from './private/bad-rows-view';
 import { constructLabels } from './private/labels';
 import { BIGQUERY_ID, checkInteger, checkName, checkProjectId, checkRegion, PropError } from './private/validate';
+import type { NewRegionsOption } from './private/regions';
 
 const NAME = 'WarehouseSink';
 const DAY_MS = 86_400_000;
@@ -29,7 +30,7 @@ export interface RegistrySource {
   readonly registry: Registry;
 }
 
-export interface WarehouseSinkProps {
+export interface WarehouseSinkProps extends NewRegionsOption {
   /** The schema registry whose MODELs become the self-describing columns. */
   readonly registry: RegistrySource;
   /** The project of the dataset. @default the provider's project */
@@ -415,7 +416,7 @@ function validateProps(props: WarehouseSinkProps): void {
   const tables = [props.eventsTableId ?? 'events', props.deadLetterTableId ?? 'bad_rows'].concat(props.views === false ? [] : ['page_views', 'sessions', 'bad_rows_parsed']);
   const twice = tables.find((t, i) => tables.indexOf(t) !== i);
   if (twice !== undefined) throw new PropError(NAME, props.eventsTableId === twice ? 'eventsTableId' : 'deadLetterTableId', `'${twice}' names two tables of the dataset`);
-  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location);
+  if (props.location !== undefined && !MULTI_REGIONS.test(props.location)) checkRegion(NAME, 'location', props.location, props.newRegions);
   if (props.kmsKeyName !== undefined && !Token.isUnresolved(props.kmsKeyName) && !KMS_KEY.test(props.kmsKeyName)) {
     throw new PropError(NAME, 'kmsKeyName', `must be a key name such as 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k', got '${props.kmsKeyName}'`);
   }

@@ -163,6 +163,8 @@ export class NashornUdf {
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
         const line = this.buffer.slice(0, nl);
         this.buffer = this.buffer.slice(nl + 1);
+        // The JVM's own log lines (e.g. Flight Recorder's "[0.5s][info][jfr,startup] ...") are no answers.
+        if (line.startsWith('[')) continue;
         const w = this.waiting.shift();
         if (w) w(line);
         else this.pending.push(line);

@@ -121,7 +121,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
   <p class="note" id="status" role="status" aria-live="polite"></p>
   <section id="timeline" aria-labelledby="timeline-title">
     <h2 id="timeline-title">Events per second <small id="timeline-note">last 2 minutes, times in UTC · click a bar to see that second</small></h2>
-    <svg id="timeline-svg" viewBox="0 0 1200 56" preserveAspectRatio="none" role="img" aria-label="events per second"></svg>
+    <svg id="timeline-svg" viewBox="0 0 1200 56" preserveAspectRatio="none" role="group" aria-label="events per second"></svg>
     <div class="axis"><span id="axis-start"></span><span id="axis-end"></span></div>
   </section>
   <form id="filters" role="search" aria-label="Filter events">
@@ -314,14 +314,20 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
         var title = document.createElementNS(ns, 'title');
         title.textContent = new Date(ms).toISOString().slice(11, 19) + ' UTC: ' + b.good + ' good, ' + b.bad + ' bad';
         hit.appendChild(title);
-        hit.addEventListener('click', (function (s) { return function () {
+        var pick = (function (s) { return function () {
           form.elements.start.value = new Date(s).toISOString().replace('.000Z', 'Z');
           form.elements.end.value = new Date(s + 1000).toISOString().replace('.000Z', 'Z');
           formToUrl(true); load();
-        }; })(ms));
+        }; })(ms);
+        hit.setAttribute('tabindex', '0');
+        hit.setAttribute('role', 'button');
+        hit.setAttribute('aria-label', title.textContent + ': show this second');
+        hit.addEventListener('click', pick);
+        hit.addEventListener('keydown', (function (f) { return function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); f(); } }; })(pick));
         svg.appendChild(hit);
       }
     }
+    svg.setAttribute('role', 'group');
     svg.setAttribute('aria-label', total + ' matching events in the last ' + TIMELINE_SECONDS + ' seconds, at most ' + max + ' in one second');
     $('axis-start').textContent = new Date(start).toISOString().slice(11, 19) + ' UTC';
     $('axis-end').textContent = new Date(end).toISOString().slice(11, 19) + ' UTC';
@@ -412,7 +418,7 @@ export const EVENTS_PAGE = String.raw`<!doctype html>
     left.id = 'detail-payload'; right.id = 'detail-row';
     section(left, 'Tracker payload, decoded');
     if (item.payload && Object.keys(item.payload.parameters).length) left.appendChild(paramsTable(item));
-    else left.appendChild(el('p', 'note', item.payload ? 'The original payload carries no tracker parameters.' : 'The original payload is not kept for this row (Pub/Sub mode keeps it for bad rows only).'));
+    else left.appendChild(el('p', 'note', item.payload ? 'The original payload carries no tracker parameters.' : 'The original payload is not kept for this row (in Pub/Sub mode, good rows read back from the files of an earlier run have none).'));
     section(right, item.valid ? 'Enriched row (as BigQuery gets it)' : 'Bad row (as the dead-letter table gets it)');
     right.appendChild(pre(item.valid ? item.event : item.badRow));
     cols.appendChild(left); cols.appendChild(right);

@@ -132,8 +132,26 @@ export class JsonlTail {
   }
 }
 
+/**
+ * The collector payloads of the good rows this process enriched, by event id (bounded like the store), so the events
+ * page can show what the tracker sent; rows of earlier runs read from the files have none.
+ */
+export class PayloadMemory {
+  private byEventId = new Map<string, string>();
+  constructor(private readonly max: number) {}
+  remember(row: Row, payload: string): void {
+    if (typeof row.event_id !== 'string') return;
+    this.byEventId.delete(row.event_id);
+    this.byEventId.set(row.event_id, payload);
+    if (this.byEventId.size > this.max) this.byEventId.delete(this.byEventId.keys().next().value as string);
+  }
+  get(row: Row): string | null {
+    return typeof row.event_id === 'string' ? (this.byEventId.get(row.event_id) ?? null) : null;
+  }
+}
+
 /** The inspection API's view of the data folder: the files are read back into a bounded store on every request. */
-export function fileSource(files: DataFiles, store: EventStore, queue: FileQueue): RowSource {
+export function fileSource(files: DataFiles, store: EventStore, queue: FileQueue, payloads?: PayloadMemory): RowSource {
   const good = new JsonlTail(files.good);
   const bad = new JsonlTail(files.bad);
   const ingest = async (): Promise<void> => {
@@ -147,7 +165,8 @@ export function fileSource(files: DataFiles, store: EventStore, queue: FileQueue
     }
     for (const line of g.lines) {
       try {
-        store.addGood(JSON.parse(line) as Row);
+        const row = JSON.parse(line) as Row;
+        store.addGood(row, payloads?.get(row) ?? null);
       } catch (e) {
         store.addBad(localBadRow(`unreadable line in ${files.good}: ${(e as Error).message}`, line));
       }
@@ -255,6 +274,7 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
   );
   const written = { good: 0, bad: 0 };
   const received = { enrich: 0, bad: 0 };
+  const payloads = new PayloadMemory(options.store.maxEvents);
   let failed = 0;
 
   const handle = (sub: 'enrich' | 'bad') => (message: Message): void => {
@@ -272,6 +292,7 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
       outcome = { bad: parsed !== null && typeof parsed === 'object' ? (parsed as BadRowJson) : localBadRow('the collector published a bad row that is not JSON', text) };
     }
     const stream = 'good' in outcome ? 'good' : 'bad';
+    if ('good' in outcome) payloads.remember(outcome.good, text);
     writer.append(stream, JSON.stringify('good' in outcome ? outcome.good : outcome.bad)).then(
       () => {
         received[sub]++;
@@ -298,7 +319,7 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
   return {
     sink,
     files,
-    source: fileSource(files, options.store, queue),
+    source: fileSource(files, options.store, queue, payloads),
     stats: () => ({ published: { ...sink.written }, written: { ...written }, failed }),
     stop(timeoutMs = 5000) {
       stopped ??= (async () => {

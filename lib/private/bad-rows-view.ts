@@ -69,7 +69,8 @@ function sourceSql(source: BadRowSource): string {
     `    SAFE.PARSE_JSON(${ident(source.jsonColumn)}) AS bad_row,`,
     source.payloadColumn
       ? `    ${ident(source.payloadColumn)} AS original_payload,`
-      : `    TO_JSON_STRING(SAFE.PARSE_JSON(${ident(source.jsonColumn)}).data.payload) AS original_payload,`,
+      // The payload is the raw text (a JSON string) when the message did not parse, else the parsed message.
+      : `    COALESCE(JSON_VALUE(SAFE.PARSE_JSON(${ident(source.jsonColumn)}), '$.data.payload'), TO_JSON_STRING(JSON_QUERY(SAFE.PARSE_JSON(${ident(source.jsonColumn)}), '$.data.payload'))) AS original_payload,`,
     '    CAST([] AS ARRAY<STRUCT<key STRING, value STRING>>) AS original_attributes,',
     `    ${ident(source.jsonColumn)} AS error_message,`,
     `    '${table}' AS source_table`,

@@ -4,6 +4,7 @@
  * Values that are unresolved tokens (known only at apply time) are not checked.
  */
 import { Token } from 'cdktf';
+import { closestRegion, REGION_ZONES } from './regions';
 
 export class PropError extends Error {
   constructor(construct: string, prop: string, message: string) {
@@ -21,16 +22,25 @@ function unresolved(value: unknown): boolean {
   return typeof value === 'string' && Token.isUnresolved(value);
 }
 
-export function checkRegion(construct: string, prop: string, value: string): void {
+/**
+ * A region of Waymark's region table (lib/private/regions.ts), or one listed in `newRegions` (the construct's escape
+ * hatch for regions newer than the table).
+ */
+export function checkRegion(construct: string, prop: string, value: string, newRegions: readonly string[] = []): void {
   if (unresolved(value)) return;
-  if (!REGION.test(value)) throw new PropError(construct, prop, `must be a Google Cloud region such as 'us-central1' or 'europe-west1', got '${value}'`);
+  if (typeof value !== 'string' || !REGION.test(value)) throw new PropError(construct, prop, `must be a Google Cloud region such as 'us-central1' or 'europe-west1', got ${typeof value === 'string' ? `'${value}'` : JSON.stringify(value)}`);
+  if (REGION_ZONES[value] !== undefined || newRegions.includes(value)) return;
+  const near = closestRegion(value);
+  throw new PropError(construct, prop, `names '${value}', which is not a Google Cloud region${near ? ` (did you mean '${near}'?)` : ''}; if it is a region newer than Waymark's table, list it in 'newRegions'`);
 }
 
-export function checkRegions(construct: string, prop: string, values: readonly string[]): void {
+/** A list of regions (see {@link checkRegion}); a single string instead of a list is an error naming the prop. */
+export function checkRegions(construct: string, prop: string, values: readonly string[], newRegions: readonly string[] = []): void {
+  if (!Array.isArray(values)) throw new PropError(construct, prop, `must be a list of regions such as ['us-central1'], got ${JSON.stringify(values)}`);
   if (values.length === 0) throw new PropError(construct, prop, 'must name at least one region');
   const seen = new Set<string>();
   for (const v of values) {
-    checkRegion(construct, prop, v);
+    checkRegion(construct, prop, v, newRegions);
     if (seen.has(v)) throw new PropError(construct, prop, `names region '${v}' twice`);
     seen.add(v);
   }
@@ -47,6 +57,8 @@ export function checkDomain(construct: string, prop: string, value: string): voi
 }
 
 export function checkDomains(construct: string, prop: string, values: readonly string[], options: { allowEmpty?: boolean } = {}): void {
+  // A single string would be iterated character by character ("got 'c'"): say what was meant instead.
+  if (!Array.isArray(values)) throw new PropError(construct, prop, `must be a list of domains such as ['c.example.com'], got ${JSON.stringify(values)}`);
   if (values.length === 0 && !options.allowEmpty) throw new PropError(construct, prop, 'must name at least one domain');
   for (const v of values) checkDomain(construct, prop, v);
 }

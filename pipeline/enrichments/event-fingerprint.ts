@@ -1,26 +1,33 @@
 /**
  * event_fingerprint: a hash of the event's parameters sorted by name, volatile ones excluded
- * (`fingerprintExcludeParams`), so that retried sends fingerprint alike: the UTF-8 text of the names, each followed
- * by U+0001, then U+0000, then the values in the same order, each followed by U+0002; MD5 by default, or SHA-256
- * (`fingerprint.algorithm`).
+ * (`fingerprintExcludeParams`), so that retried sends fingerprint alike. The text and the default hash are Snowplow
+ * Enrich's (modules/common/.../enrichments/registry/EventFingerprintEnrichment.scala, getEventFingerprint): each
+ * name then its value, each followed by U+001F, as UTF-8; MD5 by default, or SHA-256 (`fingerprint.algorithm`).
  */
 import { ResolvedConfig } from '../config';
 import { hasOwn } from '../es5';
-import { md5Begin, md5End, md5Restore, md5Save, Md5State, md5UpdateList, md5UpdateSep } from '../md5';
+import { hostDigest } from '../host-digest';
+import { md5Begin, md5End, md5Hex, md5UpdateSep } from '../md5';
 import { sha256Hex } from '../sha256';
 import { C, EventState } from '../stages/event';
 import { Enrichment } from './enrichment';
 
 /**
- * The parameters to fingerprint (exclusions left out) in order of their names: indexes into `names`, and, once
- * worked out, the MD5 state after the names part of the text. Trackers send their parameters in a fixed order per
- * event type, so the last few name lists are remembered with these: comparing a list with a remembered one is much
- * cheaper than sorting it and hashing the names again.
+ * The parameters to fingerprint (exclusions left out) in order of their names: indexes into `names`. Trackers send
+ * their parameters in a fixed order per event type, so the last few name lists are remembered with these: comparing
+ * a list with a remembered one is much cheaper than sorting it again.
  */
 interface SortedNames {
   readonly names: readonly string[];
   readonly order: number[];
-  prefix: Md5State | null;
+}
+
+/** Texts to check a host digest with: ASCII, a pair, lone surrogates (high at the end, low, high before a letter). */
+const CHECK_TEXTS = ['abc', 'caf\u00e9 \ud83d\ude00', 'a\ud800', '\udc00b\ud800c'];
+function checks(hash: (s: string) => string): { [text: string]: string } {
+  const out: { [text: string]: string } = {};
+  for (let i = 0; i < CHECK_TEXTS.length; i++) out[CHECK_TEXTS[i]] = hash(CHECK_TEXTS[i]);
+  return out;
 }
 
 export const eventFingerprint: Enrichment = {
@@ -29,6 +36,8 @@ export const eventFingerprint: Enrichment = {
   create: function (config: ResolvedConfig) {
     const exclude = config.fingerprintExclude;
     const md5 = config.fingerprintAlgorithm === 'md5';
+    // In Nashorn, the JVM's digest (host-digest.ts): same hash, a fraction of the cost there.
+    const host = md5 ? hostDigest('MD5', checks(md5Hex)) : hostDigest('SHA-256', checks(sha256Hex));
     const sortMemo: SortedNames[] = [];
     let sortMemoNext = 0;
 
@@ -54,7 +63,7 @@ export const eventFingerprint: Enrichment = {
         }
         order[j] = i;
       }
-      const sorted: SortedNames = { names: names.slice(), order: order, prefix: null };
+      const sorted: SortedNames = { names: names.slice(), order: order };
       if (n <= 64) {
         sortMemo[sortMemoNext] = sorted;
         sortMemoNext = (sortMemoNext + 1) % 16;
@@ -63,24 +72,22 @@ export const eventFingerprint: Enrichment = {
     }
 
     function fingerprint(names: readonly string[], values: readonly string[]): string {
-      const sorted = sortedNames(names);
-      const order = sorted.order;
+      const order = sortedNames(names).order;
+      if (host !== null) {
+        let text = '';
+        for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u001f' + values[order[i]] + '\u001f';
+        return host(text);
+      }
       if (md5) {
-        // The names part is the same for every event with these names: hashed once, continued from its state.
-        if (sorted.prefix === null) {
-          md5Begin();
-          md5UpdateList(names, order, 1);
-          md5UpdateSep('', 0);
-          sorted.prefix = md5Save();
+        md5Begin();
+        for (let i = 0; i < order.length; i++) {
+          md5UpdateSep(names[order[i]], 0x1f);
+          md5UpdateSep(values[order[i]], 0x1f);
         }
-        md5Restore(sorted.prefix);
-        md5UpdateList(values, order, 2);
         return md5End();
       }
       let text = '';
-      for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u0001';
-      text += '\u0000';
-      for (let i = 0; i < order.length; i++) text += values[order[i]] + '\u0002';
+      for (let i = 0; i < order.length; i++) text += names[order[i]] + '\u001f' + values[order[i]] + '\u001f';
       return sha256Hex(text);
     }
 

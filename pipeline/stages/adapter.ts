@@ -6,6 +6,7 @@ import { adapt, RawEvent } from '../adapters';
 import { BadRow, FailureMessage, FailureType } from '../badrow';
 import { hasOwn, preview } from '../es5';
 import { stringifyJson } from '../json';
+import { missingSchemaMessage } from '../registry/messages';
 import type { ValidatorSet } from '../validation/types';
 import { errorText } from './event';
 
@@ -24,7 +25,7 @@ export function adaptMessage(json: unknown, validators: ValidatorSet): AdapterRe
   if (adapted.passThrough !== undefined) {
     // A bad row from the collector stays that bad row, if it is one (valid against its schema).
     const passed = adapted.passThrough as BadRow;
-    const check = hasOwn(validators, passed.schema) ? validators[passed.schema](passed.data) : [{ path: '$', keyword: 'resolution', message: 'schema ' + passed.schema + ' is not in the registry' }];
+    const check = hasOwn(validators, passed.schema) ? validators[passed.schema](passed.data) : [{ path: '$', keyword: 'resolution', message: missingSchemaMessage(passed.schema) }];
     if (check.length === 0) return { badRow: passed };
     return {
       type: 'collector_payload_format_violation',

@@ -12,6 +12,9 @@ import { C, EventState, EventType } from './event';
 import { P_IP, P_NUID, P_TNUID, P_UA } from './protocol';
 import { SNOWPLOW_VENDOR } from './schemas';
 
+/** The vendor of structured events in Snowplow's enriched events (event_name `event`). */
+export const STRUCT_VENDOR = 'com.google.analytics';
+
 /** Writes the event's fields; `now` is the ETL time and `nowText` its text. */
 export function setEventFields(s: EventState, config: ResolvedConfig, now: number, nowText: string): void {
   const r = s.vals;
@@ -33,7 +36,8 @@ export function setEventFields(s: EventState, config: ResolvedConfig, now: numbe
     r[C.event_format] = unstruct.info.key.format;
     r[C.event_version] = unstruct.info.key.version;
   } else {
-    r[C.event_vendor] = SNOWPLOW_VENDOR;
+    // As Snowplow Enrich (SchemaEnrichment.scala): a structured event is com.google.analytics/event/jsonschema/1-0-0.
+    r[C.event_vendor] = eventType.event === 'struct' ? STRUCT_VENDOR : SNOWPLOW_VENDOR;
     r[C.event_name] = eventType.name;
     r[C.event_format] = 'jsonschema';
     r[C.event_version] = '1-0-0';
@@ -50,10 +54,11 @@ export function setEventFields(s: EventState, config: ResolvedConfig, now: numbe
   if (nuid) r[C.network_userid] = nuid;
   if (r[C.page_url] === undefined && event.refererUri !== null) r[C.page_url] = event.refererUri;
 
-  // derived_tstamp: the device clock corrected by the collector's, unless the tracker set a true timestamp.
+  // derived_tstamp: the device clock corrected by the collector's, unless the tracker set a true timestamp; as
+  // Enrich's EventEnrichments.getDerivedTimestamp, only when the event was created before it was sent.
   let derived = collectorTstamp;
   if (s.trueTstamp >= 0) derived = s.trueTstamp;
-  else if (s.created >= 0 && s.sent >= 0) derived = collectorTstamp - (s.sent - s.created);
+  else if (s.created >= 0 && s.sent >= 0 && s.created < s.sent) derived = collectorTstamp - (s.sent - s.created);
   const derivedText = derived === collectorTstamp ? collectorText : formatTimestamp(derived);
   r[C.derived_tstamp] = derivedText !== null ? derivedText : collectorText;
 }

@@ -18,6 +18,18 @@ export const C: { [column: string]: number } = {};
 for (let i = 0; i < ATOMIC_COLUMN_NAMES.length; i++) C[ATOMIC_COLUMN_NAMES[i]] = i;
 export const N_COLUMNS = ATOMIC_COLUMN_NAMES.length;
 
+/**
+ * `n` undefined values, as a dense array: copied (`slice()`) for each event rather than made with `new Array(n)`,
+ * whose holes Nashorn reads by looking the index up along the prototype chain (profiled in toJson, which reads all
+ * 129 columns).
+ */
+export function undefinedArray(n: number): unknown[] {
+  const a: unknown[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
+}
+const NO_VALUES = undefinedArray(N_COLUMNS);
+
 /** Outcome of one stage that failed: the bad row's failure type and messages. */
 export interface StageFailure {
   type: FailureType;
@@ -107,7 +119,7 @@ export class EventState {
   refr: UrlInfo | null;
 
   constructor(readonly event: RawEvent) {
-    this.vals = new Array(N_COLUMNS);
+    this.vals = NO_VALUES.slice();
     this.sd = [];
     this.cleanUa = null;
     this.cleanUrl = null;

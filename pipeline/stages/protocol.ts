@@ -7,8 +7,9 @@ import { FailureMessage } from '../badrow';
 import { hasOwn, MAX_SAFE_INTEGER } from '../es5';
 import { ResolvedConfig } from '../config';
 import { decodeBase64Utf8 } from '../text';
+import { md5Begin, md5End, md5UpdateSep } from '../md5';
 import { digitsValue, formatTimestamp, parseEpochMillis } from '../time';
-import { C, EventState, EventType, SelfDescribingText, StageFailure, v } from './event';
+import { C, EventState, EventType, SelfDescribingText, StageFailure, undefinedArray, v } from './event';
 
 export const EVENT_TYPES: { [e: string]: EventType } = {
   pv: { event: 'page_view', name: 'page_view' },
@@ -108,6 +109,26 @@ for (let i = 0; i < DIMENSION_PARAMS.length; i++) {
 /** Slots of the parameters that may be larger than `limits.maxFieldChars`. */
 const LARGE_SLOT: boolean[] = [];
 for (const name in LARGE_PARAMS) if (hasOwn(LARGE_PARAMS, name)) LARGE_SLOT[slot(name)] = true;
+/** Every slot undefined (see undefinedArray): copied for each event. */
+const NO_PARAMS = undefinedArray(N_PARAMS) as Array<string | undefined>;
+
+/**
+ * The id of an event sent without `eid`: a name-based UUID (version 3: MD5) of its collector time, network user id
+ * and parameters, so that the same raw event (a replay from the archive) gets the same id.
+ */
+export function generatedEventId(collectorTstamp: number | null, networkUserId: string | null, names: readonly string[], values: readonly string[]): string {
+  md5Begin();
+  md5UpdateSep('waymark-event-id', 0x1f);
+  md5UpdateSep(collectorTstamp === null ? '' : String(collectorTstamp), 0x1f);
+  md5UpdateSep(networkUserId === null ? '' : networkUserId, 0x1f);
+  for (let i = 0; i < names.length; i++) {
+    md5UpdateSep(names[i], 0x1f);
+    md5UpdateSep(values[i], 0x1f);
+  }
+  const h = md5End();
+  const variant = ((parseInt(h.charAt(16), 16) & 3) | 8).toString(16);
+  return h.substring(0, 8) + '-' + h.substring(8, 12) + '-3' + h.substring(13, 16) + '-' + variant + h.substring(17, 20) + '-' + h.substring(20, 32);
+}
 
 /** Reads and checks the event's parameters into `s`; returns the failure, or null. */
 export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure | null {
@@ -131,7 +152,7 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
     return { type: 'size_violation', messages: [{ field: 'parameters', value: count + ' parameters', expectation: 'at most ' + config.maxParams + ' parameters' }] };
   }
   // A parameter's value, or undefined when absent or empty.
-  const pv: Array<string | undefined> = new Array(N_PARAMS);
+  const pv = NO_PARAMS.slice();
   s.pv = pv;
   const maxChars = config.maxFieldChars;
   for (let i = 0; i < count; i++) {
@@ -151,7 +172,9 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
   else s.eventType = EVENT_TYPES[e];
 
   const eid = pv[P_EID];
-  if (eid === undefined) tpv.push({ field: 'eid', value: null, expectation: 'the event id, a UUID' });
+  // As Snowplow Enrich (EnrichmentManager.setupEnrichedEvent): an event without eid gets an id; ours is derived from
+  // the event (generatedEventId), so a replay of the same raw event gets the same id.
+  if (eid === undefined) r[C.event_id] = generatedEventId(s.event.collectorTstamp, s.event.networkUserId, names, values);
   else if (!UUID.test(eid)) tpv.push({ field: 'eid', value: v(eid), expectation: 'a UUID such as 6f1d2a4e-8c3b-4e5f-9a7d-0b1c2d3e4f5a' });
   else r[C.event_id] = eid.toLowerCase();
 

@@ -8,6 +8,7 @@ import { ResolvedConfig } from '../config';
 import { hasOwn, isArray, isObject, preview } from '../es5';
 import { createTextCache } from '../cache';
 import { parseJson } from '../json';
+import { missingSchemaMessage } from '../registry/messages';
 import { shapeKey } from '../warehouse';
 import type { ValidationError, ValidatorSet } from '../validation/types';
 import { EventState, SchemaInfo, SelfDescribing, StageFailure } from './event';
@@ -62,7 +63,7 @@ export function createSchemaStage(validators: ValidatorSet, config: ResolvedConf
     const schemaKey = sd.schemaKey;
     const validator = sd.info.validator;
     if (validator === null) {
-      sv.push(schemaMessage(field, schemaKey, pathPrefix === '' ? '$' : pathPrefix, 'resolution', 'schema ' + schemaKey + ' is not in the registry', index));
+      sv.push(schemaMessage(field, schemaKey, pathPrefix === '' ? '$' : pathPrefix, 'resolution', missingSchemaMessage(schemaKey), index));
       return false;
     }
     const errors: ValidationError[] = validator(sd.data);

@@ -31,7 +31,7 @@ test('bench/enrich.ts enriches its whole sample mix into good rows with the ship
   expect(result.events_per_second).toBeGreaterThan(0);
 });
 
-test('bench/collector.ts runs the collector bundle and the bare server under the same load and reports the ratio', () => {
+test('bench/collector.ts runs the collector bundle, the bare server and nginx under the same load (wrk) and reports the ratios, the cluster and the attack figures', () => {
   const result = runBench('collector.ts', [], {
     BENCH_SECONDS: '0.3',
     BENCH_WARMUP_SECONDS: '0',
@@ -44,4 +44,9 @@ test('bench/collector.ts runs the collector bundle and the bare server under the
   expect(result.bare_rps).toBeGreaterThan(0);
   expect(result.ratio_get).toBeGreaterThan(0);
   expect(result.post10_events_per_second).toBeGreaterThan(0);
+  // nginx and wrk come from Debian (.ci/run installs nginx-light and wrk).
+  expect(result.load_tool).toMatch(/^wrk /);
+  expect(result.ratio_nginx).toBeGreaterThan(0);
+  expect(result.cluster).toMatchObject({ workers_1: { processes: 1 }, workers_2: { processes: 3 } });
+  expect(result.attack).toMatchObject({ attackStatuses: { 400: expect.any(Number) } });
 });

@@ -68,6 +68,8 @@ describe('the shipped bundle under hostile batches', () => {
     expect((await request(c.port, { path: '/health' })).status).toBe(200);
   });
 
+  // Snowplow's trackers retry every non-2xx answer except a few, 400 among them (snowplow/documentation:
+  // docs/sources/web-trackers/configuring-how-events-sent, "retries"; the node tracker's dontRetryStatusCodes).
   test('100,001 `{}` events (300 KB, the reproduction) on an idle collector: 400 (not retried) and a size_violation bad row, every time', async () => {
     const body = `{"schema":"${SCHEMA}","data":[${Array(100_001).fill('{}').join(',')}]}`;
     for (let i = 0; i < 2; i++) {

@@ -113,7 +113,7 @@ describe.each(['post', 'get'] as const)('browser tracker over %s', (method) => {
   });
 
   it('structured and self-describing events', () => {
-    expect(one('event')).toMatchObject({ event: 'struct', se_category: 'shop', se_action: 'like', se_label: 'mug', se_property: 'hearts', se_value: 3 });
+    expect(one('event')).toMatchObject({ event: 'struct', event_vendor: 'com.google.analytics', se_category: 'shop', se_action: 'like', se_label: 'mug', se_property: 'hearts', se_value: 3 });
     expect(one('web_vitals')).toMatchObject({ event: 'unstruct', unstruct_event_com_snowplowanalytics_snowplow_web_vitals_1: { lcp: 1200.5, cls: 0.01, navigation_type: 'navigate' } });
   });
 
@@ -172,5 +172,34 @@ describe.each(['post', 'get'] as const)('browser tracker over %s', (method) => {
       [`${EC}transaction_error_1`]: [{ error_code: 'E42', error_shortcode: 'declined', error_description: 'Card declined', error_type: 'hard', resolution: 'retry' }],
       [`${EC}transaction_1`]: [{ transaction_id: 'T-2', revenue: 25, currency: 'EUR', payment_method: 'card', total_quantity: 2 }],
     });
+  });
+});
+
+describe('an event whose schema the deployment lacks', () => {
+  it('is a bad row that says how to add the schema, in the message and on the events page', async () => {
+    await getJson(`${local.base}/micro/reset`, { method: 'POST' });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${local.base}/compat.html`);
+      await page.evaluate((collector) => {
+        const w = window as any;
+        w.spStart(collector, 'post');
+        w.sp.trackSelfDescribingEvent({ event: { schema: 'iglu:com.acme/checkout_started/jsonschema/1-0-0', data: { step: 1 } } });
+      }, local.base);
+      const bad = await waitFor('the bad row', async () => (await getJson<Array<{ type: string; errors: string[] }>>(`${local.base}/micro/bad`))[0]);
+      expect(bad.type).toBe('schema_violations');
+      expect(bad.errors).toEqual([
+        'iglu:com.acme/checkout_started/jsonschema/1-0-0 field ue_pr at $ (resolution): schema iglu:com.acme/checkout_started/jsonschema/1-0-0 is not in the registry: ' +
+          'add it to a schema folder (SchemaRegistry schemaFolders, or npm start -- --schemas DIR) or list it in the resolver config ' +
+          '("schemas" of the SchemaRegistry resolver or npm start -- --resolver FILE, fetched from your Iglu registries; npx waymark schemas pull)',
+      ]);
+      await page.goto(`${local.base}/micro/ui`);
+      await page.waitForSelector('ul.errors li');
+      expect(await page.textContent('ul.errors')).toContain('npm start -- --schemas DIR');
+      expect(await page.textContent('ul.errors')).toContain('npx waymark schemas pull');
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -33,7 +33,7 @@ export const NODE_EVENTS: readonly NodeEvent[] = [
   {
     name: 'buildStructEvent',
     track: (t, dtm) => t.track(snowplow.buildStructEvent({ category: 'shop', action: 'add', label: 'mug', property: 'qty', value: 2 }), undefined, dtm),
-    expected: { event: 'struct', se_category: 'shop', se_action: 'add', se_label: 'mug', se_property: 'qty', se_value: 2 },
+    expected: { event: 'struct', event_vendor: 'com.google.analytics', event_name: 'event', se_category: 'shop', se_action: 'add', se_label: 'mug', se_property: 'qty', se_value: 2 },
   },
   {
     name: 'buildEcommerceTransaction',

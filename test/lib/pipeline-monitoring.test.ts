@@ -132,7 +132,7 @@ describe('PipelineMonitoring', () => {
   test('alert conditions: thresholds and filters as documented', () => {
     const by = (name: string) => policies(dataflow.s).find((p) => p.display_name.includes(name))!.conditions[0];
     const five = by('5xx').condition_threshold;
-    expect(five.filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap" AND metric.label.response_code_class = 500');
+    expect(five.filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap" AND metric.label.response_code_class = "500"');
     expect(five.denominator_filter).toBe('metric.type = "loadbalancing.googleapis.com/https/request_count" AND resource.type = "https_lb_rule" AND resource.label.url_map_name = "waymark-collector-urlmap"');
     expect(five).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0.01, duration: '300s' });
     expect(by('no events').condition_absent).toMatchObject({ duration: '1800s' });
@@ -299,6 +299,20 @@ describe('ClickstreamPipeline creates the monitoring by default', () => {
     expect(policies(s)).toHaveLength(7);
     expect(s.only('google_monitoring_uptime_check_config').monitored_resource.labels.host).toBe('c.example.com');
     expect(Object.values<any>(s.resources('google_project_service')).map((r) => r.service)).toContain('monitoring.googleapis.com');
+  });
+
+  test('a pixel-only pipeline: load balancer charts and the 5xx alert on the pixel\'s URL map, no uptime check', () => {
+    const s = synth((scope: Construct) => {
+      new GoogleBetaProvider(scope, 'google-beta', { project: 'acme-analytics', region: 'europe-west1' });
+      new ClickstreamPipeline(scope, 'clickstream', { region: 'europe-west1', projectId: 'acme-analytics', pixelCollector: { domains: ['p.example.com'] } });
+    });
+    const d: Dashboard = JSON.parse(s.only('google_monitoring_dashboard').dashboard_json);
+    expect(validateDashboard(d)).toEqual([]);
+    expect(titles(d)).toContain('Requests per second by backend and region');
+    expect(titles(d)).not.toContain('Cloud Armor: requests blocked or throttled per second');
+    expect(policies(s).map((p) => p.display_name)).toContain('waymark: collector 5xx above 1 %');
+    expect(s.resources('google_monitoring_uptime_check_config')).toEqual({});
+    expect(policies(s)).toHaveLength(6);
   });
 
   test('monitoring: false creates none of it', () => {

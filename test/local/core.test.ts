@@ -13,6 +13,7 @@ import { sitePath } from '../../collector/local/static';
 import { interpret, loadUdf, UdfLoadError } from '../../collector/local/udf';
 import { dataFiles, FileQueue, fileSource, JsonlTail, JsonlWriter } from '../../collector/local/pubsub';
 import { rowPrinter } from '../../collector/local/main';
+import { missingSchemaMessage } from '../../pipeline/registry/messages';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'waymark-local-core-'));
 
@@ -270,7 +271,7 @@ describe('UDF loader', () => {
     const outcome = udf.enrich(message);
     expect('bad' in outcome && summarizeBad(outcome.bad)).toMatchObject({
       type: 'schema_violations',
-      errors: ['iglu:io.waymark.example/button_click/jsonschema/1-0-1 field ue_pr at $ (resolution): schema iglu:io.waymark.example/button_click/jsonschema/1-0-1 is not in the registry'],
+      errors: ['iglu:io.waymark.example/button_click/jsonschema/1-0-1 field ue_pr at $ (resolution): ' + missingSchemaMessage('iglu:io.waymark.example/button_click/jsonschema/1-0-1')],
     });
     expect(loadUdf(await buildRuntimeBundle('udf-examples')).enrich(message)).toMatchObject({ good: { event_name: 'button_click', unstruct_event_io_waymark_example_button_click_1: { button_id: 'add-to-basket' } } });
   });

@@ -58,6 +58,30 @@ async function settled(page: Page, expected: number[]): Promise<void> {
 
 const apiSeqs = async (query: string): Promise<number[]> => (await getJson(`${inst.base}/micro/events?${query}`)).events.map((e: any) => e.seq);
 
+test('the timeline shows the kept rows per second (UTC); a bar, chosen with the keyboard, filters to its second', async () => {
+  const page = await openPage();
+  try {
+    await page.waitForSelector('#timeline-svg rect.hit');
+    const bars = await page.$$eval('#timeline-svg rect.hit', (rs) => rs.map((r) => r.getAttribute('aria-label')!));
+    const counts = bars.map((label) => /^(\d{2}:\d{2}:\d{2}) UTC: (\d+) good, (\d+) bad: show this second$/.exec(label)!);
+    expect(counts.every((m) => m !== null)).toBe(true);
+    expect(counts.reduce((n, m) => n + Number(m[2]), 0)).toBe(20);
+    expect(counts.reduce((n, m) => n + Number(m[3]), 0)).toBe(2);
+    expect(await page.textContent('#axis-end')).toMatch(/^\d{2}:\d{2}:\d{2} UTC$/);
+    await page.focus('#timeline-svg rect.hit');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => new URLSearchParams(location.search).has('start'));
+    const p = new URL(page.url()).searchParams;
+    expect(Date.parse(p.get('end')!) - Date.parse(p.get('start')!)).toBe(1000);
+    expect(p.get('start')!.slice(11, 19)).toBe(counts[0][1]);
+    const expected = await apiSeqs(`start=${p.get('start')}&end=${p.get('end')}`);
+    await settled(page, expected);
+    expect(expected.length).toBe(Number(counts[0][2]) + Number(counts[0][3]));
+  } finally {
+    await page.close();
+  }
+});
+
 test('filters narrow the rows: status, app id, failure type, free text over the decoded payload; the URL carries them', async () => {
   const page = await openPage();
   try {

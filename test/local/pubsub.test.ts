@@ -81,6 +81,13 @@ describe('through an emulator started by the test', () => {
     // The API lists newest first what the file holds oldest first: the very same rows.
     expect(goodApi.map((g) => g.event)).toEqual([...goodFile].reverse());
     expect(badFile).toEqual([result.invalid.badRow]);
+    // /micro/events: the same rows, the good ones with the payload this run enriched them from; no replay here.
+    const events = await getJson(`${inst.base}/micro/events?pageSize=1000`);
+    expect([events.totalItems, events.mode, events.replay]).toEqual([goodFile.length + badFile.length, 'pubsub', false]);
+    const click = events.events.find((e: any) => e.seq === result.buttonClick.seq);
+    expect(click.payload.parameters).toMatchObject({ e: 'ue', aid: 'waymark-demo' });
+    const replay = await fetch(`${inst.base}/micro/replay`, { method: 'POST' });
+    expect([replay.status, ((await replay.json()) as { error: string }).error]).toEqual([409, 'replay is not available in pubsub mode: it re-enriches in-process (npm start without --pubsub)']);
   });
 
   test('reset empties the files; SIGINT drains the collector, stops the enricher and exits 0, leaving the outside emulator alone', async () => {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getJson, GoodEvent, groupAlive, portOpen, ROOT, runDetached, RunningProcess, waitFor } from './support';
+import { missingSchemaMessage } from '../../pipeline/registry/messages';
 
 const buildDir = mkdtempSync(join(tmpdir(), 'waymark-start-build-'));
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, WAYMARK_BUILD_DIR: buildDir, PUBSUB_EMULATOR_HOST: '' });
@@ -96,7 +97,7 @@ test('--no-example-schemas validates against the built-ins only, like a deployme
   expect((await sendButtonClick(port, '4e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b')).status).toBe(200);
   const bad = await waitFor('the button_click as a bad row', async () => (await getJson<any[]>(`${base(port)}/micro/bad`))[0]);
   expect(bad.type).toBe('schema_violations');
-  expect(bad.errors).toEqual([`${BUTTON_CLICK} field ue_px at $ (resolution): schema ${BUTTON_CLICK} is not in the registry`]);
+  expect(bad.errors).toEqual([`${BUTTON_CLICK} field ue_px at $ (resolution): ${missingSchemaMessage(BUTTON_CLICK)}`]);
   proc.signalGroup('SIGINT');
   await waitFor('every process npm start started to exit', () => !groupAlive(proc.pgid), 30000);
   expect(await portOpen(port)).toBe(false);

@@ -134,7 +134,7 @@ describe('the UDF bundle built with a non-default enrichment configuration', () 
       const row = bundleRow('customSearch');
       const params: Record<string, string> = { ...base, e: 'pv', url: 'https://shop.example.com/', refr: 'https://search.corp.example/find?query=vpn+setup' };
       const names = Object.keys(params).filter((k) => !['eid', 'stm', 'nuid', 'cv'].includes(k)).sort();
-      const text = names.map((k) => k + '\u0001').join('') + '\u0000' + names.map((k) => params[k] + '\u0002').join('');
+      const text = names.map((k) => k + '\u001f' + params[k] + '\u001f').join('');
       expect(row.event_fingerprint).toMatch(/^[0-9a-f]{64}$/);
       expect(row.event_fingerprint).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
     });

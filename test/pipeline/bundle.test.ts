@@ -12,6 +12,7 @@ import { testEnricher } from './helpers/enricher';
 import { call, loadInNode, loadInStrippedVm, Outcome } from './helpers/engines';
 import { DEAD_LETTER_TEXT, NashornUdf, runInNashorn } from './helpers/nashorn';
 import { udfBundleSource } from './helpers/udf-bundle';
+import { missingSchemaMessage } from '../../pipeline/registry/messages';
 
 const corpus = loadCorpus();
 
@@ -109,7 +110,7 @@ describe('the default enrichment UDF bundle (built-in schemas only, no schema fo
     const badRow = JSON.parse((outcome as { thrown: string }).thrown) as { data: { type: string; failure: { messages: unknown[] } } };
     expect(badRow.data.type).toBe('schema_violations');
     expect(badRow.data.failure.messages).toEqual(expect.arrayContaining([
-      expect.objectContaining({ field: 'ue_px', schemaKey: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', keyword: 'resolution', message: 'schema iglu:io.waymark.example/button_click/jsonschema/1-0-1 is not in the registry' }),
+      expect.objectContaining({ field: 'ue_px', schemaKey: 'iglu:io.waymark.example/button_click/jsonschema/1-0-1', keyword: 'resolution', message: missingSchemaMessage('iglu:io.waymark.example/button_click/jsonschema/1-0-1') }),
       expect.objectContaining({ schemaKey: 'iglu:io.waymark.example/product/jsonschema/1-0-0', keyword: 'resolution' }),
     ]));
     expect(udf.processBatch(exampleEvent.message)).toBeNull();

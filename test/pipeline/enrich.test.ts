@@ -203,7 +203,9 @@ describe('enricher', () => {
   describe('event fingerprint', () => {
     const params = { ...base, url: 'https://shop.example.com/', page: 'Tasse ☕ 😀', stm: '1', nuid: 'n', cv: 'c', dtm: '1714564800000' };
     const sortedNames = ['dtm', 'e', 'p', 'page', 'tv', 'url'];
-    const text = sortedNames.map((k) => k + '\u0001').join('') + '\u0000' + sortedNames.map((k) => (params as Record<string, string>)[k] + '\u0002').join('');
+    // Snowplow Enrich's text (modules/common/.../registry/EventFingerprintEnrichment.scala, getEventFingerprint):
+    // each name, then its value, each followed by U+001F.
+    const text = sortedNames.map((k) => k + '\u001f' + (params as Record<string, string>)[k] + '\u001f').join('');
 
     it('is by default the MD5 of the sorted parameter names and values (UTF-8), eid, stm, nuid and cv left out', () => {
       expect(row(payload(params)).event_fingerprint).toBe(createHash('md5').update(text, 'utf8').digest('hex'));
@@ -230,7 +232,8 @@ describe('enricher', () => {
         if (t % 3 !== 0) for (let i = entries.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [entries[i], entries[j]] = [entries[j], entries[i]]; }
         const params = Object.fromEntries(entries);
         const sorted = Object.keys(params).filter((k) => !['eid', 'stm', 'nuid', 'cv'].includes(k)).sort();
-        const text = sorted.map((k) => k + '\u0001').join('') + '\u0000' + sorted.map((k) => params[k] + '\u0002').join('');
+        // Snowplow Enrich's text (EventFingerprintEnrichment.scala): each name, then its value, each followed by U+001F.
+        const text = sorted.map((k) => k + '\u001f' + params[k] + '\u001f').join('');
         expect(row(payload(params), e).event_fingerprint).toBe(createHash('md5').update(text, 'utf8').digest('hex'));
       }
     });

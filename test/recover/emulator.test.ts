@@ -78,6 +78,7 @@ describe('waymark recover against the Pub/Sub emulator and the local pipeline', 
     // 1. Built-in schemas only: the event is a schema violation.
     const builtinsOnly = await buildRuntimeBundle('udf');
     const first = await startLocalBundle(['--pubsub'], { PUBSUB_EMULATOR_HOST: emulator, WAYMARK_LOCAL_UDF: builtinsOnly, WAYMARK_LOCAL_DATA_DIR: dataDir });
+    cleanups.push(() => rmSync(first.dataDir, { recursive: true, force: true }));
     cleanups.push(() => first.proc.killGroup());
     await send(first, EVENT_ID);
     await waitFor('the bad row in bad.jsonl', () => lines(join(dataDir, 'bad.jsonl')).some((l) => l.includes(EVENT_ID)), 60000);
@@ -87,6 +88,7 @@ describe('waymark recover against the Pub/Sub emulator and the local pipeline', 
 
     // 2. The schema is added: the pipeline runs again with the examples' schemas, on the same emulator and files.
     inst = await startLocalBundle(['--pubsub'], { PUBSUB_EMULATOR_HOST: emulator, WAYMARK_LOCAL_UDF: await buildRuntimeBundle('udf-examples'), WAYMARK_LOCAL_DATA_DIR: dataDir });
+    cleanups.push(() => rmSync(inst.dataDir, { recursive: true, force: true }));
     cleanups.push(() => inst.proc.killGroup());
   });
 

@@ -4,15 +4,16 @@ import { AppEngineServiceNetworkSettings } from '@cdktf/provider-google/lib/app-
 import { AppEngineServiceSplitTraffic } from '@cdktf/provider-google/lib/app-engine-service-split-traffic';
 import { AppEngineStandardAppVersion } from '@cdktf/provider-google/lib/app-engine-standard-app-version';
 import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkNumber, checkRegion, PropError } from '../validate';
+import type { NewRegionsOption } from '../regions';
 import { checkRuntime, NodeRuntime } from '../runtimes';
 import { collectorBackendService } from './common';
 
 const NAME = 'CollectorBackend.appEngine';
 
-export interface AppEngineBackendProps {
+export interface AppEngineBackendProps extends NewRegionsOption {
   /**
    * The region of the project's App Engine application. App Engine runs in one region per project, so this
    * backend serves one region; combine it with another backend kind for more.
@@ -46,7 +47,7 @@ export interface AppEngineBackendProps {
 }
 
 export function validateAppEngine(props: AppEngineBackendProps): void {
-  checkRegion(NAME, 'region', props.region);
+  checkRegion(NAME, 'region', props.region, props.newRegions);
   if (typeof props.createApplication !== 'boolean') {
     throw new PropError(NAME, 'createApplication', "is required: true creates the project's App Engine application in 'region' (a fresh project has none, and a version cannot be deployed without one), false uses the project's existing application (`gcloud app describe` shows it); an application can never be deleted or moved");
   }
@@ -85,7 +86,7 @@ export function bindAppEngine(scope: Construct, id: string, ctx: CollectorBacken
     entrypoint: { shell: 'node index.js' },
     deployment: { zip: { sourceUrl: `https://storage.googleapis.com/${ctx.codeBucket.name}/${ctx.zip.objectName}` } },
     // Standard instances get CPU only while serving a request: answer once the sink has the events.
-    envVariables: { WAYMARK_ACK_MODE: 'delivered', ...ctx.environment },
+    envVariables: { WAYMARK_ACK_MODE: 'delivered', WAYMARK_WORKERS: '1', ...ctx.environment },
     serviceAccount: ctx.serviceAccount.email,
     instanceClass: props.instanceClass ?? 'F2',
     automaticScaling: {

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ComputeBackendService, ComputeBackendServiceBackend } from '@cdktf/provider-google/lib/compute-backend-service';
 import { ComputeHealthCheck } from '@cdktf/provider-google/lib/compute-health-check';
-import type { CollectorBackendContext } from '../../collector-backend';
+import type { CollectorBackendContext } from './types';
 import { checkRuntime, DEFAULT_NODE_RUNTIME, nodeImageOf, NodeRuntime, runtimeOfNodeImage } from '../runtimes';
 import { PropError } from '../validate';
 

@@ -10,11 +10,12 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { COLLECTOR_PORT } from '../collector-network';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, checkZone, PropError } from '../validate';
+import { NewRegionsOption, REGION_ZONES } from '../regions';
 import { NodeRuntime } from '../runtimes';
 import { checkContainerRuntime, collectorBackendService, defaultNodeImage, healthCheck } from './common';
 
@@ -23,7 +24,7 @@ const NAMESPACE = 'waymark';
 const APP = 'waymark-collector';
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
-export interface GkeBackendProps {
+export interface GkeBackendProps extends NewRegionsOption {
   /** Regions with an Autopilot cluster each. */
   readonly regions: readonly string[];
   /**
@@ -60,25 +61,10 @@ export interface GkeBackendProps {
 }
 
 /**
- * The zones of the regions Waymark knows (Compute Engine's published zone lists; not every region has zones
- * a, b and c: europe-west1 has b, c and d, us-central1 also has f). Other regions need the `zones` prop.
+ * The zones of the regions Waymark knows: the region table's (lib/private/regions.ts; not every region has zones a,
+ * b and c: europe-west1 has b, c and d, us-central1 also has f). Other regions need the `zones` prop.
  */
-export const GKE_REGION_ZONES: Readonly<Record<string, readonly string[]>> = {
-  'us-central1': ['a', 'b', 'c', 'f'],
-  'us-east1': ['b', 'c', 'd'],
-  'us-east4': ['a', 'b', 'c'],
-  'us-west1': ['a', 'b', 'c'],
-  'europe-west1': ['b', 'c', 'd'],
-  'europe-west2': ['a', 'b', 'c'],
-  'europe-west3': ['a', 'b', 'c'],
-  'europe-west4': ['a', 'b', 'c'],
-  'europe-north1': ['a', 'b', 'c'],
-  'asia-east1': ['a', 'b', 'c'],
-  'asia-northeast1': ['a', 'b', 'c'],
-  'asia-southeast1': ['a', 'b', 'c'],
-  'australia-southeast1': ['a', 'b', 'c'],
-  'southamerica-east1': ['a', 'b', 'c'],
-};
+export const GKE_REGION_ZONES: Readonly<Record<string, readonly string[]>> = REGION_ZONES;
 
 const DEFAULT_MIN_REPLICAS = 3;
 
@@ -92,7 +78,7 @@ export function gkeZones(props: GkeBackendProps, region: string): readonly strin
 }
 
 export function validateGke(props: GkeBackendProps): void {
-  checkRegions(NAME, 'regions', props.regions);
+  checkRegions(NAME, 'regions', props.regions, props.newRegions);
   checkContainerRuntime(NAME, props);
   checkBounds(NAME, 'minReplicas', props.minReplicas ?? DEFAULT_MIN_REPLICAS, 'maxReplicas', props.maxReplicas ?? 20, 1);
   checkInteger(NAME, 'targetCpuPercent', props.targetCpuPercent ?? 60, 10, 95);
@@ -105,6 +91,10 @@ export function validateGke(props: GkeBackendProps): void {
     for (const zone of zones) {
       checkZone(NAME, 'zones', zone);
       if (!zone.startsWith(`${region}-`)) throw new PropError(NAME, 'zones', `lists zone '${zone}' under region '${region}'`);
+      const known = REGION_ZONES[region];
+      if (known !== undefined && !known.includes(zone.slice(region.length + 1))) {
+        throw new PropError(NAME, 'zones', `lists zone '${zone}', which region '${region}' does not have (its zones: ${known.map((z) => `${region}-${z}`).join(', ')})`);
+      }
     }
     if (new Set(zones).size !== zones.length) throw new PropError(NAME, 'zones', `lists a zone of region '${region}' twice`);
   }
@@ -127,6 +117,8 @@ export function bindGke(scope: Construct, id: string, ctx: CollectorBackendConte
   const client = new DataGoogleClientConfig(self, 'client');
   const negName = resourceName([prefix, 'neg']);
   const environment: Record<string, string> = {
+    // One collector process per usable core (the pod's CPU quota, if any: collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: 'auto',
     ...ctx.environment,
     PORT: String(COLLECTOR_PORT),
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),

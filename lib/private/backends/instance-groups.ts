@@ -5,17 +5,18 @@ import { ComputeRegionAutoscaler } from '@cdktf/provider-google/lib/compute-regi
 import { ComputeRegionInstanceGroupManager } from '@cdktf/provider-google/lib/compute-region-instance-group-manager';
 import { ComputeRegionInstanceTemplate } from '@cdktf/provider-google/lib/compute-region-instance-template';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { BOOTSTRAP_ENV, BUNDLE_FILE, bootstrapEnvironment } from '../collector-bootstrap';
 import { COLLECTOR_PORT, COLLECTOR_TAG } from '../collector-network';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkNumber, checkRegions, PropError } from '../validate';
+import type { NewRegionsOption } from '../regions';
 import { NodeRuntime } from '../runtimes';
 import { checkContainerRuntime, collectorBackendService, defaultNodeImage, healthCheck } from './common';
 
 const NAME = 'CollectorBackend.instanceGroups';
 
-export interface InstanceGroupsBackendProps {
+export interface InstanceGroupsBackendProps extends NewRegionsOption {
   /** Regions with a managed instance group each. */
   readonly regions: readonly string[];
   /** Machine type of the VMs. @default 'e2-small' */
@@ -45,7 +46,7 @@ export interface InstanceGroupsBackendProps {
 }
 
 export function validateInstanceGroups(props: InstanceGroupsBackendProps): void {
-  checkRegions(NAME, 'regions', props.regions);
+  checkRegions(NAME, 'regions', props.regions, props.newRegions);
   checkContainerRuntime(NAME, props);
   checkBounds(NAME, 'minReplicas', props.minReplicas ?? 1, 'maxReplicas', props.maxReplicas ?? 10, 1);
   checkInteger(NAME, 'maxReplicas', props.maxReplicas ?? 10, 1, 1000);
@@ -99,6 +100,8 @@ export function bindInstanceGroups(scope: Construct, id: string, ctx: CollectorB
   const network = ctx.network();
   const image = props.nodeImage ?? defaultNodeImage(checkContainerRuntime(NAME, props));
   const environment = {
+    // One collector process per core of the VM (collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: 'auto',
     ...ctx.environment,
     PORT: String(COLLECTOR_PORT),
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),

@@ -7,17 +7,18 @@ import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/co
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import type { BoundCollectorBackend, CollectorBackendContext } from '../../collector-backend';
+import type { BoundCollectorBackend, CollectorBackendContext } from './types';
 import { bootstrapCommand, bootstrapEnvironment } from '../collector-bootstrap';
 import { resourceName } from '../naming';
 import { checkBounds, checkInteger, checkRegions, PropError } from '../validate';
+import type { NewRegionsOption } from '../regions';
 import { checkRuntime, NodeRuntime } from '../runtimes';
 import { checkContainerRuntime, cloudRunImageProblem, cloudRunNodeImage, collectorBackendService } from './common';
 
 /** The handler the collector bundle exports for Cloud Functions gen2 (and the Functions Framework). */
 export const FUNCTION_ENTRY_POINT = 'collect';
 
-interface ServerlessProps {
+interface ServerlessProps extends NewRegionsOption {
   /** Regions with a service each. */
   readonly regions: readonly string[];
   /** Instances kept warm per region (0 scales to zero). @default 0 */
@@ -52,7 +53,7 @@ export interface CloudRunBackendProps extends ServerlessProps {
 export type CloudFunctionsBackendProps = ServerlessProps;
 
 function validateServerless(name: string, props: ServerlessProps): void {
-  checkRegions(name, 'regions', props.regions);
+  checkRegions(name, 'regions', props.regions, props.newRegions);
   checkBounds(name, 'minInstances', props.minInstances ?? 0, 'maxInstances', props.maxInstances ?? 100);
   checkInteger(name, 'maxInstances', props.maxInstances ?? 100, 1, 1000);
   checkInteger(name, 'concurrency', props.concurrency ?? 250, 1, 1000);
@@ -97,6 +98,8 @@ export function bindCloudRun(scope: Construct, id: string, ctx: CollectorBackend
   const environment: Record<string, string> = {
     // CPU is allocated only while a request is served (cpuIdle), so answer once the sink has the events.
     WAYMARK_ACK_MODE: 'delivered',
+    // One collector process: Cloud Run scales by instances (collector/README.md, multi-process mode).
+    WAYMARK_WORKERS: '1',
     ...ctx.environment,
     ...bootstrapEnvironment(ctx.codeBucket.name, ctx.bundle.objectName),
   };

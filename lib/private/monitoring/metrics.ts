@@ -87,7 +87,7 @@ export interface FilterSpec {
   readonly metric: string;
   /** `resource.label.<key>` equality conditions. */
   readonly resource?: Readonly<Record<string, string | readonly string[]>>;
-  /** `metric.label.<key>` conditions: a string (quoted), a number or boolean (unquoted), or a list (`one_of`). */
+  /** `metric.label.<key>` conditions: a value (a number or boolean is written as its string), or a list (`one_of`). */
   readonly labels?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
@@ -95,9 +95,10 @@ function quote(value: string): string {
   return JSON.stringify(value);
 }
 
+/** Values are always quoted, numbers and booleans too: the form the console writes (`metric.label."blocked"="true"`). */
 function condition(selector: string, value: string | number | boolean | readonly string[]): string {
   if (Array.isArray(value)) return `${selector} = one_of(${value.map(quote).join(', ')})`;
-  return typeof value === 'string' ? `${selector} = ${quote(value)}` : `${selector} = ${String(value)}`;
+  return `${selector} = ${quote(String(value))}`;
 }
 
 /**
