@@ -1,11 +1,10 @@
 /** Pieces the Dataflow-based constructs (StreamingEnricher, BatchEnricher) share. */
 import { Construct } from 'constructs';
-import { TerraformProvider, TerraformStack } from 'cdktf';
-import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { TerraformProvider } from 'cdktf';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { StagedBundle } from './assets';
-import { PropError } from './validate';
+import { betaProviderOf } from './service-agents';
 
 /**
  * A private bucket for the UDF and Dataflow's files. Only the temporary prefixes expire after a week: `temp/`
@@ -33,12 +32,7 @@ export const TEMPORARY_PREFIXES = ['temp/', 'bq-temp/'] as const;
 
 /** The stack's google-beta provider without alias; errors name `construct`'s `betaProvider` prop. */
 export function findBetaProvider(scope: Construct, construct: string): TerraformProvider {
-  const stack = TerraformStack.of(scope);
-  const found = stack.node.findAll().find((c): c is GoogleBetaProvider => c instanceof GoogleBetaProvider && c.alias === undefined);
-  if (!found) {
-    throw new PropError(construct, 'betaProvider', "is required when the stack has no google-beta provider: the Dataflow flex template job exists only there. Add `new GoogleBetaProvider(stack, 'google-beta', { project, region })` or pass one");
-  }
-  return found;
+  return betaProviderOf(scope, construct, undefined, 'the Dataflow flex template job exists only there');
 }
 
 /**

@@ -76,7 +76,12 @@ describe('collector bootstrap (container backends)', () => {
   });
   const dirs: string[] = [];
   afterAll(async () => {
+    // Wait for every killed process to be gone and drop its pipes, and cut the fake's keep-alive connections:
+    // otherwise they can outlive the file and keep the jest worker from exiting.
     for (const c of children) killGroup(c);
+    await Promise.all(children.filter((c) => c.signalCode === null).map((c) => Promise.race([exited(c), new Promise((r) => setTimeout(r, 5000).unref())])));
+    for (const c of children) { c.stdout?.destroy(); c.stderr?.destroy(); }
+    fake.server.closeAllConnections();
     await new Promise((resolve) => fake.server.close(resolve));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     for (const p of ports) releasePort(p);
