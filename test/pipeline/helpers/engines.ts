@@ -1,14 +1,10 @@
 /**
- * Runs the UDF bundle in three engines, each with a fixed clock, the way the Dataflow template calls it (the global
+ * Runs the UDF bundle in two Node settings, each with a fixed clock, the way the Dataflow template calls it (the global
  * functions `process` and `processBatch`):
  * - Node: the script in this realm, scoped inside a function so its globals don't clobber Node's `process`;
- * - Node `vm`: a fresh context with the ES2015+ built-ins that Nashorn lacks deleted (plus Map/Set, which Rhino lacks);
- * - Rhino (Debian `rhino`), a second real JVM engine.
+ * - Node `vm`: a fresh context with the ES2015+ built-ins that Nashorn lacks deleted (plus Map/Set, which Rhino lacks).
+ * Nashorn 15.4 itself, called as the template calls it, is in helpers/nashorn.ts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as vm from 'node:vm';
 
 export interface UdfApi {
@@ -120,45 +116,5 @@ export function callBounded(context: vm.Context, name: keyof UdfApi, input: stri
     return { thrown: typeof message === 'string' ? message : String(e) };
   } finally {
     delete context.__waymarkTestInput;
-  }
-}
-
-/** True when the `rhino` command works. */
-export function rhinoAvailable(): boolean {
-  const r = spawnSync('rhino', ['-e', 'print("ok")'], { encoding: 'utf8', timeout: 120000 });
-  return r.status === 0 && r.stdout.trim() === 'ok';
-}
-
-export const RHINO_MISSING = 'Rhino is not installed: `apt-get install -y rhino` (Debian package) provides the `rhino` command these tests need.';
-
-const RHINO_HARNESS = `
-var dir = arguments[0];
-var now = Number(arguments[1]);
-Date.now = function () { return now; };
-load(dir + '/enrich.js');
-var inputs = JSON.parse(String(readFile(dir + '/inputs.json', 'UTF-8')));
-function ascii(s) {
-  return s.replace(/[^\\x20-\\x7e]/g, function (c) { var h = c.charCodeAt(0).toString(16); while (h.length < 4) h = '0' + h; return '\\\\u' + h; });
-}
-function one(f, input) {
-  try { var r = f(input); return { returned: r === null || r === undefined ? null : String(r) }; }
-  catch (e) { return { thrown: String(e && e.message !== undefined ? e.message : e) }; }
-}
-var out = [];
-for (var i = 0; i < inputs.length; i++) out.push({ streaming: one(process, inputs[i]), batch: one(processBatch, inputs[i]) });
-print(ascii(JSON.stringify(out)));
-`;
-
-/** Runs every input through `process` and `processBatch` in Rhino; returns the outcomes in order. */
-export function runInRhino(code: string, now: number, inputs: readonly string[]): Array<{ streaming: Outcome; batch: Outcome }> {
-  const dir = mkdtempSync(join(tmpdir(), 'waymark-rhino-'));
-  try {
-    writeFileSync(join(dir, 'enrich.js'), code);
-    writeFileSync(join(dir, 'inputs.json'), JSON.stringify(inputs));
-    writeFileSync(join(dir, 'run.js'), RHINO_HARNESS);
-    const out = execFileSync('rhino', ['-opt', '-1', join(dir, 'run.js'), dir, String(now)], { encoding: 'utf8', timeout: 300000, maxBuffer: 64 << 20 });
-    return JSON.parse(out.trim().split('\n').pop() as string) as Array<{ streaming: Outcome; batch: Outcome }>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
