@@ -195,9 +195,9 @@ describe('an event whose schema the deployment lacks', () => {
           '("schemas" of the SchemaRegistry resolver or npm start -- --resolver FILE, fetched from your Iglu registries; npx waymark schemas pull)',
       ]);
       await page.goto(`${local.base}/micro/ui`);
-      await page.waitForSelector('ul.errors li');
-      expect(await page.textContent('ul.errors')).toContain('npm start -- --schemas DIR');
-      expect(await page.textContent('ul.errors')).toContain('npx waymark schemas pull');
+      await page.waitForSelector('tr.row.bad');
+      expect(await page.textContent('tr.row.bad')).toContain('npm start -- --schemas DIR');
+      expect(await page.textContent('tr.row.bad')).toContain('npx waymark schemas pull');
     } finally {
       await context.close();
     }

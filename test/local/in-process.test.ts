@@ -176,7 +176,7 @@ test('the events page lists every kept row, refreshes live, and reset empties it
     expect(await page.textContent('#events thead')).toContain('Time (UTC)');
     const click = rows.find((r) => r[0] === String(result.buttonClick.seq))!;
     expect(click[7]).toBe('io.waymark.example/button_click/jsonschema/1-0-1 · {"button_id":"add-to-basket","label":"Add to basket","position":0}');
-    expect(rows.find((r) => r[3] === 'event')![7]).toBe('com.snowplowanalytics.snowplow/event/jsonschema/1-0-0 · product · like · WM-001 · 1');
+    expect(rows.find((r) => r[3] === 'event')![7]).toBe('com.google.analytics/event/jsonschema/1-0-0 · product · like · WM-001 · 1');
     const bad = rows.find((r) => r[2] === 'bad')!;
     expect(bad.slice(3, 8)).toEqual(['button_click', 'waymark-demo', bad[5], bad[6], `schema_violations: ${result.invalid.errors[0]}`]);
     expect(await page.textContent('#good-count')).toBe(String(all.counts.good));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { SchemaRegistry } from '../../lib/schema-registry';
-import { main as cli } from '../../pipeline/registry/cli';
+import { main as cli, resolveStartArgs } from '../../pipeline/registry/cli';
 import { loadRegistry } from '../../pipeline/registry/load';
 import { IGLU_CENTRAL, resolveSchemas, sha256, type SchemaResolutionConfig } from '../../pipeline/registry/resolver';
 import { IgluServer, schemaDoc, startIgluServer } from './helpers/iglu-server';
@@ -196,6 +196,19 @@ describe('the waymark schemas CLI', () => {
     expect(run('schemas', 'check', '--config', join(work, 'waymark-schemas.json'))).toBe(1);
     expect(err.join('')).toContain(`waymark schemas check: ${CHECKOUT} is not in the schema lock`);
     expect(run('schemas', 'push')).toBe(2);
+  });
+});
+
+describe('npm start -- --resolver FILE', () => {
+  it('takes --resolver out of the arguments and gives the folders to build the UDF with', () => {
+    a.put(CART, schemaDoc(CART, { total: { type: 'number' } }));
+    const folder = join(work, 'mine');
+    mkdirSync(folder);
+    writeFileSync(join(work, 'waymark-schemas.json'), JSON.stringify({ resolver: [http('A', a, 0), { name: 'mine', connection: { embedded: { path: 'mine' } } }], schemas: [CART] }));
+    const r = resolveStartArgs(['--port', '0', '--resolver', join(work, 'waymark-schemas.json'), '--pubsub']);
+    expect(r.argv).toEqual(['--port', '0', '--pubsub']);
+    expect(r.folders).toEqual([folder, join(work, 'schemas.lock', 'schemas')]);
+    expect(resolveStartArgs(['--schemas', 'x']).folders).toEqual([]);
   });
 });
 
