@@ -30,10 +30,10 @@
  * - The service account of the service may publish to the enriched and bad topics and read its code object; nothing else.
  */
 import { Construct } from 'constructs';
+import { TerraformProvider } from 'cdktf';
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { PubsubSubscriptionIamMember } from '@cdktf/provider-google/lib/pubsub-subscription-iam-member';
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
@@ -47,6 +47,8 @@ import { stageBundle, StagedBundle } from './private/assets';
 import { cloudRunImageProblem } from './private/backends/common';
 import { bootstrapCommand, bootstrapEnvironment, BOOTSTRAP_ENV } from './private/collector-bootstrap';
 import { enricherServiceForRegistry } from './private/enricher-service';
+import { afterIamPropagation } from './private/iam-propagation';
+import { pubsubServiceAgent } from './private/service-agents';
 import type { EnrichmentSettings } from './private/enrichment';
 import { constructLabels } from './private/labels';
 import { resourceName } from './private/naming';
@@ -93,6 +95,8 @@ export interface ServerlessEnricherProps {
   readonly maxDeliveryAttempts?: number;
   /** The bucket for the service's code object. @default a new bucket `<projectId>-<prefix>-enricher-code` */
   readonly existingCodeBucket?: { readonly name: string };
+  /** The google-beta provider (the Pub/Sub service agent is made with google_project_service_identity). @default the stack's unaliased google-beta provider */
+  readonly betaProvider?: TerraformProvider;
   /** Labels on every resource that takes labels. @default none (plus managed-by: waymark) */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -138,8 +142,8 @@ export class ServerlessEnricher extends Construct {
     const prefix = props.namePrefix ?? 'waymark';
     const project = props.projectId;
     const projectId = props.projectId ?? new DataGoogleClientConfig(this, 'client').project;
-    const projectNumber = new DataGoogleProject(this, 'project', { projectId: project }).number;
-    const serviceAgent = `serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+    // Created if need be (a fresh project has no Pub/Sub agent until the API is first used): lib/private/service-agents.ts.
+    const serviceAgent = pubsubServiceAgent(this, 'pubsub-service-agent', NAME, project, props.betaProvider).member;
     this.region = props.region;
     this.serviceName = resourceName([prefix, 'enricher']);
     this.audience = `waymark-enricher:${this.serviceName}`;
@@ -232,9 +236,12 @@ export class ServerlessEnricher extends Construct {
     });
     props.subscription.putPushConfig(push('/push'));
     if (props.subscription.retryPolicyInput === undefined) props.subscription.putRetryPolicy({ minimumBackoff: '10s', maximumBackoff: '600s' });
-    props.subscription.dependsOn = [...(props.subscription.dependsOn ?? []), invoker.fqn, tokenCreator.fqn];
+    // Pub/Sub pushes at once: the invoker and token grants must have propagated first.
+    const pushReady = afterIamPropagation(this, 'push-iam-propagation', [invoker, tokenCreator]);
+    props.subscription.dependsOn = [...(props.subscription.dependsOn ?? []), `${pushReady.terraformResourceType}.${pushReady.friendlyUniqueId}`];
 
-    const tableGrants = props.warehouse.grantWrite(serviceAgent);
+    // A BigQuery subscription checks its access to the table when it is created: after the grants have propagated.
+    const tableGrants = afterIamPropagation(this, 'bigquery-iam-propagation', props.warehouse.grantWrite(serviceAgent));
     const tableId = (t: ServerlessDestination['eventsTable']): string => `${t.project}.${t.datasetId}.${t.tableId}`;
     this.eventsSubscription = new PubsubSubscription(this, 'events-subscription', {
       project,
@@ -247,7 +254,7 @@ export class ServerlessEnricher extends Construct {
       retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' },
       deadLetterPolicy: { deadLetterTopic: this.deadLetterTopic.id, maxDeliveryAttempts: props.maxDeliveryAttempts ?? 5 },
       labels,
-      dependsOn: tableGrants,
+      dependsOn: [tableGrants],
     });
     this.badRowsSubscription = new PubsubSubscription(this, 'bad-rows-subscription', {
       project,
@@ -259,7 +266,7 @@ export class ServerlessEnricher extends Construct {
       expirationPolicy: { ttl: '' },
       retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' },
       labels,
-      dependsOn: tableGrants,
+      dependsOn: [tableGrants],
     });
     this.deadLetterSubscription = new PubsubSubscription(this, 'dead-letter-subscription', {
       project,
@@ -271,7 +278,7 @@ export class ServerlessEnricher extends Construct {
       expirationPolicy: { ttl: '' },
       retryPolicy: { minimumBackoff: '10s', maximumBackoff: '600s' },
       labels,
-      dependsOn: [invoker, tokenCreator],
+      dependsOn: [pushReady],
     });
     new PubsubTopicIamMember(this, 'dead-letter-publisher', { project, topic: this.deadLetterTopic.name, role: 'roles/pubsub.publisher', member: serviceAgent });
     new PubsubSubscriptionIamMember(this, 'dead-letter-subscriber', { project, subscription: this.eventsSubscription.name, role: 'roles/pubsub.subscriber', member: serviceAgent });

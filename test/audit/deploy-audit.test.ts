@@ -50,13 +50,14 @@ describe('deploy audit', () => {
   });
 
   describe('each rule fails on a planted defect, naming what is wrong', () => {
+    // The Dataflow plants use waymark-prod: waymark-dev enriches with the serverless path (no Dataflow job).
     test('permissions: the enricher without its dataset-level grant (Dataflow launch: "Unable to confirm presence of dataset")', () => {
-      const s = mutate('waymark-dev', (tf) => {
+      const s = mutate('waymark-prod', (tf) => {
         const [id] = find(tf, 'google_bigquery_dataset_iam_member', 'dataset-metadata');
         delete tf.resource.google_bigquery_dataset_iam_member[id];
       });
       expect(checkPermissions(s)).toEqual([
-        expect.stringMatching(/^waymark-dev: google_dataflow_flex_template_job\.clickstream_enricher_job_\w+ runs as google_service_account\.clickstream_enricher_service-account_\w+, which lacks roles\/bigquery\.metadataViewer on google_bigquery_dataset\.clickstream_warehouse_dataset_\w+ \(datasets\.get on the dataset of the events table/),
+        expect.stringMatching(/^waymark-prod: google_dataflow_flex_template_job\.clickstream_enricher_job_\w+ runs as google_service_account\.clickstream_enricher_service-account_\w+, which lacks roles\/bigquery\.metadataViewer on google_bigquery_dataset\.clickstream_warehouse_dataset_\w+ \(datasets\.get on the dataset of the events table/),
         expect.stringMatching(/lacks roles\/bigquery\.metadataViewer on google_bigquery_dataset\..*the dead-letter table/),
       ]);
     });
@@ -74,7 +75,7 @@ describe('deploy audit', () => {
     });
 
     test('nothing broader: a primitive role, a project-wide storage role, a public grant where none belongs', () => {
-      const s = mutate('waymark-dev', (tf) => {
+      const s = mutate('waymark-prod', (tf) => {
         const member = find(tf, 'google_project_iam_member', 'dataflow-worker')[1].member;
         tf.resource.google_project_iam_member.planted_editor = { project: 'waymark-dev', role: 'roles/editor', member };
         tf.resource.google_project_iam_member.planted_storage = { project: 'waymark-dev', role: 'roles/storage.objectAdmin', member };
@@ -88,7 +89,7 @@ describe('deploy audit', () => {
     });
 
     test('IAM propagation: the Dataflow job launching straight after its grants (no time_sleep)', () => {
-      const s = mutate('waymark-dev', (tf) => {
+      const s = mutate('waymark-prod', (tf) => {
         const [, job] = find(tf, 'google_dataflow_flex_template_job');
         const sleep = job.depends_on.find((d: string) => d.startsWith('time_sleep.'));
         job.depends_on = [...job.depends_on.filter((d: string) => d !== sleep), ...tf.resource.time_sleep[sleep.split('.')[1]].depends_on];
@@ -150,8 +151,21 @@ describe('deploy audit', () => {
       expect(checkServiceAgents(s)).toEqual([expect.stringMatching(/google_storage_bucket_iam_member\.clickstream_archive_writer-object-creator_\w+ grants roles\/storage\.objectCreator to the service agent 'serviceAccount:service-\$\{data\.google_project\.p\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com', written out by hand/)]);
     });
 
-    test('a BigQuery subscription row (for the serverless enricher): the Pub/Sub agent needs dataEditor on the table and metadataViewer on the dataset', () => {
+    test('serverless enricher rows: the push account without run.invoker, the agent without token creator, the service without publish', () => {
       const s = mutate('waymark-dev', (tf) => {
+        delete tf.resource.google_cloud_run_v2_service_iam_member[find(tf, 'google_cloud_run_v2_service_iam_member', 'push-invoker')[0]];
+        delete tf.resource.google_service_account_iam_member[find(tf, 'google_service_account_iam_member', 'push-token-creator')[0]];
+        delete tf.resource.google_pubsub_topic_iam_member[find(tf, 'google_pubsub_topic_iam_member', 'publish-enriched')[0]];
+      });
+      expect(checkPermissions(s)).toEqual(expect.arrayContaining([
+        expect.stringMatching(/google_pubsub_subscription\.clickstream_topics_enrich_\w+ runs as google_service_account\.clickstream_serverless-enricher_push-account_\w+, which lacks roles\/run\.invoker on google_cloud_run_v2_service\.clickstream_serverless-enricher_service_/),
+        expect.stringMatching(/runs as service-agent:pubsub\.googleapis\.com, which lacks roles\/iam\.serviceAccountTokenCreator on google_service_account\.clickstream_serverless-enricher_push-account_/),
+        expect.stringMatching(/google_cloud_run_v2_service\.clickstream_serverless-enricher_service_\w+ runs as \S+, which lacks roles\/pubsub\.publisher on google_pubsub_topic\.clickstream_serverless-enricher_enriched_\w+ \(publishes to WAYMARK_ENRICHED_TOPIC/),
+      ]));
+    });
+
+    test('a BigQuery subscription row (for the serverless enricher): the Pub/Sub agent needs dataEditor on the table and metadataViewer on the dataset', () => {
+      const s = mutate('waymark-prod', (tf) => {
         const [tableId] = find(tf, 'google_bigquery_table', 'events');
         tf.resource.google_pubsub_subscription.planted_bq = { name: 'to-bq', topic: 'x', bigquery_config: { table: `\${google_bigquery_table.${tableId}.project}.\${google_bigquery_table.${tableId}.dataset_id}.\${google_bigquery_table.${tableId}.table_id}` } };
       });

@@ -262,6 +262,41 @@ export const WORKLOADS: readonly WorkloadRow[] = [
       ],
     }],
   },
+  {
+    // Serverless enricher on Cloud Run (lib/serverless-enricher.ts): publishes good rows to WAYMARK_ENRICHED_TOPIC and
+    // bad rows to WAYMARK_BAD_TOPIC (https://cloud.google.com/pubsub/docs/access-control#roles); it fetches its bundle
+    // as the collector does (the Cloud Run row above covers that need).
+    type: 'google_cloud_run_v2_service',
+    applies: (r) => environmentOf(r).WAYMARK_ENRICHED_TOPIC !== undefined,
+    doc: 'https://cloud.google.com/pubsub/docs/access-control#roles',
+    identities: (r, stack) => {
+      const env = environmentOf(r);
+      const needs: Need[] = [];
+      for (const name of ['WAYMARK_ENRICHED_TOPIC', 'WAYMARK_BAD_TOPIC']) {
+        const topic = referenceOf(env[name]);
+        needs.push({ roles: ['roles/pubsub.publisher'], on: topic ?? `topic:${env[name]}`, why: `publishes to ${name}` });
+      }
+      return [{ identity: emailIdentity(stack, r.config.template?.service_account), needs }];
+    },
+  },
+  {
+    // Authenticated push to Cloud Run: the push account needs roles/run.invoker on the service the endpoint names
+    // (https://cloud.google.com/run/docs/triggering/pubsub-push#service-account); the Pub/Sub service agent signs the
+    // OIDC tokens as that account (roles/iam.serviceAccountTokenCreator on it, required for projects created before
+    // 2021-04-08: https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions). Pub/Sub pushes at once.
+    type: 'google_pubsub_subscription',
+    applies: (r) => r.config.push_config?.oidc_token !== undefined,
+    doc: 'https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions',
+    actsAtCreation: true,
+    identities: (r, stack) => {
+      const account = emailIdentity(stack, r.config.push_config.oidc_token.service_account_email);
+      const service = referenceOf(r.config.push_config.push_endpoint) ?? `service:${r.config.push_config.push_endpoint}`;
+      return [
+        { identity: account, needs: [{ roles: ['roles/run.invoker'], on: service, why: `receives the pushes of ${r.address}` }] },
+        { identity: PUBSUB_AGENT, needs: [{ roles: ['roles/iam.serviceAccountTokenCreator'], on: account ?? 'push account', why: `signs the push tokens of ${r.address}` }] },
+      ];
+    },
+  },
 ];
 
 /**

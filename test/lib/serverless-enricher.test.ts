@@ -11,7 +11,8 @@ import { DEAD_LETTER_FIELDS } from '../../lib/private/bigquery-schema';
 import { dataStack, grantedRoles, PRIMITIVE_ROLES, PROJECT, REGISTRIES, synth } from './fixtures/data-stack';
 
 const ACME = join(REGISTRIES, 'acme');
-const AGENT = /^serviceAccount:service-\$\{data\.google_project\.[A-Za-z0-9_-]+\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
+// The Pub/Sub service agent, made with google_project_service_identity (lib/private/service-agents.ts).
+const AGENT = /^\$\{google_project_service_identity\.[A-Za-z0-9_-]+\.member\}$/;
 
 function make(props: Partial<ServerlessEnricherProps> = {}, stack: TerraformStack = dataStack()) {
   const registry = new SchemaRegistry(stack, 'schemas', { projectId: PROJECT, schemaFolders: [ACME] });
@@ -67,7 +68,10 @@ describe('ServerlessEnricher', () => {
       oidc_token: { service_account_email: expect.stringMatching(/enricher_push-account_[0-9A-F]+\.email/), audience: 'waymark-enricher:waymark-enricher' },
     });
     expect(enrich.retry_policy).toEqual({ minimum_backoff: '10s', maximum_backoff: '600s' });
-    expect(enrich.depends_on.join(' ')).toMatch(/push-invoker.*push-token-creator/);
+    // Pub/Sub pushes at once: the subscription waits for the invoker and token grants to propagate.
+    expect(enrich.depends_on).toContain(Object.keys(s.resources('time_sleep')).map((id) => `time_sleep.${id}`).find((a) => a.includes('push-iam-propagation')));
+    const pushSleep = Object.entries<any>(s.resources('time_sleep')).find(([id]) => id.includes('push-iam-propagation'))![1];
+    expect(pushSleep.depends_on.join(' ')).toMatch(/push-invoker.*push-token-creator/);
     const dead = Object.values<any>(subs).find((x) => x.name === 'waymark-enriched-dead-letter-push');
     expect(dead.push_config.push_endpoint).toMatch(/\.uri\}\/dead-letter$/);
     expect(dead.push_config.oidc_token.audience).toBe('waymark-enricher:waymark-enricher');
@@ -81,7 +85,10 @@ describe('ServerlessEnricher', () => {
     expect(events.bigquery_config).toEqual({ table: `\${google_bigquery_table.${t}.project}.\${google_bigquery_table.${t}.dataset_id}.\${google_bigquery_table.${t}.table_id}`, use_table_schema: true, write_metadata: false, drop_unknown_fields: false });
     expect(events.topic).toMatch(/google_pubsub_topic\.enricher_enriched_/);
     expect(events.dead_letter_policy).toEqual({ dead_letter_topic: expect.stringMatching(/google_pubsub_topic\.enricher_dead-letter_[0-9A-F]+\.id/), max_delivery_attempts: 5 });
-    expect(events.depends_on.length).toBeGreaterThanOrEqual(3);
+    // A BigQuery subscription checks its table access when created: it waits for the grants to propagate.
+    const bqSleep = Object.entries<any>(s.resources('time_sleep')).find(([id]) => id.includes('bigquery-iam-propagation'))!;
+    expect(events.depends_on).toContain(`time_sleep.${bqSleep[0]}`);
+    expect(bqSleep[1].depends_on.filter((d: string) => /bigquery_(table|dataset)_iam_member/.test(d))).toHaveLength(3);
     const bad = subs.find((x) => x.name === 'waymark-enrich-bad-bigquery');
     expect(bad.bigquery_config.table).toMatch(/warehouse_dead-letter_.*table_id\}$/);
     expect(bad.bigquery_config.use_table_schema).toBe(true);
