@@ -20,8 +20,9 @@
  * time other processes hold the shared cores does not count, and the engine's helper threads (GC, JIT) do.
  *
  *   tsx bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn]
- *                       [--bundle FILE] [--jfr FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
- * --bundle measures another UDF file (e.g. an older build) instead of building the current one; --jfr FILE records
+ *                       [--bundle FILE] [--compare FILE] [--jfr FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
+ * --bundle measures another UDF file instead of building the current one; --compare FILE measures FILE (e.g. an older
+ * build) first in the same run, its lines marked "compared":true before the current bundle's; --jfr FILE records
  * the Nashorn run with Java Flight Recorder (`jfr print --events jdk.ExecutionSample FILE`: script functions appear
  * as methods of jdk.nashorn.internal.scripts.Script$... classes, named after the JavaScript functions).
  */
@@ -41,13 +42,14 @@ interface Options {
   nashorn: boolean;
   bundle: string | undefined;
   jfr: string | undefined;
+  compare: string | undefined;
   config: EnrichmentSettings | undefined;
 }
 
-const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--jfr FILE] [--config JSON]';
+const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--compare FILE] [--jfr FILE] [--config JSON]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 90, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, config: undefined };
+  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 60, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, compare: undefined, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--events') o.events = Number(argv[++i]);
     else if (argv[i] === '--seconds') o.seconds = Number(argv[++i]);
@@ -57,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--no-rhino') continue; // Rhino is no longer measured; accepted for old command lines
     else if (argv[i] === '--bundle') o.bundle = argv[++i];
     else if (argv[i] === '--jfr') o.jfr = argv[++i];
+    else if (argv[i] === '--compare') o.compare = argv[++i];
     else if (argv[i] === '--config') o.config = JSON.parse(argv[++i]) as EnrichmentSettings;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
@@ -128,6 +131,39 @@ async function main(): Promise<void> {
   const avgBytes = Math.round(messages.reduce((n, m) => n + m.length, 0) / messages.length);
   process.stderr.write(`bundle: ${artifact}, ${code.length} bytes; ${messages.length} distinct messages, ${avgBytes} bytes on average\n`);
 
+  // --compare: the other bundle first (Nashorn, then Node), then this one, in the same run.
+  const others = opts.compare !== undefined ? [{ code: readFileSync(opts.compare, 'utf8'), artifact: basename(opts.compare) }] : [];
+  const results: Array<{ artifact: string; bytes: number; nashorn: NashornResult | null; node: HarnessResult }> = [];
+  for (const b of [...others, { code, artifact }]) {
+    const r = await measure(b.code, b.artifact, messages, opts);
+    results.push({ artifact: b.artifact, bytes: b.code.length, ...r });
+  }
+  const lines: string[] = [];
+  for (const r of results) {
+    const common = {
+      benchmark: 'enrich',
+      artifact: r.artifact,
+      bundle_bytes: r.bytes,
+      mix: 'pv 40%, pp 30%, se 15%, ue+2 contexts 15%; web_page on every event',
+      config: opts.config ?? 'default',
+      avg_message_bytes: avgBytes,
+      distinct_messages: messages.length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      date: new Date().toISOString(),
+      ...(r.artifact !== artifact ? { compared: true } : {}),
+    };
+    if (r.nashorn !== null) {
+      const n = r.nashorn;
+      lines.push(JSON.stringify({ ...common, events_per_second: Math.round(n.steady_events / n.steady_cpu_seconds), engine: 'nashorn', nashorn: '15.4 --language=es6', ...n }));
+    }
+    const nodeResult = r.node;
+    lines.push(JSON.stringify({ ...common, events_per_second: Math.round(nodeResult.events / nodeResult.seconds), engine: 'node', node: process.version, events: nodeResult.events, cpu_seconds: +nodeResult.seconds.toFixed(2), wall_seconds: +nodeResult.wall.toFixed(2), wall_events_per_second: Math.round(nodeResult.events / nodeResult.wall) }));
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** One bundle in Nashorn (unless --no-nashorn), then in Node. */
+async function measure(code: string, artifact: string, messages: string[], opts: Options): Promise<{ nashorn: NashornResult | null; node: HarnessResult }> {
   const dir = mkdtempSync(join(tmpdir(), 'waymark-bench-'));
   let nodeResult: HarnessResult;
   let nashornResult: NashornResult | null = null;
@@ -142,41 +178,22 @@ async function main(): Promise<void> {
         const windows = await udf.bench(join(dir, 'events.txt'), opts.nashornSeconds, opts.window);
         nashornResult = analyse(windows);
         const rates = windows.map((w, i) => Math.round((w.events - (i > 0 ? windows[i - 1].events : 0)) / (w.cpu - (i > 0 ? windows[i - 1].cpu : 0))));
-        process.stderr.write(`nashorn: events/CPU-s per window of ${opts.window} events: ${rates.join(' ')}\n`);
+        process.stderr.write(`nashorn ${artifact}: events/CPU-s per window of ${opts.window} events: ${rates.join(' ')}\n`);
       } finally {
         await udf.close();
       }
       const r = nashornResult;
       if (r.bad > 0) throw new Error(`${r.bad} sample events became bad rows in Nashorn; the benchmark measures good rows only`);
-      process.stderr.write(`nashorn: warm-up ${r.warmup_events} events in ${r.warmup_cpu_seconds} s of CPU (${r.warmup_wall_seconds} s wall; first window ${r.first_window_events_per_second} events/s); ` +
+      process.stderr.write(`nashorn ${artifact}: warm-up ${r.warmup_events} events in ${r.warmup_cpu_seconds} s of CPU (${r.warmup_wall_seconds} s wall; first window ${r.first_window_events_per_second} events/s); ` +
         `steady ${r.steady_events} events in ${r.steady_cpu_seconds} s of CPU → ${Math.round(r.steady_events / r.steady_cpu_seconds)} events/s per JVM\n`);
     }
     nodeResult = runHarness(process.execPath, [join(dir, 'run-node.js'), dir, String(opts.seconds)]);
     if (nodeResult.bad > 0) throw new Error(`${nodeResult.bad} sample events became bad rows; the benchmark measures good rows only`);
-    process.stderr.write(`node: ${nodeResult.events} events in ${nodeResult.seconds.toFixed(2)} s of CPU (${nodeResult.wall.toFixed(2)} s wall) → ${Math.round(nodeResult.events / nodeResult.seconds)} events/s per core\n`);
+    process.stderr.write(`node ${artifact}: ${nodeResult.events} events in ${nodeResult.seconds.toFixed(2)} s of CPU (${nodeResult.wall.toFixed(2)} s wall) → ${Math.round(nodeResult.events / nodeResult.seconds)} events/s per core\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const nodeRate = Math.round(nodeResult.events / nodeResult.seconds);
-
-  const common = {
-    benchmark: 'enrich',
-    artifact,
-    bundle_bytes: code.length,
-    mix: 'pv 40%, pp 30%, se 15%, ue+2 contexts 15%; web_page on every event',
-    config: opts.config ?? 'default',
-    avg_message_bytes: avgBytes,
-    distinct_messages: messages.length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    date: new Date().toISOString(),
-  };
-  const lines: string[] = [];
-  if (nashornResult !== null) {
-    const r = nashornResult;
-    lines.push(JSON.stringify({ ...common, events_per_second: Math.round(r.steady_events / r.steady_cpu_seconds), engine: 'nashorn', nashorn: '15.4 --language=es6', ...r }));
-  }
-  lines.push(JSON.stringify({ ...common, events_per_second: nodeRate, engine: 'node', node: process.version, events: nodeResult.events, cpu_seconds: +nodeResult.seconds.toFixed(2), wall_seconds: +nodeResult.wall.toFixed(2), wall_events_per_second: Math.round(nodeResult.events / nodeResult.wall) }));
-  process.stdout.write(lines.join('\n') + '\n');
+  return { nashorn: nashornResult, node: nodeResult };
 }
 
 interface HarnessResult {

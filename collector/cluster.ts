@@ -10,7 +10,8 @@
  *   or while a worker is missing (the primary tells each worker how many are serving).
  * - SIGTERM/SIGINT to the primary: forwarded to every worker, each drains its buffer (shutdownTimeoutMs), the
  *   primary exits once all have exited: 0 when every worker drained, else 1. A worker that dies unasked is forked
- *   again (at most 5 times a minute, then the primary stops).
+ *   again (at most 5 times a minute, then the primary stops with 1); that death is logged, not counted in the exit
+ *   code of a later drain.
  */
 import cluster, { Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
@@ -126,8 +127,9 @@ export function runPrimary(plan: WorkerPlan, logger: Logger): Promise<number> {
 
   cluster.on('exit', (w, code, signal) => {
     const wasServing = serving.delete(w.id);
-    if (code !== 0) worstExit = 1;
     if (stopping) {
+      // The exit code says whether the drain lost events; a worker that died earlier was logged when it died.
+      if (code !== 0) worstExit = 1;
       logger.info('worker stopped', { workerId: w.id, exitCode: code, signal });
       if (Object.keys(cluster.workers ?? {}).length === 0) resolveDone(worstExit);
       else broadcast();

@@ -59,9 +59,9 @@ export class WaymarkEnvironmentStack extends TerraformStack {
       warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },
       enrichment: environment.enrichment === 'serverless'
         ? Enrichment.serverless({ maxInstances: 3 })
-        : Enrichment.dataflow({ maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType }),
+        : Enrichment.dataflow({ maxWorkers: environment.enricherWorkers.max, machineType: environment.enricherWorkers.machineType, templateVersion: environment.templateVersion }),
       archive: { deletionProtection: environment.deletionProtection },
-      replay: environment.replayPeriod ? { period: environment.replayPeriod } : undefined,
+      replay: environment.replayPeriod ? { period: environment.replayPeriod, templateVersion: environment.templateVersion } : undefined,
       enrichmentConfig: { internalDomains: environment.cookieDomains.length ? [...environment.cookieDomains] : undefined },
       monitoring: { notificationChannels: channels.map((c) => c.id) },
     });

@@ -57,6 +57,11 @@ export interface EnvironmentConfig {
   readonly createAppEngineApplication?: boolean;
   /** Addresses the pipeline's alerts are e-mailed to (one notification channel each). None: alerts show in the console only. */
   readonly alertEmails?: readonly string[];
+  /**
+   * The Dataflow template release the enrichment jobs launch from: a dated release such as '2025-10-01-00_RC00'
+   * (pinned: a template upgrade is then a reviewed change, see docs/deploy.md), or 'latest'.
+   */
+  readonly templateVersion?: string;
 }
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
@@ -94,6 +99,9 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     labels: { app: 'waymark', env: 'prod' },
     deletionProtection: true,
     alertEmails: [env('WAYMARK_PROD_ALERT_EMAIL', 'oncall@example.com')],
+    // A dated release of Google's templates, not 'latest': every job update (a new UDF) would otherwise launch the
+    // replacement job from whatever 'latest' is that day (docs/deploy.md, "Template releases").
+    templateVersion: '2025-10-01-00_RC00',
   },
   // The other topologies, each a stack of its own so every one of them synthesizes and can be tried out.
   {

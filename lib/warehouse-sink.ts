@@ -178,7 +178,7 @@ export class WarehouseSink extends Construct {
       project,
       datasetId: this.dataset.datasetId,
       tableId: props.deadLetterTableId ?? 'bad_rows',
-      description: 'Failed rows: the original message, the bad-row JSON error (errorMessage) and the stack trace; replayable after a fix',
+      description: DEAD_LETTER_DESCRIPTION,
       schema: schemaJson(DEAD_LETTER_FIELDS),
       timePartitioning: { type: 'DAY', field: 'timestamp', expirationMs },
       deletionProtection: protect,
@@ -271,6 +271,15 @@ export class WarehouseSink extends Construct {
     return `${kind}-${n}`;
   }
 }
+
+/**
+ * The dead-letter table's description. The templates write the UDF's exception message to errorMessage; Nashorn
+ * (the templates' script engine) wraps it as `Error: <message> in <eval> at line number N at column number M`, so the
+ * column is not the bad-row JSON itself.
+ */
+export const DEAD_LETTER_DESCRIPTION = 'Failed rows: the original message (payloadString, payloadBytes, attributes), errorMessage and the stack trace; replayable after a fix. '
+  + 'In the Dataflow templates (Nashorn) errorMessage reads `Error: <bad-row JSON> in <eval> at line number N at column number M`: '
+  + 'the bad-row JSON is the text of errorMessage from its first `{` to its last `}`.';
 
 function sqlTable(table: BigqueryTable): string {
   return `\`${table.project}.${table.datasetId}.${table.tableId}\``;

@@ -22,7 +22,7 @@ import { createEnrichmentRunner } from './enrichments';
 import { formatTimestamp } from './time';
 import type { ValidatorSet } from './validation/types';
 import { adaptMessage } from './stages/adapter';
-import { errorText, EventState, StageFailure } from './stages/event';
+import { errorText, EventState, newEventState, StageFailure } from './stages/event';
 import { setEventFields } from './stages/event-fields';
 import { readMessage } from './stages/input';
 import { mapProtocol } from './stages/protocol';
@@ -101,7 +101,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
   /** The stages after the adapter, in order; the first that fails ends the event. */
   function fromEvent(event: RawEvent, payload: unknown, now: number): EventState | { badRow: BadRow } {
     try {
-      const s = new EventState(event);
+      const s = newEventState(event);
       let failed: StageFailure | null = mapProtocol(s, config);
       if (failed === null) failed = schemas.check(s);
       if (failed === null) {
@@ -118,7 +118,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
   }
 
   function asRow(b: EventState | { badRow: BadRow }): EnrichResult {
-    return b instanceof EventState ? { row: toRow(b) } : b;
+    return 'vals' in b ? { row: toRow(b) } : b;
   }
 
   return {
@@ -127,7 +127,7 @@ export function createEnricher(options: EnricherOptions): Enricher {
     },
     enrichToJson: function (input: string): EnrichJsonResult {
       const b = fromText(input, clock());
-      return b instanceof EventState ? { json: toJson(b) } : b;
+      return 'vals' in b ? { json: toJson(b) } : b;
     },
     enrichJson: function (json: unknown): EnrichResult {
       return asRow(fromJson(json, clock()));

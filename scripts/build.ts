@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     ['tracker ESM', 'tracker/index.ts', runtime.trackerEsmBundle],
     ['enrichment UDF', 'pipeline/udf.ts', async () => (await import('../lib/private/enrichment')).defaultEnrichmentBundle()],
     ['local runner', 'pipeline/local/enrich-file-udf.ts', runtime.enrichFileBundle],
+    ['enricher service', 'pipeline/service/main.ts', async () => (await import('../lib/private/enricher-service')).enricherServiceForRegistry('build', (await import('../pipeline/registry/load')).loadRegistry([]), undefined)],
   ];
   const rows: string[] = [];
   for (const [label, entry, make] of builds) {

@@ -81,7 +81,9 @@ export interface SelfDescribingText {
 }
 
 /** One event through the stages. */
-export class EventState {
+export interface EventState {
+  /** The adapted event. */
+  readonly event: RawEvent;
   /** Atomic values by column index (undefined: not set). */
   readonly vals: unknown[];
   /** The self-describing columns, in order. */
@@ -117,34 +119,42 @@ export class EventState {
   pageInfo: UrlInfo | null;
   pageQuery: Array<[string, string]>;
   refr: UrlInfo | null;
-
-  constructor(readonly event: RawEvent) {
-    this.vals = NO_VALUES.slice();
-    this.sd = [];
-    this.cleanUa = null;
-    this.cleanUrl = null;
-    this.cleanRefr = null;
-    this.names = NONE;
-    this.values = NONE;
-    this.pv = NONE;
-    this.eventType = null;
-    this.created = -1;
-    this.sent = -1;
-    this.trueTstamp = -1;
-    this.ueText = null;
-    this.coText = null;
-    this.unstruct = null;
-    this.contexts = NO_CONTEXTS;
-    this.page = null;
-    this.pageInfo = null;
-    this.pageQuery = NO_PAIRS;
-    this.refr = null;
-  }
 }
 
 const NONE: string[] = [];
 const NO_CONTEXTS: SelfDescribing[] = [];
 const NO_PAIRS: Array<[string, string]> = [];
+
+/**
+ * A new event state. One object literal with every field (esbuild would write a class's declared fields as one
+ * Object.defineProperty call each, which costs Nashorn more than the rest of the event's setup).
+ */
+export function newEventState(event: RawEvent): EventState {
+  return {
+    event: event,
+    vals: NO_VALUES.slice(),
+    sd: [],
+    cleanUa: null,
+    cleanUrl: null,
+    cleanRefr: null,
+    names: NONE,
+    values: NONE,
+    pv: NONE,
+    eventType: null,
+    created: -1,
+    sent: -1,
+    trueTstamp: -1,
+    ueText: null,
+    coText: null,
+    unstruct: null,
+    contexts: NO_CONTEXTS,
+    page: null,
+    pageInfo: null,
+    pageQuery: NO_PAIRS,
+    refr: null,
+  };
+}
+
 
 /** A value as quoted in a failure message. */
 export function v(value: string): string {

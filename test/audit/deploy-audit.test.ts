@@ -41,6 +41,10 @@ describe('deploy audit', () => {
     }
   });
 
+  test('synthesis is deterministic: a second synth of every example is the same JSON (the second plan sees the same configuration)', () => {
+    expect(exampleStacks().map((s) => JSON.stringify(s.tf))).toEqual(stacks.filter((s) => s.name !== 'README').map((s) => JSON.stringify(s.tf)));
+  });
+
   test.each(stacks.map((s) => [s.name, s]))('%s passes every rule', (_name, stack) => {
     expect(audit(stack as Stack, { on: TODAY })).toEqual([]);
   });

@@ -41,6 +41,7 @@ afterAll(async () => {
 
 async function createTopicAndSubscription(): Promise<void> {
   await emulator!.createTopic('raw-fault');
+  await emulator!.createTopic('bad-fault');
   await emulator!.createSubscription('raw-fault-check', 'raw-fault');
 }
 

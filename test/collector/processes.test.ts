@@ -166,3 +166,17 @@ test('ackMode after-publish: a SIGKILL in the middle of the load loses no acknow
   expect(ackedAtKill.length).toBeGreaterThanOrEqual(500);
   expect(ackedAtKill.filter((e) => !received.has(e))).toEqual([]);
 }, 120000);
+
+test('a worker that dies is replaced: the instance keeps serving and /health is 200 again once it listens', async () => {
+  // The memory sink without debug endpoints may run in several processes (a sink nobody reads).
+  const c = await run({ WAYMARK_SINK: 'memory', WAYMARK_WORKERS: '2' });
+  const first = c.logs.filter((l) => l.message === 'worker listening');
+  expect(first.map((l) => l.worker).sort()).toEqual([1, 2]);
+  process.kill(first.find((l) => l.worker === 1)!.pid as number, 'SIGKILL');
+  await waitFor('the replacement', () => (c.logs.some((l) => l.message === 'worker listening' && l.worker === 3) ? true : undefined), 30000, 50);
+  expect(c.logs.find((l) => l.message === 'worker died: starting another')).toMatchObject({ worker: 'primary', workerId: 1, signal: 'SIGKILL' });
+  await waitFor('/health 200', async () => ((await request(c.port, { path: '/health', agent: false })).status === 200 ? true : undefined), 30000, 50);
+  for (let i = 0; i < 10; i++) expect((await request(c.port, { path: `/i?e=pv&eid=after-${i}`, agent: false })).status).toBe(200);
+  expect(await c.stop('SIGTERM')).toBe(0);
+  expect(c.logs.filter((l) => l.message === 'collector stopped').map((l) => l.worker).sort()).toEqual([2, 3]);
+}, 60000);

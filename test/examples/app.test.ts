@@ -140,4 +140,10 @@ describe('example app topologies', () => {
     const version = Object.values<any>(tf.resource.google_app_engine_standard_app_version)[0];
     expect(version.depends_on).toContain(`google_app_engine_application.${apps[0][0]}`);
   });
+  test('prod launches its Dataflow jobs from a dated template release, not latest', () => {
+    const tf = synthEnvironment('prod');
+    const job = Object.values<any>(tf.resource.google_dataflow_flex_template_job)[0];
+    expect(job.container_spec_gcs_path).toBe('gs://dataflow-templates-us-central1/2025-10-01-00_RC00/flex/PubSub_to_BigQuery_Flex');
+    expect(synthEnvironment('dev').resource.google_dataflow_flex_template_job).toEqual(expect.anything());
+  });
 });

@@ -197,6 +197,21 @@ describe('WarehouseSink', () => {
     expect(fieldEvolutionProblems([], [f('n', 'STRING', 'REQUIRED')])).toEqual(['n: a new REQUIRED field cannot be added to an existing table']);
   });
 
+  test('the dead-letter table says how to read errorMessage: Nashorn wraps the bad row, the JSON is from the first { to the last }', () => {
+    // The templates write ScriptException.getMessage() of the UDF's throw; Nashorn formats it as
+    // `Error: <message> in <eval> at line number N at column number M` (javax.script.ScriptException.getMessage appends
+    // " in <file> at line number N at column number M" to Nashorn's "Error: <message>").
+    const s = synth(make().stack);
+    const table = s.list('google_bigquery_table').find((t) => t.table_id === 'bad_rows');
+    expect(table.description).toContain('errorMessage reads `Error: <bad-row JSON> in <eval> at line number N at column number M`');
+    expect(table.description).toContain('the bad-row JSON is the text of errorMessage from its first `{` to its last `}`');
+    expect(table.description).not.toMatch(/bad-row JSON error \(errorMessage\)/);
+    // The rule recovers the JSON from a message of that form, braces inside strings included.
+    const badRow = { schema: 'iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-0', data: { failure: { messages: [{ error: 'a } in text' }] } } };
+    const errorMessage = `Error: ${JSON.stringify(badRow)} in <eval> at line number 1 at column number 8123`;
+    expect(JSON.parse(errorMessage.slice(errorMessage.indexOf('{'), errorMessage.lastIndexOf('}') + 1))).toEqual(badRow);
+  });
+
   test('dead-letter table with the Dataflow templates\' schema', () => {
     const s = synth(make().stack);
     const table = s.list('google_bigquery_table').find((t) => t.table_id === 'bad_rows');
