@@ -37,6 +37,15 @@ export function defaultEnrichmentBundle(options: EnrichmentBuildOptions = {}): B
  * from the same registry.
  */
 export function udfForRegistry(construct: string, registry: Registry, config: EnrichmentSettings | undefined): Bundle {
+  return enrichmentBundle(enrichmentInputs(construct, registry, config));
+}
+
+/**
+ * What every enrichment bundle is built from (the UDF and the serverless enricher alike): the registry's compiled
+ * validators and the configuration, checked (errors name `construct`'s `enrichmentConfig`) and completed with the
+ * registry's column shapes.
+ */
+export function enrichmentInputs(construct: string, registry: Registry, config: EnrichmentSettings | undefined): { validatorsModule: string; config: EnrichmentSettings } {
   if (config !== undefined && 'shapes' in config) throw new PropError(construct, 'enrichmentConfig', "must not set 'shapes': they are generated from the schema registry");
   const full = { ...(config ?? {}), shapes: registryColumnShapes(registry) };
   try {
@@ -44,5 +53,5 @@ export function udfForRegistry(construct: string, registry: Registry, config: En
   } catch (error) {
     throw new PropError(construct, 'enrichmentConfig', `is invalid: ${(error as Error).message}`);
   }
-  return enrichmentBundle({ validatorsModule: compileValidatorsModule(registry.schemas), config: full });
+  return { validatorsModule: compileValidatorsModule(registry.schemas), config: full };
 }
