@@ -209,6 +209,8 @@ export class EnricherService {
   private async publishBad(bad: unknown, source: SourceMessage): Promise<void> {
     await this.options.publisher.publish(this.options.badTopic, this.options.format.formatBadRow(bad, source, this.clock()));
     this.stats.bad++;
+    // One line per bad row, after its publish: PipelineMonitoring's log-based metric counts these by failure_type.
+    this.options.logger.info('bad row', { failure_type: (bad as { data?: { type?: string } }).data?.type ?? 'unknown' });
   }
 
   /** The bad row for a message the events table's BigQuery subscription gave up on (dead-letter topic). */

@@ -6,7 +6,7 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSinkFormat } from '../../pipeline/sink-format';
-import { silentLogger } from '../../pipeline/service/log';
+import { createLogger, silentLogger } from '../../pipeline/service/log';
 import { EnricherService, Publish } from '../../pipeline/service/service';
 import { testEnricher } from '../pipeline/helpers/enricher';
 import { request } from '../collector/support';
@@ -95,4 +95,33 @@ test('drain: health turns 503, new deliveries get 503, the one in hand finishes'
   publisher.held[0].release(true);
   expect((await a).status).toBe(204);
   await expect(drained).resolves.toEqual({ unfinished: 0 });
+});
+
+test('each bad row is logged once with its failure_type, after its publish (the log-based bad-rows metric counts these)', async () => {
+  const lines: string[] = [];
+  const logged = new EnricherService({
+    enricher: testEnricher(Date.UTC(2024, 4, 1, 12, 5)),
+    format: createSinkFormat('bigquery-subscription', null),
+    publisher,
+    enrichedTopic: 'projects/p/topics/enriched',
+    badTopic: 'projects/p/topics/bad',
+    auth: null,
+    maxConcurrency: 2,
+    logger: createLogger((line) => lines.push(line)),
+  });
+  const own = createServer(logged.handle);
+  await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
+  try {
+    const send = (eid: string) => request((own.address() as AddressInfo).port, { method: 'POST', path: '/push', body: payload(eid) });
+    const good = send('00000000-0000-4000-8000-0000000000a1');
+    const bad = send('not-a-uuid');
+    await until(() => publisher.held.length === 2);
+    expect(lines).toEqual([]);
+    for (const h of publisher.held) h.release(true);
+    expect([(await good).status, (await bad).status]).toEqual([204, 204]);
+    const badLines = lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'bad row');
+    expect(badLines).toEqual([expect.objectContaining({ severity: 'INFO', failure_type: 'tracker_protocol_violations' })]);
+  } finally {
+    await new Promise((r) => own.close(r));
+  }
 });
