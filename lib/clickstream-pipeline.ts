@@ -125,27 +125,19 @@ export class ClickstreamPipeline extends Construct {
     this.registry = new SchemaRegistry(this, 'registry', { location: props.region, newRegions: props.newRegions, ...props.registry, schemaFolders: props.schemaFolders, ...shared });
     this.warehouse = new WarehouseSink(this, 'warehouse', { location: props.region, newRegions: props.newRegions, ...props.warehouse, registry: this.registry, ...shared });
     const enrichment = props.enrichment ?? Enrichment.dataflow(props.enricher);
+    // What either enricher is wired to; the path's own settings come first, these win.
+    const wiring = {
+      registry: this.registry,
+      subscription: this.topics.enrichSubscription,
+      warehouse: this.warehouse,
+      region: props.region,
+      enrichmentConfig: props.enrichmentConfig,
+      ...shared,
+    };
     if (enrichment instanceof ServerlessEnrichment) {
-      this.serverlessEnricher = new ServerlessEnricher(this, 'serverless-enricher', {
-        ...enrichment.props,
-        registry: this.registry,
-        subscription: this.topics.enrichSubscription,
-        warehouse: this.warehouse,
-        region: props.region,
-        enrichmentConfig: props.enrichmentConfig,
-        ...shared,
-      });
+      this.serverlessEnricher = new ServerlessEnricher(this, 'serverless-enricher', { ...enrichment.props, ...wiring });
     } else {
-      this.enricher = new StreamingEnricher(this, 'enricher', {
-        newRegions: props.newRegions,
-        ...(enrichment as DataflowEnrichment).props,
-        registry: this.registry,
-        subscription: this.topics.enrichSubscription,
-        warehouse: this.warehouse,
-        region: props.region,
-        enrichmentConfig: props.enrichmentConfig,
-        ...shared,
-      });
+      this.enricher = new StreamingEnricher(this, 'enricher', { newRegions: props.newRegions, ...(enrichment as DataflowEnrichment).props, ...wiring });
     }
 
     if (props.archive !== false) {
