@@ -75,6 +75,9 @@ export async function startEnricherService(options: EnricherServiceOptions): Pro
     createInterface({ input: child.stderr! }).on('line', onLine);
   });
   let stopping: Promise<void> | null = null;
+  child.once('exit', (code, signal) => {
+    if (stopping === null) options.print(`  the enricher service exited (${signal ?? `code ${code}`}): events wait in the push subscription until local mode is restarted`);
+  });
   return {
     port,
     pid: child.pid!,
