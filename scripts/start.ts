@@ -11,6 +11,7 @@
  *
  *   npm start                           in-process enrichment on http://localhost:8080/
  *   npm start -- --pubsub               through the Pub/Sub emulator (started with gcloud, stopped on Ctrl-C)
+ *   npm start -- --pubsub --push        … enriched by the serverless enricher service through a push subscription
  *   npm start -- --schemas ./my-schemas validate against your schemas too (Iglu layout: vendor/name/jsonschema/M-R-A)
  *   npm start -- --port 9090            another port (0: any free port)
  *
@@ -22,7 +23,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { Bundle, PACKAGE_ROOT, writeBundle } from '../lib/private/bundler';
 import * as runtime from '../lib/private/runtime-bundles';
-import { resolveOptions, USAGE as LOCAL_USAGE, UsageError } from '../collector/local/options';
+import { LocalOptions, resolveOptions, USAGE as LOCAL_USAGE, UsageError } from '../collector/local/options';
 import { resolveStartArgs } from '../pipeline/registry/cli';
 
 /** The demo site's schemas (io.waymark.example/*): a schema folder like a user's, included by default. */
@@ -35,6 +36,9 @@ const USAGE = `usage: npm start -- [--schemas DIR]... [--no-example-schemas] [--
   --no-example-schemas   leave out examples/schemas, the schemas of the demo site's events (io.waymark.example/*),
                          which are included by default: validate as a deployment with only your --schemas would
   --pubsub               run the real chain through the Pub/Sub emulator (needs gcloud and its pubsub-emulator component)
+  --push                 with --pubsub: enrich with the serverless enricher service (enricher.js, built for the same
+                         schemas) through an emulator push subscription, the enriched and bad topics, as a deployment
+                         with Enrichment.serverless does
   --port N               port of the local URL (default 8080; 0 picks a free one)
   --resolver FILE        resolve schemas from Iglu registries (a waymark-schemas.json, see \`waymark schemas --help\`)`;
 
@@ -81,6 +85,7 @@ const NPM_SWALLOWED: ReadonlyArray<{ readonly env: string; readonly flag: string
   { env: 'npm_config_site', flag: '--site', value: true },
   { env: 'npm_config_data_dir', flag: '--data-dir', value: true },
   { env: 'npm_config_pubsub', flag: '--pubsub', value: false },
+  { env: 'npm_config_push', flag: '--push', value: false },
   { env: 'npm_config_example_schemas', flag: '--no-example-schemas', value: false },
 ];
 
@@ -140,10 +145,11 @@ function ensure(b: Bundle, folder: string, name = b.fileName): string {
  * Every argument is checked before anything is built: npm start's own, then the ones for waymark-local.js (with
  * the same code that reads them there), and the flags npm took for itself.
  */
-function checkArgs(argv: readonly string[], args: StartArgs, buildDir: string): void {
+function checkArgs(argv: readonly string[], args: StartArgs, buildDir: string): LocalOptions {
   const hint = npmHint(argv, process.env);
+  let options: LocalOptions | undefined;
   try {
-    resolveOptions({ argv: args.forward, env: process.env, cwd: process.cwd(), scriptDir: buildDir, exists: existsSync });
+    options = resolveOptions({ argv: args.forward, env: process.env, cwd: process.cwd(), scriptDir: buildDir, exists: existsSync });
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     const first = e.message.split('\n')[0];
@@ -155,6 +161,7 @@ function checkArgs(argv: readonly string[], args: StartArgs, buildDir: string): 
   for (const folder of args.schemas) {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) fail(`--schemas ${show(folder)} is not a folder`);
   }
+  return options!;
 }
 
 async function main(): Promise<void> {
@@ -166,7 +173,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n\nOther flags go to ${LOCAL_USAGE.replace(/^usage: /, '')}\n`);
     process.exit(0);
   }
-  checkArgs(argv, args, buildDir);
+  const local = checkArgs(argv, args, buildDir);
   const env: NodeJS.ProcessEnv = { ...process.env };
   const folders = [...schemaFolders(args), ...resolved.folders.filter((f) => !schemaFolders(args).includes(f))];
   // A UDF given with WAYMARK_LOCAL_UDF is used as it is, unless --schemas asks for a registry.
@@ -186,6 +193,14 @@ async function main(): Promise<void> {
     ensure(runtime.localCollectorBundle(), buildDir);
     ensure(runtime.trackerBundle(), buildDir);
     env.WAYMARK_LOCAL_UDF = buildUdf();
+    // --pubsub --push: the enricher service bundle, for the same schema folders as the UDF (an --enricher or
+    // WAYMARK_LOCAL_ENRICHER of the user's own is used as it is).
+    if (local.push && !args.forward.some((a) => a === '--enricher' || a.startsWith('--enricher=')) && (process.env.WAYMARK_LOCAL_ENRICHER ?? '').trim() === '') {
+      const { loadRegistry } = await import('../pipeline/registry/load');
+      const { enricherServiceForRegistry } = await import('../lib/private/enricher-service');
+      const service = enricherServiceForRegistry('enrichment', loadRegistry(folders), undefined);
+      env.WAYMARK_LOCAL_ENRICHER = folders.length === 0 ? ensure(service, buildDir) : ensure(service, join(buildDir, 'local'), `enricher-${service.hash}.js`);
+    }
     if (ownUdf) process.stdout.write(`  enrichment UDF: ${process.env.WAYMARK_LOCAL_UDF} (WAYMARK_LOCAL_UDF)\n`);
     else if (folders.length === 0) process.stdout.write('  with the built-in schemas only (the demo site\'s example events will be schema violations)\n');
     else process.stdout.write(`  with the built-in schemas and ${folders.map(show).join(', ')}\n`);

@@ -163,7 +163,7 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
     process.env.METADATA_SERVER_DETECTION ??= 'none';
     if (emulator.pgid !== null) print(`Pub/Sub emulator ready on ${emulator.host} (process group ${emulator.pgid}; stopped with local mode)`);
     try {
-      pipeline = await startPubSubPipeline({ projectId: options.projectId, dataDir: options.dataDir, udf, store, logger, onRow });
+      pipeline = await startPubSubPipeline({ projectId: options.projectId, dataDir: options.dataDir, udf, store, logger, onRow, print, enricherPath: options.push ? options.enricherPath : undefined });
     } catch (e) {
       await emulator.stop();
       throw new StartError(`cannot set up the topics and subscriptions on the emulator ${emulator.host}: ${describeError(e).error}`, 69);
@@ -224,7 +224,9 @@ export async function startLocal(start: StartOptions = {}): Promise<LocalRuntime
   print(`  inspection API   ${base}/micro/all  /micro/good  /micro/bad  /micro/events  /micro/timeline  /micro/reset`);
   print(`  schemas (Iglu)   ${base}/micro/iglu/<vendor>/<name>/jsonschema/<version>`);
   print(`  collector        ${base}/com.snowplowanalytics.snowplow/tp2  (also /i)`);
-  if (options.mode === 'pubsub') {
+  if (options.mode === 'pubsub' && options.push) {
+    print(`  enrichment       Pub/Sub emulator ${emulator?.host} (topic ${TOPICS.raw}) → push → enricher service ${options.enricherPath} → topics ${TOPICS.enriched}, ${TOPICS.bad} → ${options.dataDir}`);
+  } else if (options.mode === 'pubsub') {
     print(`  enrichment       Pub/Sub emulator ${emulator?.host} (topic ${TOPICS.raw}) → local enricher → ${options.dataDir}`);
   } else {
     print(`  enrichment       in-process, ${options.udfPath}`);

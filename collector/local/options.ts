@@ -8,6 +8,13 @@ export type LocalMode = 'in-process' | 'pubsub';
 
 export interface LocalOptions {
   readonly mode: LocalMode;
+  /**
+   * Pub/Sub mode only: enrich with the serverless enricher service (`enricher.js`) behind an emulator push
+   * subscription, instead of the local pull enricher.
+   */
+  readonly push: boolean;
+  /** The enricher service bundle (`enricher.js`) that `push` runs. */
+  readonly enricherPath: string;
   /** Port to listen on; 0 picks a free one. */
   readonly port: number;
   readonly host: string;
@@ -42,12 +49,15 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `usage: node waymark-local.js [--port N] [--host ADDRESS] [--pubsub] [--udf FILE] [--tracker FILE] [--site DIR] [--data-dir DIR]
+export const USAGE = `usage: node waymark-local.js [--port N] [--host ADDRESS] [--pubsub [--push]] [--enricher FILE] [--udf FILE] [--tracker FILE] [--site DIR] [--data-dir DIR]
 
   --port N          port to listen on (default 8080, env PORT; 0 = any free port)
   --host ADDRESS    address to listen on (default 127.0.0.1, env WAYMARK_HOST)
   --pubsub          run through the Pub/Sub emulator: collector → raw topic → local enricher → JSONL files
                     (env WAYMARK_LOCAL_PUBSUB=true; uses PUBSUB_EMULATOR_HOST if set, else starts one with gcloud)
+  --push           with --pubsub: enrich with the serverless enricher service (enricher.js) through an emulator push
+                    subscription and the enriched and bad topics, as Enrichment.serverless deploys it (env WAYMARK_LOCAL_PUSH=true)
+  --enricher FILE   the enricher service bundle --push runs (default enricher.js next to this file, env WAYMARK_LOCAL_ENRICHER)
   --udf FILE        the enrichment UDF bundle (default enrich.js next to this file, env WAYMARK_LOCAL_UDF)
   --tracker FILE    the tracker bundle served at /sp.js (default sp.js next to this file, env WAYMARK_LOCAL_TRACKER)
   --site DIR        the demo site served at / (default examples/demo, env WAYMARK_LOCAL_SITE)
@@ -65,7 +75,7 @@ export interface OptionSources {
   readonly exists: (path: string) => boolean;
 }
 
-const FLAGS_WITH_VALUE = new Set(['--port', '--host', '--udf', '--tracker', '--site', '--data-dir']);
+const FLAGS_WITH_VALUE = new Set(['--port', '--host', '--udf', '--tracker', '--site', '--data-dir', '--enricher']);
 
 function parsePort(raw: string, from: string): number {
   if (!/^\d{1,5}$/.test(raw.trim()) || Number(raw) > 65535) throw new UsageError(`${from} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
@@ -87,8 +97,8 @@ export function resolveOptions(src: OptionSources): LocalOptions {
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     if (name === '--help' || name === '-h') throw new UsageError(USAGE, true);
-    if (name === '--pubsub') {
-      flags.set('--pubsub', eq > 0 ? arg.slice(eq + 1) : 'true');
+    if (name === '--pubsub' || name === '--push') {
+      flags.set(name, eq > 0 ? arg.slice(eq + 1) : 'true');
       continue;
     }
     if (!FLAGS_WITH_VALUE.has(name)) throw new UsageError(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
@@ -106,6 +116,10 @@ export function resolveOptions(src: OptionSources): LocalOptions {
 
   const pubsubRaw = flags.get('--pubsub') ?? env('WAYMARK_LOCAL_PUBSUB');
   const pubsub = pubsubRaw === undefined ? false : parseBool(pubsubRaw, flags.has('--pubsub') ? '--pubsub' : 'WAYMARK_LOCAL_PUBSUB');
+  const pushRaw = flags.get('--push') ?? env('WAYMARK_LOCAL_PUSH');
+  const push = pushRaw === undefined ? false : parseBool(pushRaw, flags.has('--push') ? '--push' : 'WAYMARK_LOCAL_PUSH');
+  if (push && !pubsub) throw new UsageError(`--push runs the enricher service behind the Pub/Sub emulator: add --pubsub (npm start -- --pubsub --push)\n${USAGE}`);
+  const enricher = flags.get('--enricher') ?? env('WAYMARK_LOCAL_ENRICHER');
   const portRaw = flags.get('--port') ?? env('PORT');
   const port = portRaw === undefined ? 8080 : parsePort(portRaw, flags.has('--port') ? '--port' : 'PORT');
   const maxRaw = env('WAYMARK_LOCAL_MAX_EVENTS');
@@ -126,6 +140,8 @@ export function resolveOptions(src: OptionSources): LocalOptions {
   }
   return {
     mode: pubsub ? 'pubsub' : 'in-process',
+    push,
+    enricherPath: enricher !== undefined ? path(enricher) : firstExisting([join(src.scriptDir, 'enricher.js'), join(src.cwd, 'build', 'enricher.js')]),
     port,
     host: flags.get('--host') ?? env('WAYMARK_HOST') ?? '127.0.0.1',
     // The bundle sits in build/ next to enrich.js and sp.js; from sources (tsx collector/local/main.ts) use build/.

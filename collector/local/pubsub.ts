@@ -8,6 +8,7 @@
 import { PubSub, Message, Subscription } from '@google-cloud/pubsub';
 import { appendFile, mkdir, open, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startEnricherService } from './push';
 import type { Logger } from '../log';
 import { describeError } from '../log';
 import { PubSubSink } from '../sinks/pubsub';
@@ -17,8 +18,8 @@ import { EventStore } from './store';
 import { EnrichOutcome, localBadRow, Udf } from './udf';
 import type { BadRowJson, Row } from './udf';
 
-export const TOPICS = { raw: 'waymark-raw', bad: 'waymark-bad' } as const;
-export const SUBSCRIPTIONS = { enrich: 'waymark-raw-enrich', bad: 'waymark-bad-local' } as const;
+export const TOPICS = { raw: 'waymark-raw', bad: 'waymark-bad', enriched: 'waymark-enriched' } as const;
+export const SUBSCRIPTIONS = { enrich: 'waymark-raw-enrich', bad: 'waymark-bad-local', push: 'waymark-raw-push', enriched: 'waymark-enriched-local' } as const;
 
 const ALREADY_EXISTS = 6;
 
@@ -226,6 +227,13 @@ export interface PubSubPipelineOptions {
   readonly logger: Logger;
   /** Called with every row written (for the terminal). */
   readonly onRow?: (outcome: EnrichOutcome) => void;
+  /**
+   * Enrich with the enricher service bundle at this path (a child process) behind a push subscription of the raw
+   * topic, reading its rows back from the enriched and bad topics; without it, the local pull enricher runs the UDF.
+   */
+  readonly enricherPath?: string;
+  /** Lines for the terminal (the enricher service's warnings and errors). */
+  readonly print?: (line: string) => void;
 }
 
 export interface PubSubPipeline {
@@ -257,8 +265,35 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
   const client = new PubSub({ projectId });
   await ensure(() => client.createTopic(TOPICS.raw));
   await ensure(() => client.createTopic(TOPICS.bad));
-  await ensure(() => client.topic(TOPICS.raw).createSubscription(SUBSCRIPTIONS.enrich, { ackDeadlineSeconds: 60 }));
   await ensure(() => client.topic(TOPICS.bad).createSubscription(SUBSCRIPTIONS.bad, { ackDeadlineSeconds: 60 }));
+  const push = options.enricherPath !== undefined;
+  let service: Awaited<ReturnType<typeof startEnricherService>> | null = null;
+  if (push) {
+    // raw → push subscription → enricher service → enriched / bad topics → pull subscriptions → files.
+    await ensure(() => client.createTopic(TOPICS.enriched));
+    await ensure(() => client.topic(TOPICS.enriched).createSubscription(SUBSCRIPTIONS.enriched, { ackDeadlineSeconds: 60 }));
+    service = await startEnricherService({
+      bundle: options.enricherPath!,
+      emulatorHost: process.env.PUBSUB_EMULATOR_HOST ?? '',
+      enrichedTopic: `projects/${projectId}/topics/${TOPICS.enriched}`,
+      badTopic: `projects/${projectId}/topics/${TOPICS.bad}`,
+      print: options.print ?? (() => undefined),
+    });
+    options.print?.(`Enricher service ${options.enricherPath} listening on 127.0.0.1:${service.port} (pid ${service.pid}; stopped with local mode)`);
+    const pushConfig = { pushEndpoint: `http://127.0.0.1:${service.port}/push` };
+    try {
+      await client.topic(TOPICS.raw).createSubscription(SUBSCRIPTIONS.push, { ackDeadlineSeconds: 60, pushConfig });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== ALREADY_EXISTS) {
+        await service.stop();
+        throw e;
+      }
+      // Left by an earlier run (an emulator that kept running): point it at this run's enricher.
+      await client.subscription(SUBSCRIPTIONS.push).modifyPushConfig(pushConfig);
+    }
+  } else {
+    await ensure(() => client.topic(TOPICS.raw).createSubscription(SUBSCRIPTIONS.enrich, { ackDeadlineSeconds: 60 }));
+  }
 
   const sink = new CountingSink(
     new PubSubSink({
@@ -273,15 +308,24 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
     }),
   );
   const written = { good: 0, bad: 0 };
-  const received = { enrich: 0, bad: 0 };
+  const received = { enrich: 0, bad: 0, enriched: 0 };
   const payloads = new PayloadMemory(options.store.maxEvents);
   let failed = 0;
 
-  const handle = (sub: 'enrich' | 'bad') => (message: Message): void => {
+  const handle = (sub: 'enrich' | 'bad' | 'enriched') => (message: Message): void => {
     const text = message.data.toString('utf8');
     let outcome: EnrichOutcome;
     if (sub === 'enrich') {
       outcome = options.udf.enrich(text);
+    } else if (sub === 'enriched') {
+      // The enricher service's good row (WAYMARK_ROW_SINK=dataflow: the row as the UDF returns it).
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // kept below as a local bad row
+      }
+      outcome = parsed !== null && typeof parsed === 'object' ? { good: parsed as Row } : { bad: localBadRow('the enricher service published a good row that is not JSON', text) };
     } else {
       let parsed: unknown = null;
       try {
@@ -292,7 +336,7 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
       outcome = { bad: parsed !== null && typeof parsed === 'object' ? (parsed as BadRowJson) : localBadRow('the collector published a bad row that is not JSON', text) };
     }
     const stream = 'good' in outcome ? 'good' : 'bad';
-    if ('good' in outcome) payloads.remember(outcome.good, text);
+    if ('good' in outcome && sub === 'enrich') payloads.remember(outcome.good, text);
     writer.append(stream, JSON.stringify('good' in outcome ? outcome.good : outcome.bad)).then(
       () => {
         received[sub]++;
@@ -307,11 +351,12 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
       },
     );
   };
+  const first = push ? 'enriched' : 'enrich';
   const subscriptions: Subscription[] = [
-    client.subscription(SUBSCRIPTIONS.enrich, { flowControl: { maxMessages: 1000 } }),
+    client.subscription(SUBSCRIPTIONS[first], { flowControl: { maxMessages: 1000 } }),
     client.subscription(SUBSCRIPTIONS.bad, { flowControl: { maxMessages: 1000 } }),
   ];
-  subscriptions[0].on('message', handle('enrich'));
+  subscriptions[0].on('message', handle(first));
   subscriptions[1].on('message', handle('bad'));
   for (const s of subscriptions) s.on('error', (e: unknown) => logger.error('subscription error', { subscription: s.name, ...describeError(e) }));
 
@@ -324,9 +369,14 @@ export async function startPubSubPipeline(options: PubSubPipelineOptions): Promi
     stop(timeoutMs = 5000) {
       stopped ??= (async () => {
         const deadline = Date.now() + timeoutMs;
-        const behind = (): number => Math.max(0, sink.written.good - received.enrich) + Math.max(0, sink.written.bad - received.bad);
+        // Push: every raw message comes back as one message on the enriched or the bad topic.
+        const behind = (): number =>
+          push
+            ? Math.max(0, sink.written.good + sink.written.bad - received.enriched - received.bad)
+            : Math.max(0, sink.written.good - received.enrich) + Math.max(0, sink.written.bad - received.bad);
         while (behind() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         const pending = behind();
+        await service?.stop();
         await Promise.allSettled(subscriptions.map((s) => s.close()));
         await queue.run(async () => undefined);
         await client.close().catch(() => undefined);

@@ -24,6 +24,8 @@ describe('options', () => {
     const o = resolveOptions({ ...base, argv: [], env: {} });
     expect(o).toEqual({
       mode: 'in-process',
+      push: false,
+      enricherPath: '/srv/app/build/enricher.js',
       port: 8080,
       host: '127.0.0.1',
       udfPath: '/srv/app/build/enrich.js',
@@ -51,6 +53,8 @@ describe('options', () => {
     expect(o).toMatchObject({ port: 0, udfPath: '/srv/app/custom/enrich.js', mode: 'pubsub', dataDir: '/data', emulatorHost: '127.0.0.1:8085' });
     expect(resolveOptions({ ...base, argv: [], env }).port).toBe(9000);
     expect(resolveOptions({ ...base, argv: [], env: { WAYMARK_LOCAL_PUBSUB: 'yes' } }).mode).toBe('pubsub');
+    expect(resolveOptions({ ...base, argv: ['--pubsub', '--push', '--enricher', 'my/enricher.js'], env: {} })).toMatchObject({ mode: 'pubsub', push: true, enricherPath: '/srv/app/my/enricher.js' });
+    expect(resolveOptions({ ...base, argv: ['--pubsub'], env: { WAYMARK_LOCAL_PUSH: 'true' } }).push).toBe(true);
   });
 
   test('mistakes name the flag or variable', () => {
@@ -62,6 +66,8 @@ describe('options', () => {
     expect(run([], { WAYMARK_LOCAL_PUBSUB: 'maybe' })).toThrow('WAYMARK_LOCAL_PUBSUB must be true or false, got "maybe"');
     expect(run([], { WAYMARK_LOCAL_MAX_EVENTS: '0' })).toThrow('WAYMARK_LOCAL_MAX_EVENTS must be an integer from 1 to 1000000');
     expect(run([], { WAYMARK_LOCAL_PROJECT: 'X' })).toThrow('WAYMARK_LOCAL_PROJECT must be a Google Cloud project id');
+    expect(run(['--push'])).toThrow('--push runs the enricher service behind the Pub/Sub emulator: add --pubsub (npm start -- --pubsub --push)');
+    expect(run(['--pubsub'], { WAYMARK_LOCAL_PUSH: 'sure' })).toThrow('WAYMARK_LOCAL_PUSH must be true or false, got "sure"');
     expect(run(['--help'])).toThrow(USAGE);
     expect(run(['--help'])).toThrow(expect.objectContaining({ help: true }));
     expect(run(['--nope'])).toThrow(expect.objectContaining({ help: false }));
