@@ -70,24 +70,16 @@ for (let i = 0; i < UNSCANNED_COLUMNS.length; i++) SCANNED[C[UNSCANNED_COLUMNS[i
 /** `"column":` for the JSON writer. */
 const JSON_KEYS: string[] = [];
 for (let i = 0; i < N_COLUMNS; i++) JSON_KEYS.push(JSON.stringify(ATOMIC_COLUMN_NAMES[i]) + ':');
-/**
- * `{"column":` for the first column written, `,"column":` for the others; `"` appended for string values. The
- * closing quote of a string value is written with what follows it (the `_AQ` keys, "after a quote", begin with it):
- * one concatenation fewer per string column.
- */
+/** `{"column":` for the first column written, `,"column":` for the others; `"` appended for string values. */
 const KEY_FIRST: string[] = [];
 const KEY_NEXT: string[] = [];
 const KEY_FIRST_Q: string[] = [];
 const KEY_NEXT_Q: string[] = [];
-const KEY_NEXT_AQ: string[] = [];
-const KEY_NEXT_Q_AQ: string[] = [];
 for (let i = 0; i < N_COLUMNS; i++) {
   KEY_FIRST.push('{' + JSON_KEYS[i]);
   KEY_NEXT.push(',' + JSON_KEYS[i]);
   KEY_FIRST_Q.push('{' + JSON_KEYS[i] + '"');
   KEY_NEXT_Q.push(',' + JSON_KEYS[i] + '"');
-  KEY_NEXT_AQ.push('",' + JSON_KEYS[i]);
-  KEY_NEXT_Q_AQ.push('",' + JSON_KEYS[i] + '"');
 }
 
 /** `"column":` of self-describing columns (their names are snake_case identifiers: nothing to escape). */
@@ -127,24 +119,20 @@ export function toJson(s: EventState): string {
   // buffer grows by copying), and the text is flattened once either way when it leaves the script.
   let out = '';
   let first = true;
-  // A string value's closing quote is still to be written.
-  let quote = false;
   for (let i = 0; i < N_COLUMNS; i++) {
     const value = vals[i];
     if (value === undefined || value === null) continue;
-    if (typeof value === 'string' && !(checkEach && NEEDS_ESCAPE.test(value))) {
-      out += (first ? KEY_FIRST_Q[i] : quote ? KEY_NEXT_Q_AQ[i] : KEY_NEXT_Q[i]) + value;
-      quote = true;
+    if (typeof value === 'string') {
+      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + stringifyJson(value);
+      else out += (first ? KEY_FIRST_Q[i] : KEY_NEXT_Q[i]) + value + '"';
     } else {
-      out += (first ? KEY_FIRST[i] : quote ? KEY_NEXT_AQ[i] : KEY_NEXT[i]) + (typeof value === 'string' ? stringifyJson(value) : String(value));
-      quote = false;
+      out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + String(value);
     }
     first = false;
   }
   for (let i = 0; i < s.sd.length; i++) {
-    out += (first ? '{' : quote ? '",' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
+    out += (first ? '{' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
     first = false;
-    quote = false;
   }
-  return out === '' ? '{}' : out + (quote ? '"}' : '}');
+  return out === '' ? '{}' : out + '}';
 }
