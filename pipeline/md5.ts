@@ -95,14 +95,18 @@ export function md5Restore(state: Md5State): void {
 }
 
 /**
- * Appends, for each index in `order`, `list[index]` (as UTF-8) then the byte `separator` (below 0x80; -1 for none).
- * ASCII runs go through locals, a word at a time where they are word-aligned; other characters through byte().
+ * Appends, for each index in `order`, `list[index]` (as UTF-8) then the byte `separator` (below 0x80; -1 for none);
+ * with `second`, `list[index]`, separator, `second[index]`, separator (a name/value list in one call: the
+ * fingerprint's text). ASCII runs go through locals, a word at a time where they are word-aligned; other characters
+ * through byte().
  */
-export function md5UpdateList(list: readonly string[], order: readonly number[], separator: number): void {
+export function md5UpdateList(list: readonly string[], order: readonly number[], separator: number, second?: readonly string[]): void {
   let t = total;
   let w = word;
-  for (let q = 0; q < order.length; q++) {
-    const s = list[order[q]];
+  const pairs = second !== undefined;
+  const m = pairs ? order.length * 2 : order.length;
+  for (let q = 0; q < m; q++) {
+    const s = pairs ? ((q & 1) === 0 ? list : second)[order[q >> 1]] : list[order[q]];
     const n = s.length;
     let i = 0;
     while (i < n) {

@@ -7,7 +7,7 @@
 import { ResolvedConfig } from '../config';
 import { hasOwn } from '../es5';
 import { hostDigest } from '../host-digest';
-import { md5Begin, md5End, md5Hex, md5UpdateSep } from '../md5';
+import { md5Begin, md5End, md5Hex, md5UpdateList } from '../md5';
 import { sha256Hex } from '../sha256';
 import { C, EventState } from '../stages/event';
 import { Enrichment } from './enrichment';
@@ -80,10 +80,7 @@ export const eventFingerprint: Enrichment = {
       }
       if (md5) {
         md5Begin();
-        for (let i = 0; i < order.length; i++) {
-          md5UpdateSep(names[order[i]], 0x1f);
-          md5UpdateSep(values[order[i]], 0x1f);
-        }
+        md5UpdateList(names, order, 0x1f, values);
         return md5End();
       }
       let text = '';

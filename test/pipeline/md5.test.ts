@@ -70,6 +70,25 @@ describe('MD5', () => {
     }
   });
 
+  it('hashes a name list and a value list interleaved in one call (the fingerprint text: name, sep, value, sep)', () => {
+    const rand = prng(17);
+    for (let t = 0; t < 200; t++) {
+      const names: string[] = [];
+      const values: string[] = [];
+      for (let k = Math.floor(rand() * 40); k > 0; k--) {
+        names.push('p' + Math.floor(rand() * 100));
+        let v = '';
+        for (let i = Math.floor(rand() * 120); i > 0; i--) v += String.fromCharCode(rand() < 0.9 ? 32 + Math.floor(rand() * 95) : 0x80 + Math.floor(rand() * 0xd000));
+        values.push(v);
+      }
+      const order = names.map((_n, i) => i).filter(() => rand() < 0.8).reverse();
+      md5Begin();
+      md5Update('x'.repeat(t % 5));
+      md5UpdateList(names, order, 0x1f, values);
+      expect(md5End()).toBe(node('x'.repeat(t % 5) + order.map((i) => names[i] + '\u001f' + values[i] + '\u001f').join('')));
+    }
+  });
+
   it('matches node:crypto on random strings', () => {
     const rand = prng(5);
     for (let t = 0; t < 300; t++) {
