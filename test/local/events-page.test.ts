@@ -120,6 +120,8 @@ test('paging reaches the oldest kept row, and the page says how many are kept an
   try {
     const oldest = (await getJson(`${inst.base}/micro/events?order=oldest&pageSize=1`)).events[0];
     expect(oldest.seq).toBe(4); // page views 1-3 were dropped to keep 20 good rows
+    // The pager and retention lines are written after the rows: wait for them, then say exactly what they read.
+    await page.waitForFunction(() => document.getElementById('page-info')!.textContent !== '' && document.getElementById('retention')!.textContent !== '');
     expect(await page.textContent('#page-info')).toBe('page 1 of 2 · 1–20 of 22 matching');
     expect(await page.textContent('#retention')).toBe('22 rows kept (20 good, 2 bad; at most 20 of each) · 3 older rows were dropped (3 good, 0 bad) and are not shown');
     // The keyboard drives the pager too.
