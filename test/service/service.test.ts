@@ -6,7 +6,7 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSinkFormat } from '../../pipeline/sink-format';
-import { createLogger, silentLogger } from '../../pipeline/service/log';
+import { createLogger, Logger, silentLogger } from '../../pipeline/service/log';
 import { EnricherService, Publish } from '../../pipeline/service/service';
 import { testEnricher } from '../pipeline/helpers/enricher';
 import { request } from '../collector/support';
@@ -31,18 +31,21 @@ let service: EnricherService;
 let publisher: HeldPublisher;
 let port: number;
 
+/** The service under test, publishing through the test's held publisher. */
+const newService = (logger: Logger): EnricherService => new EnricherService({
+  enricher: testEnricher(Date.UTC(2024, 4, 1, 12, 5)),
+  format: createSinkFormat('bigquery-subscription', null),
+  publisher,
+  enrichedTopic: 'projects/p/topics/enriched',
+  badTopic: 'projects/p/topics/bad',
+  auth: null,
+  maxConcurrency: 2,
+  logger,
+});
+
 beforeEach(async () => {
   publisher = new HeldPublisher();
-  service = new EnricherService({
-    enricher: testEnricher(Date.UTC(2024, 4, 1, 12, 5)),
-    format: createSinkFormat('bigquery-subscription', null),
-    publisher,
-    enrichedTopic: 'projects/p/topics/enriched',
-    badTopic: 'projects/p/topics/bad',
-    auth: null,
-    maxConcurrency: 2,
-    logger: silentLogger,
-  });
+  service = newService(silentLogger);
   server = createServer(service.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as AddressInfo).port;
@@ -99,16 +102,7 @@ test('drain: health turns 503, new deliveries get 503, the one in hand finishes'
 
 test('each bad row is logged once with its failure_type, after its publish (the log-based bad-rows metric counts these)', async () => {
   const lines: string[] = [];
-  const logged = new EnricherService({
-    enricher: testEnricher(Date.UTC(2024, 4, 1, 12, 5)),
-    format: createSinkFormat('bigquery-subscription', null),
-    publisher,
-    enrichedTopic: 'projects/p/topics/enriched',
-    badTopic: 'projects/p/topics/bad',
-    auth: null,
-    maxConcurrency: 2,
-    logger: createLogger((line) => lines.push(line)),
-  });
+  const logged = newService(createLogger((line) => lines.push(line)));
   const own = createServer(logged.handle);
   await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
   try {
