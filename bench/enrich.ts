@@ -172,7 +172,7 @@ async function measure(code: string, artifact: string, messages: string[], opts:
     writeFileSync(join(dir, 'events.txt'), messages.join('\n'));
     writeFileSync(join(dir, 'run-node.js'), NODE_HARNESS);
     if (opts.nashorn) {
-      const jvmArgs = opts.jfr !== undefined ? [`-XX:StartFlightRecording=filename=${opts.jfr},settings=profile`] : [];
+      const jvmArgs = opts.jfr !== undefined ? [`-XX:StartFlightRecording=filename=${opts.jfr},settings=profile`, '-XX:FlightRecorderOptions:stackdepth=1024'] : [];
       const udf = new NashornUdf(code, { jvmArgs });
       try {
         const windows = await udf.bench(join(dir, 'events.txt'), opts.nashornSeconds, opts.window);

@@ -7,7 +7,7 @@
  * - a bare tp2 parameter map (`{"e":"pv","eid":...}`), or a payload_data envelope holding exactly one such map.
  */
 import { BAD_ROW_SCHEMA, FailureMessage, FailureType } from './badrow';
-import { hasOwn, isArray, isObject, preview, startsWith } from './es5';
+import { hasOwn, isArray, isObject, keys, preview, startsWith } from './es5';
 import { stringifyJson } from './json';
 import { parseRfc3339 } from './time';
 import { parseQuery } from './url';
@@ -54,17 +54,18 @@ function optionalString(obj: Record<string, unknown>, key: string): string | nul
 /** Copies a parameter object, turning numbers and booleans into strings; reports anything else. */
 function stringMap(obj: Record<string, unknown>, field: string): { params: { [k: string]: string } } | { error: AdaptResult } {
   // Trackers send strings only: then the object is used as it is, without a copy.
+  const names = keys(obj);
   let allStrings = true;
-  for (const k in obj) {
-    if (hasOwn(obj, k) && typeof obj[k] !== 'string') {
+  for (let i = 0; i < names.length; i++) {
+    if (typeof obj[names[i]] !== 'string') {
       allStrings = false;
       break;
     }
   }
   if (allStrings) return { params: obj as { [k: string]: string } };
   const params: { [k: string]: string } = {};
-  for (const k in obj) {
-    if (!hasOwn(obj, k)) continue;
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i];
     const v = obj[k];
     if (typeof v === 'string') params[k] = v;
     else if (typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);

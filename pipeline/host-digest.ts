@@ -19,7 +19,9 @@ declare const Java: { type(className: string): unknown } | undefined;
 /** A digest of a string's UTF-8 encoding (lone surrogates as U+FFFD), as lowercase hex. */
 export type HostDigest = (text: string) => string;
 
-const HEX = '0123456789abcdef';
+/** Byte → its two hex digits: one lookup and one concatenation per byte. */
+const HEX_BYTES: string[] = [];
+for (let i = 0; i < 256; i++) HEX_BYTES.push((i < 16 ? '0' : '') + i.toString(16));
 
 interface JavaMessageDigest {
   reset(): void;
@@ -54,10 +56,7 @@ export function hostDigest(algorithm: string, checks: { readonly [text: string]:
       md.update(encoder.encode(CharBuffer.wrap(text)));
       const bytes = md.digest();
       let out = '';
-      for (let i = 0; i < bytes.length; i++) {
-        const b = bytes[i] & 255;
-        out += HEX.charAt(b >> 4) + HEX.charAt(b & 15);
-      }
+      for (let i = 0; i < bytes.length; i++) out += HEX_BYTES[bytes[i] & 255];
       return out;
     };
     for (const text in checks) if (digest(text) !== checks[text]) return null;

@@ -4,8 +4,9 @@
  * for the fingerprint, event type, device times, the self-describing JSON texts) on the event for the later stages.
  */
 import { FailureMessage } from '../badrow';
-import { hasOwn, MAX_SAFE_INTEGER } from '../es5';
+import { hasOwn, keys, MAX_SAFE_INTEGER } from '../es5';
 import { ResolvedConfig } from '../config';
+import { hostBase64Utf8 } from '../host-base64';
 import { decodeBase64Utf8 } from '../text';
 import { md5Begin, md5End, md5UpdateSep } from '../md5';
 import { digitsValue, formatTimestamp, parseEpochMillis } from '../time';
@@ -137,14 +138,10 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
   const tpv: FailureMessage[] = [];
 
   // One pass over the parameters: names and values in order (for the fingerprint), known ones into their slots.
-  const names: string[] = [];
+  // Object.keys: the same names in the same order as for-in with hasOwnProperty, at half its cost in Nashorn.
+  const names = keys(p);
   const values: string[] = [];
-  for (const k in p) {
-    if (hasOwn(p, k)) {
-      names.push(k);
-      values.push(p[k]);
-    }
-  }
+  for (let i = 0; i < names.length; i++) values.push(p[names[i]]);
   s.names = names;
   s.values = values;
   const count = names.length;
@@ -270,6 +267,9 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
   return null;
 }
 
+/** In Nashorn, the JVM's base64 decoder for the inputs it decodes exactly as decodeBase64Utf8 (host-base64.ts). */
+const HOST_BASE64 = hostBase64Utf8();
+
 /** The JSON text of a self-describing parameter: plain wins over base64; base64 errors are protocol violations. */
 function decodeParam(
   pr: string | undefined,
@@ -280,6 +280,10 @@ function decodeParam(
 ): SelfDescribingText | null {
   if (pr !== undefined) return { text: pr, field: plain };
   if (px === undefined) return null;
+  if (HOST_BASE64 !== null) {
+    const text = HOST_BASE64(px);
+    if (text !== null) return { text: text, field: encoded };
+  }
   const decoded = decodeBase64Utf8(px);
   if (decoded.error !== undefined) {
     tpv.push({ field: encoded, value: v(px), expectation: 'base64url-encoded JSON: ' + decoded.error });

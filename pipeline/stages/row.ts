@@ -70,16 +70,24 @@ for (let i = 0; i < UNSCANNED_COLUMNS.length; i++) SCANNED[C[UNSCANNED_COLUMNS[i
 /** `"column":` for the JSON writer. */
 const JSON_KEYS: string[] = [];
 for (let i = 0; i < N_COLUMNS; i++) JSON_KEYS.push(JSON.stringify(ATOMIC_COLUMN_NAMES[i]) + ':');
-/** `{"column":` for the first column written, `,"column":` for the others; `"` appended for string values. */
+/**
+ * `{"column":` for the first column written, `,"column":` for the others, `","column":` after a string value whose
+ * closing quote is still to write; with `"` appended for raw string values. One concatenation per column: a string's
+ * closing quote travels with the next key.
+ */
 const KEY_FIRST: string[] = [];
 const KEY_NEXT: string[] = [];
+const KEY_CLOSE: string[] = [];
 const KEY_FIRST_Q: string[] = [];
 const KEY_NEXT_Q: string[] = [];
+const KEY_CLOSE_Q: string[] = [];
 for (let i = 0; i < N_COLUMNS; i++) {
   KEY_FIRST.push('{' + JSON_KEYS[i]);
   KEY_NEXT.push(',' + JSON_KEYS[i]);
+  KEY_CLOSE.push('",' + JSON_KEYS[i]);
   KEY_FIRST_Q.push('{' + JSON_KEYS[i] + '"');
   KEY_NEXT_Q.push(',' + JSON_KEYS[i] + '"');
+  KEY_CLOSE_Q.push('",' + JSON_KEYS[i] + '"');
 }
 
 /** `"column":` of self-describing columns (their names are snake_case identifiers: nothing to escape). */
@@ -119,20 +127,25 @@ export function toJson(s: EventState): string {
   // buffer grows by copying), and the text is flattened once either way when it leaves the script.
   let out = '';
   let first = true;
+  // The last value written is a raw string whose closing quote is not written yet.
+  let open = false;
   for (let i = 0; i < N_COLUMNS; i++) {
     const value = vals[i];
     if (value === undefined || value === null) continue;
-    if (typeof value === 'string') {
-      if (checkEach && NEEDS_ESCAPE.test(value)) out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + stringifyJson(value);
-      else out += (first ? KEY_FIRST_Q[i] : KEY_NEXT_Q[i]) + value + '"';
+    if (typeof value === 'string' && !(checkEach && NEEDS_ESCAPE.test(value))) {
+      out += (first ? KEY_FIRST_Q[i] : open ? KEY_CLOSE_Q[i] : KEY_NEXT_Q[i]) + value;
+      open = true;
     } else {
-      out += (first ? KEY_FIRST[i] : KEY_NEXT[i]) + String(value);
+      // Numbers and booleans: `+` writes them as String(value) does.
+      out += (first ? KEY_FIRST[i] : open ? KEY_CLOSE[i] : KEY_NEXT[i]) + (typeof value === 'string' ? stringifyJson(value) : value);
+      open = false;
     }
     first = false;
   }
   for (let i = 0; i < s.sd.length; i++) {
-    out += (first ? '{' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
+    out += (first ? '{' : open ? '",' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
     first = false;
+    open = false;
   }
-  return out === '' ? '{}' : out + '}';
+  return first ? '{}' : open ? out + '"}' : out + '}';
 }
