@@ -20,11 +20,12 @@
  * time other processes hold the shared cores does not count, and the engine's helper threads (GC, JIT) do.
  *
  *   tsx bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn]
- *                       [--bundle FILE] [--compare FILE] [--jfr FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
+ *                       [--bundle FILE] [--compare FILE] [--jfr FILE] [--save FILE] [--config '{"enrichments":{"eventFingerprint":false}}']
  * --bundle measures another UDF file instead of building the current one; --compare FILE measures FILE (e.g. an older
  * build) first in the same run, its lines marked "compared":true before the current bundle's; --jfr FILE records
  * the Nashorn run with Java Flight Recorder (`jfr print --events jdk.ExecutionSample FILE`: script functions appear
- * as methods of jdk.nashorn.internal.scripts.Script$... classes, named after the JavaScript functions).
+ * as methods of jdk.nashorn.internal.scripts.Script$... classes, named after the JavaScript functions); --save FILE
+ * writes the measured bundle to FILE (the line numbers of a profile are its lines; a later run can --compare it).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,14 +43,15 @@ interface Options {
   nashorn: boolean;
   bundle: string | undefined;
   jfr: string | undefined;
+  save: string | undefined;
   compare: string | undefined;
   config: EnrichmentSettings | undefined;
 }
 
-const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--compare FILE] [--jfr FILE] [--config JSON]';
+const USAGE = 'usage: bench/enrich.ts [--events N] [--seconds S] [--nashorn-seconds S] [--window N] [--no-nashorn] [--bundle FILE] [--compare FILE] [--jfr FILE] [--save FILE] [--config JSON]';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 60, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, compare: undefined, config: undefined };
+  const o: Options = { events: 20000, seconds: 8, nashornSeconds: 60, window: 2000, nashorn: true, bundle: undefined, jfr: undefined, save: undefined, compare: undefined, config: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--events') o.events = Number(argv[++i]);
     else if (argv[i] === '--seconds') o.seconds = Number(argv[++i]);
@@ -59,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     else if (argv[i] === '--no-rhino') continue; // Rhino is no longer measured; accepted for old command lines
     else if (argv[i] === '--bundle') o.bundle = argv[++i];
     else if (argv[i] === '--jfr') o.jfr = argv[++i];
+    else if (argv[i] === '--save') o.save = argv[++i];
     else if (argv[i] === '--compare') o.compare = argv[++i];
     else if (argv[i] === '--config') o.config = JSON.parse(argv[++i]) as EnrichmentSettings;
     else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
@@ -127,6 +130,8 @@ async function main(): Promise<void> {
     code = bundle.contents.toString('utf8');
     artifact = bundle.hashedName;
   }
+  // --save: the measured bundle, to --compare a later build against it (line numbers in a --jfr profile are its lines).
+  if (opts.save !== undefined) writeFileSync(opts.save, code);
   const messages = sampleCollectorPayloads(opts.events);
   const avgBytes = Math.round(messages.reduce((n, m) => n + m.length, 0) / messages.length);
   process.stderr.write(`bundle: ${artifact}, ${code.length} bytes; ${messages.length} distinct messages, ${avgBytes} bytes on average\n`);
