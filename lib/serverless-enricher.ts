@@ -26,7 +26,9 @@
  *   `maxDeliveryAttempts`; the service agent publishes there and acknowledges on the source subscription
  *   (`roles/pubsub.publisher` on the topic, `roles/pubsub.subscriber` on the subscription:
  *   https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions). The dead-letter topic is
- *   pushed to the enricher's `/dead-letter` route, which writes a bad row with the reason to the bad-rows table.
+ *   pushed to the enricher's `/dead-letter` route, which writes a bad row with BigQuery's reason (the
+ *   `CloudPubSubDeadLetterSourceDeliveryErrorMessage` attribute, https://cloud.google.com/pubsub/docs/bigquery-troubleshooting)
+ *   to the bad-rows table.
  * - The service account of the service may publish to the enriched and bad topics and read its code object; nothing else.
  */
 import { Construct } from 'constructs';
