@@ -82,7 +82,7 @@ export interface ClickstreamPipelineProps extends NewRegionsOption {
    * notification channels and alert settings; `false` for none.
    * @default on, every alert with its default, no notification channels
    */
-  readonly monitoring?: false | Omit<PipelineMonitoringProps, 'collector' | 'rawTopicName' | 'enrichSubscriptionName' | 'otherSubscriptionNames' | 'enricher' | 'eventsTable' | 'badRowsTables' | Shared>;
+  readonly monitoring?: false | Omit<PipelineMonitoringProps, 'collector' | 'rawTopicName' | 'enrichSubscriptionName' | 'otherSubscriptionNames' | 'bigQuerySubscriptionNames' | 'enricher' | 'eventsTable' | 'badRowsTables' | Shared>;
 }
 
 /**
@@ -186,10 +186,9 @@ export class ClickstreamPipeline extends Construct {
           : this.pixelCollector ? { urlMapName: this.pixelCollector.urlMap.name } : undefined,
         rawTopicName: this.topics.raw.name,
         enrichSubscriptionName: this.topics.enrichSubscription.name,
-        otherSubscriptionNames: [
-          ...(this.archive ? [this.archive.subscription.name] : []),
-          ...(this.serverlessEnricher ? [this.serverlessEnricher.eventsSubscription.name, this.serverlessEnricher.badRowsSubscription.name] : []),
-        ],
+        otherSubscriptionNames: this.archive ? [this.archive.subscription.name] : [],
+        // The serverless path writes BigQuery through these: alerted on when their backlog ages (an error state does not dead-letter).
+        bigQuerySubscriptionNames: this.serverlessEnricher ? [this.serverlessEnricher.eventsSubscription.name, this.serverlessEnricher.badRowsSubscription.name] : [],
         enricher: this.serverlessEnricher
           ? MonitoredEnricher.serverless(this.serverlessEnricher.serviceName, this.serverlessEnricher.region)
           : MonitoredEnricher.dataflow(this.enricher!.job.name, props.region),

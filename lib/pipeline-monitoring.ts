@@ -71,6 +71,12 @@ export interface PipelineAlerts {
   readonly enricherErrors?: AlertToggle<{ readonly percent?: number; readonly minutes?: number }>;
   /** The uptime check failing from more than this many checker regions at once. @default 1 (fires when 2 or more fail) */
   readonly uptime?: AlertToggle<{ readonly failingRegions?: number }>;
+  /**
+   * Oldest unacknowledged message of a BigQuery subscription (`bigQuerySubscriptionNames`) older than this, for 5
+   * minutes: a BigQuery subscription in an error state does not dead-letter, its messages pile up in its backlog.
+   * @default 10 minutes (only with `bigQuerySubscriptionNames`)
+   */
+  readonly bigQuerySubscriptionBacklogAge?: AlertToggle<{ readonly minutes?: number }>;
 }
 
 export interface PipelineMonitoringProps {
@@ -90,6 +96,12 @@ export interface PipelineMonitoringProps {
   readonly enrichSubscriptionName: string;
   /** Further subscriptions of the raw topic to chart (e.g. the archive's). @default none */
   readonly otherSubscriptionNames?: readonly string[];
+  /**
+   * BigQuery subscriptions that write the tables (the serverless path's events and bad-rows subscriptions): charted
+   * with the others, and alerted on when their oldest unacknowledged message grows old (`alerts.bigQuerySubscriptionBacklogAge`).
+   * @default none
+   */
+  readonly bigQuerySubscriptionNames?: readonly string[];
   readonly enricher: MonitoredEnricher;
   /** The events table (rows written; the `e2e_latency` view is created beside it). */
   readonly eventsTable: MonitoredTable;
@@ -273,7 +285,7 @@ function dashboard(props: PipelineMonitoringProps, prefix: string, badRowsMetric
     }
   }
 
-  const subscriptions = [props.enrichSubscriptionName, ...(props.otherSubscriptionNames ?? [])];
+  const subscriptions = unique([props.enrichSubscriptionName, ...(props.otherSubscriptionNames ?? []), ...(props.bigQuerySubscriptionNames ?? [])]);
   widgets.push(section('Pub/Sub', 'Raw topic and its subscriptions'));
   widgets.push(chart('Publish requests per second to the raw topic', [
     { filter: metricFilter({ metric: 'pubsub.googleapis.com/topic/send_request_count', resource: { topic_id: props.rawTopicName } }), aggregation: per(60, 'ALIGN_RATE', 'REDUCE_SUM', ['metric.label.response_class']) },
@@ -493,6 +505,32 @@ function alertSpecs(props: PipelineMonitoringProps, uptime: MonitoringUptimeChec
     }
   }
 
+  const bq = on(a.bigQuerySubscriptionBacklogAge);
+  const bqNames = unique(props.bigQuerySubscriptionNames ?? []);
+  if (bq && bqNames.length > 0) {
+    const minutes = bq.minutes ?? 10;
+    specs.push({
+      id: 'bigquery-subscription-backlog-age',
+      displayName: `BigQuery subscription backlog older than ${minutes} minutes`,
+      severity: 'CRITICAL',
+      condition: {
+        kind: 'threshold',
+        displayName: `oldest unacked message on a BigQuery subscription > ${minutes} min`,
+        filter: metricFilter({ metric: 'pubsub.googleapis.com/subscription/oldest_unacked_message_age', resource: { subscription_id: bqNames.length === 1 ? bqNames[0] : bqNames } }),
+        // One series per subscription, so the incident names the one that is stuck.
+        aggregation: per(60, 'ALIGN_MAX', 'REDUCE_MAX', ['resource.label.subscription_id']),
+        comparison: 'COMPARISON_GT',
+        threshold: minutes * 60,
+        durationSeconds: 300,
+      },
+      // A subscription in an error state (table not found, permission denied, schema mismatch) delivers nothing to its
+      // dead-letter topic: the messages stay in the backlog for the retention (https://cloud.google.com/pubsub/docs/bigquery-troubleshooting).
+      // Its state is BigQueryConfig.state (ACTIVE, PERMISSION_DENIED, NOT_FOUND, SCHEMA_MISMATCH, ...):
+      // https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.subscriptions (Subscription.state, BigQueryConfig.State)
+      runbook: 'A BigQuery subscription is not writing its table: its messages pile up in its backlog, and a subscription in an error state sends nothing to a dead-letter topic. Look at its state: the subscription\'s page in the Pub/Sub console, or `gcloud pubsub subscriptions describe <subscription> --format="value(state,bigqueryConfig.state)"` (the subscription is named in the incident). NOT_FOUND: the table was deleted or renamed (restore it, or `cdktf deploy` recreates it). PERMISSION_DENIED: the Pub/Sub service agent lost `roles/bigquery.dataEditor` on the table or `roles/bigquery.metadataViewer` on the dataset, or the BigQuery API is disabled (`cdktf deploy` restores the grants). SCHEMA_MISMATCH: the table\'s schema no longer fits the messages (a column removed, its type or mode changed outside Waymark). Once fixed, the backlog drains by itself; messages older than the subscription\'s retention (7 days) are lost, so act before it.',
+    });
+  }
+
   const up = on(a.uptime);
   if (uptime && up) {
     const failing = up.failingRegions ?? 1;
@@ -582,6 +620,7 @@ function validate(props: PipelineMonitoringProps): void {
   percent('badRowRatio', a.badRowRatio);
   minutes('enricherNotRunning', a.enricherNotRunning, 2, 1440);
   minutes('enricherErrors', a.enricherErrors, 1, 1440);
+  minutes('bigQuerySubscriptionBacklogAge', a.bigQuerySubscriptionBacklogAge, 1, 10080);
   percent('enricherErrors', a.enricherErrors);
   if (a.uptime && a.uptime.failingRegions !== undefined) checkInteger(NAME, 'alerts.uptime.failingRegions', a.uptime.failingRegions, 0, 6);
   if (props.latencyLookbackDays !== undefined) checkInteger(NAME, 'latencyLookbackDays', props.latencyLookbackDays, 1, 3650);

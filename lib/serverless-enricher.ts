@@ -14,8 +14,12 @@
  *   address and its backlog stay the same when a pipeline switches from Dataflow to this path.
  * - Push authentication: the subscription signs an OIDC token as the push service account, for the service's own
  *   audience (`customAudiences` on the service, so Cloud Run's invoker check and the service's check agree); only
- *   that account may invoke the service (`roles/run.invoker`); ingress is internal (Pub/Sub push counts as internal
- *   traffic from the same project: https://cloud.google.com/run/docs/securing/ingress#internal-services).
+ *   that account may invoke the service (`roles/run.invoker`); ingress is internal only: "only inbound requests from
+ *   VPC networks in the same project or VPC Service Controls perimeter, as well as Pub/Sub subscriptions and Eventarc
+ *   events in the same project or VPC Service Controls perimeter are allowed" (`gcloud run deploy --help`, --ingress
+ *   internal, gcloud 528; https://cloud.google.com/sdk/gcloud/reference/run/deploy, and
+ *   https://cloud.google.com/run/docs/securing/ingress). So the push subscriptions must be in the service's project
+ *   (checked below) and push to its run.app URL (`service.uri`).
  *   The Pub/Sub service agent gets `roles/iam.serviceAccountTokenCreator` on the push account only: Google requires it
  *   for projects created before 2021-04-08 (https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions).
  * - BigQuery subscriptions with `use_table_schema` (rows in the form pipeline/sink-format.ts makes): the Pub/Sub
@@ -26,11 +30,13 @@
  *   `maxDeliveryAttempts`; the service agent publishes there and acknowledges on the source subscription
  *   (`roles/pubsub.publisher` on the topic, `roles/pubsub.subscriber` on the subscription:
  *   https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions). The dead-letter topic is
- *   pushed to the enricher's `/dead-letter` route, which writes a bad row with the reason to the bad-rows table.
+ *   pushed to the enricher's `/dead-letter` route, which writes a bad row with BigQuery's reason (the
+ *   `CloudPubSubDeadLetterSourceDeliveryErrorMessage` attribute, https://cloud.google.com/pubsub/docs/bigquery-troubleshooting)
+ *   to the bad-rows table.
  * - The service account of the service may publish to the enriched and bad topics and read its code object; nothing else.
  */
 import { Construct } from 'constructs';
-import { TerraformProvider } from 'cdktf';
+import { TerraformProvider, Token } from 'cdktf';
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
@@ -205,6 +211,7 @@ export class ServerlessEnricher extends Construct {
       project,
       name: this.serviceName,
       location: props.region,
+      // Only Pub/Sub pushes reach it: internal-only admits them from the same project (module header).
       ingress: 'INGRESS_TRAFFIC_INTERNAL_ONLY',
       customAudiences: [this.audience],
       deletionProtection: false,
@@ -288,6 +295,11 @@ export class ServerlessEnricher extends Construct {
 function validate(props: ServerlessEnricherProps): void {
   checkRegion(NAME, 'region', props.region);
   if (props.projectId !== undefined) checkProjectId(NAME, 'projectId', props.projectId);
+  // Internal ingress admits Pub/Sub push only from the service's own project (or VPC Service Controls perimeter).
+  const subscriptionProject = props.subscription.projectInput;
+  if (subscriptionProject !== undefined && !Token.isUnresolved(subscriptionProject) && (props.projectId === undefined || !Token.isUnresolved(props.projectId)) && subscriptionProject !== props.projectId) {
+    throw new PropError(NAME, 'subscription', `is in project '${subscriptionProject}' but the service is in ${props.projectId === undefined ? "the provider's project" : `'${props.projectId}'`}: its ingress is internal, which admits Pub/Sub push only from the same project (or VPC Service Controls perimeter); give the same projectId`);
+  }
   checkBounds(NAME, 'minInstances', props.minInstances ?? 0, 'maxInstances', props.maxInstances ?? 10);
   checkInteger(NAME, 'maxInstances', props.maxInstances ?? 10, 1, 1000);
   checkInteger(NAME, 'concurrency', props.concurrency ?? 80, 1, 1000);

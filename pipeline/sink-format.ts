@@ -6,26 +6,38 @@
  *   the template turns it into a TableRow: TIMESTAMP as an RFC 3339 string, NUMERIC as a decimal string, JSON columns as
  *   JSON text, RECORD as an object, REPEATED as an array. The text is the enricher's own `JSON.stringify(row)`.
  * - `bigquery-subscription`: a Pub/Sub BigQuery subscription with `use_table_schema` (ServerlessEnricher). Pub/Sub
- *   writes each JSON message through the BigQuery Storage Write API, matching message fields to table columns by name
- *   (https://cloud.google.com/pubsub/docs/bigquery, read 2026-12-02: "Pub/Sub uses the BigQuery Storage Write API";
- *   a failed write nacks the message, and after enough failures it goes to the dead-letter topic). Values are converted
- *   to the column's Storage Write API type (TableFieldSchema.Type,
- *   https://cloud.google.com/ruby/docs/reference/google-cloud-bigquery-storage-v1/latest/Google-Cloud-Bigquery-Storage-V1-TableFieldSchema-Type,
- *   read 2026-12-02; the proto forms in https://cloud.google.com/bigquery/docs/write-api#data_type_conversions), so the
- *   row is written in those types exactly:
- *   - TIMESTAMP → an integer, microseconds since the Unix epoch (TIMESTAMP is "64-bit signed usec since UTC epoch").
- *     String forms are parsed by the server with rules of its own (googleapis/java-bigquerystorage#1515 and #1604
- *     show string timestamps refused or read as milliseconds), so no string is left to interpretation;
- *   - DATE → an integer, days since the Unix epoch (the documented int32 form);
+ *   writes each JSON message through the BigQuery Storage Write API, matching message fields to table columns by name.
+ *   Google's rules, read 2026-12-02:
+ *   - https://cloud.google.com/pubsub/docs/create-bigquery-subscription ("Use table schema", page last updated
+ *     2026-04-08): a JSON string or number maps to NUMERIC, BIGNUMERIC, DATE, TIME, DATETIME and TIMESTAMP; "When
+ *     using number to DATE, DATETIME, TIME, or TIMESTAMP conversions, the number must adhere to the supported
+ *     representations"; NUMERIC as a number is limited to IEEE 754 doubles (use a string for precision); a JSON
+ *     column's value must be valid JSON in an escaped string; without "Drop unknown fields", messages with extra
+ *     fields are not written and stay in the backlog unless the subscription has a dead-letter topic.
+ *   - https://cloud.google.com/bigquery/docs/supported-data-types (the Storage Write API's representations): DATE an
+ *     int32 of days since the Unix epoch (-719162 to 2932896, i.e. 0001-01-01 to 9999-12-31), TIMESTAMP an int64 of
+ *     microseconds since the epoch, JSON a string.
+ *   - https://cloud.google.com/pubsub/docs/bigquery-troubleshooting: a message that cannot be written goes to the
+ *     dead-letter topic with the reason in its `CloudPubSubDeadLetterSourceDeliveryErrorMessage` attribute; an empty
+ *     string for a NULLABLE JSON column is an error; a subscription in an error state (table missing, permission
+ *     denied, schema mismatch) does not dead-letter: its messages stay in the backlog (PipelineMonitoring alerts).
+ *   - corroborating the above in code: googleapis/java-bigquerystorage JsonToProtoMessage.java (nulls skipped, a DATE
+ *     number is days, a TIMESTAMP number microseconds, an unknown field throws).
+ *   So the row is written in those representations exactly:
+ *   - TIMESTAMP → an integer, microseconds since the Unix epoch. String forms are parsed by the server with rules of
+ *     its own (googleapis/java-bigquerystorage#1515 and #1604 show string timestamps refused or read as
+ *     milliseconds), so no string is left to interpretation;
+ *   - DATE → an integer, days since the Unix epoch, within -719162..2932896;
  *   - NUMERIC → a decimal string (at most 29 integer and 9 fraction digits: NUMERIC's range), never a JSON number,
  *     which would pass through a double;
- *   - JSON → a string holding the JSON text (the Write API's JSON type takes a string);
+ *   - JSON → a string holding valid JSON text; an empty string or text that is not JSON is refused here (BigQuery
+ *     would refuse the message), an object or other value is serialised;
  *   - RECORD → an object whose keys are the record's fields, REPEATED → an array with no null element (BigQuery
  *     refuses nulls in arrays), REPEATED RECORD → an array of such objects;
- *   - a field the table does not have: the message is refused (we set no `drop_unknown_fields`, so nothing is lost
- *     silently).
- *   A row that cannot be put in these types (a TIMESTAMP string that is not RFC 3339, a number out of range) is not
- *   published as a good row: {@link SinkFormat.formatRow} says why and the service makes it a bad row.
+ *   - a field the table does not have: refused here (we set no `drop_unknown_fields`, so nothing is dropped silently).
+ *   A row that cannot be put in these types (a TIMESTAMP string that is not RFC 3339, a number or date out of range,
+ *   JSON text that does not parse) is not published as a good row: {@link SinkFormat.formatRow} says why and the
+ *   service makes it a bad row.
  *
  * Bad rows of the serverless path go to the dead-letter table the Dataflow template writes (timestamp, payloadString,
  * payloadBytes, attributes, errorMessage, stacktrace; lib/private/bigquery-schema.ts DEAD_LETTER_FIELDS), so both paths
@@ -62,7 +74,6 @@ export interface SinkFormat {
 const NUMERIC_TEXT = /^-?[0-9]{1,29}(\.[0-9]{1,9})?$/;
 const FRACTION = /\.(\d+)/;
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DAY_MS = 86400000;
 /** Largest integer a JSON number carries exactly (INTEGER columns are INT64; larger values would be rounded). */
 const MAX_EXACT = 9007199254740991;
 
@@ -75,14 +86,40 @@ export function timestampMicros(value: string): number | null {
   return ms * 1000 + extra;
 }
 
-/** Days since the epoch of a `YYYY-MM-DD` date, or null. */
+/** BigQuery's DATE range in days since the epoch: 0001-01-01 and 9999-12-31 (supported-data-types, Storage Write API). */
+export const MIN_DATE_DAYS = -719162;
+export const MAX_DATE_DAYS = 2932896;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (any year, no Date object: Date.UTC maps years 0-99 to 19xx). */
+function civilDays(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
+/** Days since the epoch of a `YYYY-MM-DD` calendar date (year 0000 included: the range is checked apart), or null. */
 export function dateDays(value: string): number | null {
   const m = DATE_TEXT.exec(value);
   if (!m) return null;
-  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3]);
-  const check = new Date(ms);
-  if (+m[1] < 1 || check.getUTCFullYear() !== +m[1] || check.getUTCMonth() !== +m[2] - 1 || check.getUTCDate() !== +m[3]) return null;
-  return Math.floor(ms / DAY_MS);
+  const y = +m[1];
+  const month = +m[2];
+  const day = +m[3];
+  if (month < 1 || month > 12 || day < 1) return null;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return null;
+  return civilDays(y, month, day);
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 class Refusal {
@@ -105,6 +142,7 @@ function convert(value: unknown, type: string, fields: readonly ShapeField[] | u
     case 'DATE': {
       const days = typeof value === 'string' ? dateDays(value) : null;
       if (days === null) refuse(path, 'is not a YYYY-MM-DD date: ' + JSON.stringify(String(value).substring(0, 64)));
+      if (days < MIN_DATE_DAYS || days > MAX_DATE_DAYS) refuse(path, 'is outside BigQuery\'s DATE range 0001-01-01 to 9999-12-31: ' + JSON.stringify(value));
       return days;
     }
     case 'NUMERIC':
@@ -123,8 +161,12 @@ function convert(value: unknown, type: string, fields: readonly ShapeField[] | u
       if (typeof value !== 'string') refuse(path, 'is not a string');
       return value;
     case 'JSON':
-      // The enrichment writes JSON columns as JSON text already; an object here is serialised the same way.
-      return typeof value === 'string' ? value : JSON.stringify(value);
+      // The enrichment writes JSON columns as JSON text already; an object here is serialised the same way. A string
+      // must be JSON text: BigQuery refuses an empty one and anything that does not parse (module header).
+      if (typeof value !== 'string') return JSON.stringify(value);
+      if (value === '') refuse(path, 'is a JSON column but the value is an empty string (BigQuery refuses it)');
+      if (!isJsonText(value)) refuse(path, 'is a JSON column but the value is not valid JSON text: ' + JSON.stringify(value.substring(0, 64)));
+      return value;
     case 'RECORD':
       if (!isObject(value) || fields === undefined) refuse(path, 'is not an object');
       return convertRecord(value, fields, path);

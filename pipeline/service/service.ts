@@ -8,8 +8,9 @@
  *   to the enriched topic, a bad row to the bad topic, each in the form its sink takes (sink-format.ts). The answer
  *   is 204 only after Pub/Sub acknowledged that publish; any failure answers 503 and Pub/Sub redelivers the message.
  * - `POST /dead-letter`: a delivery of the dead-letter topic, where Pub/Sub forwards an enriched row the events
- *   table's BigQuery subscription could not write. It becomes a bad row (with the forwarding attributes, so the
- *   subscription and the number of attempts are on record) in the bad topic, hence the bad-rows table.
+ *   table's BigQuery subscription could not write. It becomes a bad row in the bad topic, hence the bad-rows table,
+ *   whose message gives BigQuery's reason (the `CloudPubSubDeadLetterSourceDeliveryErrorMessage` attribute), the
+ *   subscription and the number of attempts; the forwarding attributes are kept with the original message too.
  * - `GET /health`: 200 while serving, 503 once draining.
  *
  * Every push request must carry the subscription's OIDC token (oidc.ts) unless authentication is off (the emulator,
@@ -72,6 +73,8 @@ class HttpError extends Error {
 }
 
 const SOURCE_ATTRIBUTE_LIMIT = 100;
+/** The attribute with BigQuery's reason on a message a BigQuery subscription dead-lettered. */
+export const DEAD_LETTER_REASON_ATTRIBUTE = 'CloudPubSubDeadLetterSourceDeliveryErrorMessage';
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -213,12 +216,22 @@ export class EnricherService {
     this.options.logger.info('bad row', { failure_type: (bad as { data?: { type?: string } }).data?.type ?? 'unknown' });
   }
 
-  /** The bad row for a message the events table's BigQuery subscription gave up on (dead-letter topic). */
+  /**
+   * The bad row for a message the events table's BigQuery subscription gave up on (dead-letter topic), with BigQuery's
+   * reason. The dead-letter topic "captures messages that couldn't be written to BigQuery, along with an attribute
+   * called CloudPubSubDeadLetterSourceDeliveryErrorMessage that explains the failure reason"
+   * (https://cloud.google.com/pubsub/docs/bigquery-troubleshooting); the source subscription and the delivery count
+   * are Pub/Sub's forwarding attributes (https://cloud.google.com/pubsub/docs/handling-failures).
+   */
   private refusedRow(message: PushMessage): unknown {
     const a = message.attributes;
-    const where = a.CloudPubSubDeadLetterSourceSubscription ? ` of subscription ${a.CloudPubSubDeadLetterSourceSubscription}` : '';
+    const reason = a[DEAD_LETTER_REASON_ATTRIBUTE];
+    const why = reason ? reason.substring(0, 2000) : `the reason was not given (the message has no ${DEAD_LETTER_REASON_ATTRIBUTE} attribute)`;
+    const where = a.CloudPubSubDeadLetterSourceSubscription ? ` ${a.CloudPubSubDeadLetterSourceSubscription}` : '';
     const attempts = a.CloudPubSubDeadLetterSourceDeliveryCount ? ` after ${a.CloudPubSubDeadLetterSourceDeliveryCount} delivery attempts` : '';
-    return badRow('generic_error', [{ message: `BigQuery refused the enriched row: the BigQuery subscription${where} could not write it${attempts} and Pub/Sub forwarded it to the dead-letter topic` }], this.now(), rawPayload(message.text));
+    return badRow('generic_error', [{
+      message: `BigQuery refused the enriched row: ${why}; the BigQuery subscription${where} could not write it${attempts} and Pub/Sub forwarded it to the dead-letter topic`,
+    }], this.now(), rawPayload(message.text));
   }
 
   private now(): string {

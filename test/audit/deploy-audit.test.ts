@@ -10,7 +10,7 @@
  *
  * How to add a workload: see the header of test/audit/rules.ts (one row in WORKLOADS).
  */
-import { audit, checkApiOrdering, checkDataSources, checkGrantPropagation, checkLeastPrivilege, checkLifecycles, checkPermissions, checkRuntimes, checkServiceAgents, runtimesOf, WORKLOADS } from './rules';
+import { audit, checkApiOrdering, checkDataSources, checkGrantPropagation, checkLeastPrivilege, checkLifecycles, checkPermissions, checkPushIngress, checkRuntimes, checkServiceAgents, runtimesOf, WORKLOADS } from './rules';
 import { exampleStacks, readmeStack } from './stacks';
 import { Stack, Tf } from './terraform';
 
@@ -162,6 +162,25 @@ describe('deploy audit', () => {
         expect.stringMatching(/runs as service-agent:pubsub\.googleapis\.com, which lacks roles\/iam\.serviceAccountTokenCreator on google_service_account\.clickstream_serverless-enricher_push-account_/),
         expect.stringMatching(/google_cloud_run_v2_service\.clickstream_serverless-enricher_service_\w+ runs as \S+, which lacks roles\/pubsub\.publisher on google_pubsub_topic\.clickstream_serverless-enricher_enriched_\w+ \(publishes to WAYMARK_ENRICHED_TOPIC/),
       ]));
+    });
+
+    test('push ingress: the serverless enricher is internal-only and reached by its two push subscriptions from its own project; another project or a custom URL is refused', () => {
+      const dev = stacks.find((x) => x.name === 'waymark-dev')!;
+      const [serviceId, service] = find(dev.tf, 'google_cloud_run_v2_service', 'serverless-enricher_service');
+      expect(service.ingress).toBe('INGRESS_TRAFFIC_INTERNAL_ONLY');
+      const pushes = Object.values<any>(dev.tf.resource.google_pubsub_subscription).filter((x) => String(x.push_config?.push_endpoint ?? '').includes(serviceId));
+      expect(pushes).toHaveLength(2);
+      expect(checkPushIngress(dev)).toEqual([]);
+      const s = mutate('waymark-dev', (tf) => {
+        const [, enrich] = find(tf, 'google_pubsub_subscription', 'topics_enrich');
+        enrich.project = 'elsewhere';
+        const dead = Object.values<any>(tf.resource.google_pubsub_subscription).find((x) => String(x.push_config?.push_endpoint ?? '').endsWith('/dead-letter'));
+        dead.push_config.push_endpoint = `https://enricher.example.com/dead-letter#\${google_cloud_run_v2_service.${serviceId}.name}`;
+      });
+      expect(checkPushIngress(s)).toEqual([
+        expect.stringMatching(/google_pubsub_subscription\.clickstream_serverless-enricher_dead-letter-subscription_\w+ pushes to .* at 'https:\/\/enricher\.example\.com\/dead-letter.*', not its run\.app URL/),
+        expect.stringMatching(/google_pubsub_subscription\.clickstream_topics_enrich_\w+ \(project "elsewhere"\) pushes to google_cloud_run_v2_service\.clickstream_serverless-enricher_service_\w+ .*ingress INGRESS_TRAFFIC_INTERNAL_ONLY\): Pub\/Sub push is internal traffic only from the same project/),
+      ]);
     });
 
     test('a BigQuery subscription row (for the serverless enricher): the Pub/Sub agent needs dataEditor on the table and metadataViewer on the dataset', () => {

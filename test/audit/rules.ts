@@ -546,6 +546,32 @@ export interface AuditOptions {
 }
 
 /** Every rule, in order. */
+/**
+ * Pub/Sub push to a Cloud Run service whose ingress is internal: Google counts it as internal traffic only from "Pub/Sub
+ * subscriptions and Eventarc events in the same project or VPC Service Controls perimeter" (`gcloud run deploy --help`,
+ * --ingress internal; https://cloud.google.com/sdk/gcloud/reference/run/deploy and
+ * https://cloud.google.com/run/docs/securing/ingress), and through the service's own run.app URL. A push subscription
+ * in another project, or to another URL, is refused at the network level whatever its token.
+ */
+export function checkPushIngress(stack: Stack): string[] {
+  const out: string[] = [];
+  for (const sub of stack.ofType('google_pubsub_subscription')) {
+    const endpoint = sub.config.push_config?.push_endpoint;
+    const target = referenceOf(endpoint);
+    const service = target === undefined ? undefined : stack.byAddress.get(target);
+    if (!service || service.type !== 'google_cloud_run_v2_service') continue;
+    const ingress = service.config.ingress ?? 'INGRESS_TRAFFIC_ALL';
+    if (ingress === 'INGRESS_TRAFFIC_ALL') continue;
+    if (typeof endpoint !== 'string' || !endpoint.startsWith(`\${${service.address}.uri}`)) {
+      out.push(`${stack.name}: ${sub.address} pushes to ${service.address} (ingress ${ingress}) at '${String(endpoint)}', not its run.app URL (\${${service.address}.uri}): only that URL counts as internal for Pub/Sub push`);
+    }
+    if (JSON.stringify(sub.config.project ?? null) !== JSON.stringify(service.config.project ?? null)) {
+      out.push(`${stack.name}: ${sub.address} (project ${JSON.stringify(sub.config.project ?? "the provider's")}) pushes to ${service.address} (project ${JSON.stringify(service.config.project ?? "the provider's")}, ingress ${ingress}): Pub/Sub push is internal traffic only from the same project or VPC Service Controls perimeter`);
+    }
+  }
+  return out;
+}
+
 export function audit(stack: Stack, options: AuditOptions): string[] {
   const rows = options.rows ?? WORKLOADS;
   return [
@@ -557,5 +583,6 @@ export function audit(stack: Stack, options: AuditOptions): string[] {
     ...checkDataSources(stack),
     ...checkApiOrdering(stack),
     ...checkServiceAgents(stack),
+    ...checkPushIngress(stack),
   ];
 }

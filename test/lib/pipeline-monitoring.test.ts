@@ -13,6 +13,7 @@ import { ENVIRONMENTS } from '../../examples/environments';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { ClickstreamPipeline } from '../../lib/clickstream-pipeline';
+import { Enrichment } from '../../lib/enrichment';
 import { CollectorBackend } from '../../lib/collector-backend';
 import { MonitoredEnricher, PipelineMonitoring, PipelineMonitoringProps } from '../../lib/pipeline-monitoring';
 import { ALIGNERS, Dashboard, REDUCERS, validateDashboard } from '../../lib/private/monitoring/dashboard';
@@ -180,6 +181,36 @@ describe('PipelineMonitoring', () => {
     expect(make({ latencyView: false }).s.resources('google_bigquery_table')).toEqual({});
   });
 
+  // A BigQuery subscription in an error state (table not found, permission denied, schema mismatch) does not deliver to
+  // its dead-letter topic: its messages stay in the backlog for message_retention_duration
+  // (https://cloud.google.com/pubsub/docs/bigquery-troubleshooting). Only the backlog's age shows it.
+  test('BigQuery subscriptions: an alert per stuck subscription on its oldest unacked message, with the error-state runbook', () => {
+    const { s } = make({ enricher: MonitoredEnricher.serverless('waymark-enricher', 'europe-west1'), bigQuerySubscriptionNames: ['waymark-enriched-bigquery', 'waymark-enrich-bad-bigquery'] });
+    const p = policies(s).find((x) => x.display_name === 'waymark: BigQuery subscription backlog older than 10 minutes');
+    expect(p).toBeDefined();
+    const c = p.conditions[0].condition_threshold;
+    expect(c.filter).toBe('metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND resource.type = "pubsub_subscription" AND resource.label.subscription_id = one_of("waymark-enriched-bigquery", "waymark-enrich-bad-bigquery")');
+    expect(c).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 600, duration: '300s' });
+    expect(c.aggregations[0]).toEqual({ alignment_period: '60s', per_series_aligner: 'ALIGN_MAX', cross_series_reducer: 'REDUCE_MAX', group_by_fields: ['resource.label.subscription_id'] });
+    expect(p.severity).toBe('CRITICAL');
+    const runbook: string = p.documentation.content;
+    for (const cause of ['NOT_FOUND', 'PERMISSION_DENIED', 'SCHEMA_MISMATCH', 'roles/bigquery.dataEditor', 'gcloud pubsub subscriptions describe', 'Pub/Sub console', 'dead-letter']) expect(runbook).toContain(cause);
+    expect(runbook).toMatch(/Runbook: docs\/operations\.md \(alert `bigquery-subscription-backlog-age`\)/);
+    // Charted with the other subscriptions.
+    const charted = filtersOf(dashboardOf(s)).filter((f) => f.includes('oldest_unacked_message_age'));
+    expect(charted).toEqual([expect.stringContaining('one_of("waymark-enrich", "waymark-raw-archive", "waymark-enriched-bigquery", "waymark-enrich-bad-bigquery")')]);
+    expect(validateAlert(make({ bigQuerySubscriptionNames: ['x-bq'] }).monitoring.alertSpecs.find((a) => a.id === 'bigquery-subscription-backlog-age')!)).toEqual([]);
+  });
+
+  test('BigQuery subscription alert: tunable, off with false, absent without BigQuery subscriptions', () => {
+    const names = { bigQuerySubscriptionNames: ['waymark-enriched-bigquery'] };
+    const tuned = policies(make({ ...names, alerts: { bigQuerySubscriptionBacklogAge: { minutes: 30 } } }).s).find((x) => x.display_name.includes('BigQuery subscription'));
+    expect(tuned.conditions[0].condition_threshold).toMatchObject({ threshold_value: 1800, filter: expect.stringContaining('resource.label.subscription_id = "waymark-enriched-bigquery"') });
+    expect(policies(make({ ...names, alerts: { bigQuerySubscriptionBacklogAge: false } }).s).some((x) => x.display_name.includes('BigQuery subscription'))).toBe(false);
+    expect(policies(make().s).some((x) => x.display_name.includes('BigQuery subscription'))).toBe(false);
+    expect(() => make({ ...names, alerts: { bigQuerySubscriptionBacklogAge: { minutes: 0 } } })).toThrow(/prop 'alerts.bigQuerySubscriptionBacklogAge.minutes'/);
+  });
+
   test('bad props fail with the prop named', () => {
     expect(() => make({ alerts: { badRowRatio: { percent: 150 } } })).toThrow(/prop 'alerts.badRowRatio.percent' must be between 0 and 100/);
     expect(() => make({ alerts: { noEvents: { minutes: 1 } } })).toThrow(/prop 'alerts.noEvents.minutes'/);
@@ -315,6 +346,26 @@ describe('ClickstreamPipeline creates the monitoring by default', () => {
     expect(policies(s)).toHaveLength(6);
   });
 
+  test('the serverless path: the BigQuery subscriptions ServerlessEnricher made are alerted on (events and bad rows)', () => {
+    const s = synth((scope: Construct) => {
+      new GoogleBetaProvider(scope, 'google-beta', { project: 'acme-analytics', region: 'europe-west1' });
+      new ClickstreamPipeline(scope, 'clickstream', {
+        region: 'europe-west1',
+        projectId: 'acme-analytics',
+        collector: { domains: ['c.example.com'], backends: [CollectorBackend.cloudRun({ regions: ['europe-west1'] })] },
+        enrichment: Enrichment.serverless(),
+      });
+    });
+    const subscriptions = Object.entries<any>(s.resources('google_pubsub_subscription')).filter(([, r]) => r.bigquery_config);
+    expect(subscriptions).toHaveLength(2);
+    const p = policies(s).find((x) => x.display_name.includes('BigQuery subscription backlog'));
+    expect(p).toBeDefined();
+    const filter: string = p.conditions[0].condition_threshold.filter;
+    for (const [address] of subscriptions) expect(filter).toContain(`\${google_pubsub_subscription.${address}.name}`);
+    expect(policies(s)).toHaveLength(7);
+    expect(policies(build()).some((x) => x.display_name.includes('BigQuery subscription'))).toBe(false);
+  });
+
   test('monitoring: false creates none of it', () => {
     const s = build(false);
     expect(s.resources('google_monitoring_dashboard')).toEqual({});
@@ -344,9 +395,9 @@ describe('the prod example stack', () => {
 describe('docs/operations.md', () => {
   test('has a runbook row for every alert the construct can create, with the same default', () => {
     const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
-    const specs = [...make().monitoring.alertSpecs, ...make({ enricher: MonitoredEnricher.serverless('waymark-enricher', 'europe-west1') }).monitoring.alertSpecs];
+    const specs = [...make().monitoring.alertSpecs, ...make({ enricher: MonitoredEnricher.serverless('waymark-enricher', 'europe-west1'), bigQuerySubscriptionNames: ['waymark-enriched-bigquery'] }).monitoring.alertSpecs];
     const ids = [...new Set(specs.map((s) => s.id))];
-    expect(ids).toHaveLength(8);
+    expect(ids).toHaveLength(9);
     for (const id of ids) {
       const row = doc.split('\n').find((l) => l.startsWith(`| \`${id}\``));
       expect({ id, documented: row !== undefined }).toEqual({ id, documented: true });
@@ -354,5 +405,6 @@ describe('docs/operations.md', () => {
     expect(doc).toMatch(/\| `collector-5xx-ratio` .*above 1 %.*5 minutes/);
     expect(doc).toMatch(/\| `no-events` .*30 minutes/);
     expect(doc).toMatch(/\| `bad-row-ratio` .*above 5 %.*15 minutes/);
+    expect(doc).toMatch(/\| `bigquery-subscription-backlog-age` .*older than 10 minutes.*gcloud pubsub subscriptions describe.*NOT_FOUND.*PERMISSION_DENIED.*SCHEMA_MISMATCH/);
   });
 });

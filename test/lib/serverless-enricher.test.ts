@@ -138,6 +138,23 @@ describe('ServerlessEnricher', () => {
     expect(() => make({ runtime: 'nodejs20' })).toThrow(/runtime.*nodejs20/);
     expect(() => make({ enrichmentConfig: { shapes: {} } as never })).toThrow(/enrichmentConfig.*shapes/);
   });
+
+  // Internal ingress admits "Pub/Sub subscriptions and Eventarc events in the same project or VPC Service Controls
+  // perimeter" (gcloud run deploy --help, --ingress internal; https://cloud.google.com/run/docs/securing/ingress).
+  test('ingress is internal only, so a raw subscription from another project is refused, naming the prop', () => {
+    const stack = dataStack();
+    const registry = new SchemaRegistry(stack, 'schemas', { projectId: PROJECT, schemaFolders: [ACME] });
+    const warehouse = new WarehouseSink(stack, 'warehouse', { projectId: PROJECT, registry, location: 'EU' });
+    const elsewhere = new ClickstreamTopics(stack, 'topics', { projectId: 'other-project' });
+    expect(() => new ServerlessEnricher(stack, 'enricher', { registry, warehouse, subscription: elsewhere.enrichSubscription, region: 'europe-west1', projectId: PROJECT }))
+      .toThrow(/ServerlessEnricher: prop 'subscription' is in project 'other-project' but the service is in '.+': its ingress is internal, which admits Pub\/Sub push only from the same project/);
+    const s = synth(make().stack);
+    expect(s.one('google_cloud_run_v2_service').ingress).toBe('INGRESS_TRAFFIC_INTERNAL_ONLY');
+    for (const sub of s.list('google_pubsub_subscription').filter((x) => x.push_config)) {
+      expect(sub.project).toBe(PROJECT);
+      expect(sub.push_config.push_endpoint).toMatch(/^\$\{google_cloud_run_v2_service\.enricher_service_[0-9A-F]+\.uri\}\//);
+    }
+  });
 });
 
 describe('ClickstreamPipeline with Enrichment.serverless', () => {

@@ -1,9 +1,12 @@
 /**
  * The row format per sink (pipeline/sink-format.ts). The Dataflow form is the enricher's own JSON; the BigQuery
- * subscription form must fit the events table the WarehouseSink creates, in the Storage Write API types of each
- * column (TableFieldSchema.Type: TIMESTAMP "64-bit signed usec since UTC epoch"; JSON "JSON, String";
- * https://cloud.google.com/ruby/docs/reference/google-cloud-bigquery-storage-v1/latest/Google-Cloud-Bigquery-Storage-V1-TableFieldSchema-Type),
- * checked column by column against the table schema generated from the same registry.
+ * subscription form must fit the events table the WarehouseSink creates, in the Storage Write API representation of
+ * each column (https://cloud.google.com/bigquery/docs/supported-data-types: TIMESTAMP an int64 of microseconds since
+ * the epoch, DATE an int32 of days since the epoch within -719162..2932896, JSON a string; the "Use table schema" rules
+ * of https://cloud.google.com/pubsub/docs/create-bigquery-subscription: a JSON column's value must be valid JSON in an
+ * escaped string; https://cloud.google.com/pubsub/docs/bigquery-troubleshooting: an empty string for a NULLABLE JSON
+ * column is an error; all read 2026-12-02), checked column by column against the table schema generated from the same
+ * registry.
  */
 import { DEAD_LETTER_FIELDS, eventsTableFields, BigQueryField } from '../../lib/private/bigquery-schema';
 import { loadRegistry } from '../../pipeline/registry/load';
@@ -105,8 +108,26 @@ describe('bigquery-subscription form: the conversions', () => {
   test('DATE: days since the epoch; impossible dates refused', () => {
     expect(dateDays('1970-01-02')).toBe(1);
     expect(dateDays('2024-05-01')).toBe(19844);
+    expect(dateDays('2024-02-29')).toBe(19782);
     expect(dateDays('2023-02-30')).toBeNull();
+    expect(dateDays('2023-02-29')).toBeNull();
+    expect(dateDays('1900-02-29')).toBeNull();
+    expect(dateDays('2024-13-01')).toBeNull();
     expect(dateDays('2024-5-1')).toBeNull();
+  });
+
+  test('DATE: BigQuery\'s range is -719162 (0001-01-01) to 2932896 (9999-12-31) days; every day agrees with the calendar', () => {
+    expect(dateDays('0001-01-01')).toBe(-719162);
+    expect(dateDays('9999-12-31')).toBe(2932896);
+    // Date.UTC would read years 0-99 as 1900-1999; a Date with setUTCFullYear does not.
+    const calendar = (days: number): string => {
+      const d = new Date(0);
+      d.setUTCFullYear(1970, 0, 1 + days);
+      return `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+    };
+    for (let days = -719162; days <= 2932896; days += 997) expect([days, dateDays(calendar(days))]).toEqual([days, days]);
+    expect(calendar(-719162)).toBe('0001-01-01');
+    expect(calendar(2932896)).toBe('9999-12-31');
   });
 
   const custom: ColumnShapes = {
@@ -149,10 +170,33 @@ describe('bigquery-subscription form: the conversions', () => {
     [{ tr_total: '123456789012345678901234567890.1' }, /tr_total: is not a NUMERIC decimal/],
     [{ contexts_com_acme_order_1: { placed_at: '2024-05-01T00:00:00Z' } }, /contexts_com_acme_order_1: is REPEATED but not an array/],
     [{ unstruct_event_com_acme_order_1: { lines: [{ qty: 2 ** 60 }] } }, /qty: is not an integer/],
+    // DATE outside 0001-01-01..9999-12-31 (the Storage Write API's -719162..2932896 days)
+    [{ unstruct_event_com_acme_order_1: { ship_on: '0000-12-31' } }, /ship_on: is outside BigQuery's DATE range 0001-01-01 to 9999-12-31/],
+    [{ unstruct_event_com_acme_order_1: { ship_on: 19846 } }, /ship_on: is not a YYYY-MM-DD date/],
+    // JSON columns: valid JSON text in a string; an empty string is an error for BigQuery (bigquery-troubleshooting)
+    [{ unstruct_event_com_acme_order_1: { extra: '' } }, /unstruct_event_com_acme_order_1\.extra: is a JSON column but the value is an empty string/],
+    [{ unstruct_event_com_acme_order_1: { extra: '{"a":' } }, /extra: is a JSON column but the value is not valid JSON text: "\{\\"a\\":"/],
+    [{ unstruct_event_com_acme_blob_1: 'free text' }, /unstruct_event_com_acme_blob_1: is a JSON column but the value is not valid JSON text/],
+    [{ unstruct_event_com_acme_blob_1: '' }, /unstruct_event_com_acme_blob_1: is a JSON column but the value is an empty string/],
   ])('refuses %j with the reason', (extra, reason) => {
     const out = format.formatRow({ ...base, ...extra });
     expect(out.text).toBeUndefined();
     expect(out.refused).toMatch(reason);
+  });
+
+  test('JSON columns: an object is serialised, JSON text kept as it is; DATE at both ends of the range written', () => {
+    const out = format.formatRow({
+      ...base,
+      unstruct_event_com_acme_order_1: { extra: { a: [1, 'x'], b: null }, ship_on: '0001-01-01' },
+      contexts_com_acme_order_1: [{ extra: '"just a string"', ship_on: '9999-12-31' }, { extra: ' [1, 2] ' }],
+      unstruct_event_com_acme_blob_1: { free: 'form' },
+    });
+    expect(out.refused).toBeUndefined();
+    expect(JSON.parse(out.text!)).toMatchObject({
+      unstruct_event_com_acme_order_1: { extra: '{"a":[1,"x"],"b":null}', ship_on: -719162 },
+      contexts_com_acme_order_1: [{ extra: '"just a string"', ship_on: 2932896 }, { extra: ' [1, 2] ' }],
+      unstruct_event_com_acme_blob_1: '{"free":"form"}',
+    });
   });
 
   test('a bad row becomes a row of the dead-letter table (the Dataflow template\'s columns), in Write API types', () => {

@@ -282,23 +282,34 @@ describe('drain, failures and the dead-letter route', () => {
     expect((await request(e.port, { path: '/push' })).status).toBe(405);
   }, 60000);
 
-  test('dead-letter route: a row the BigQuery subscription gave up on becomes a bad row with the reason', async () => {
+  // The dead-letter topic of a BigQuery subscription "captures messages that couldn't be written to BigQuery, along with
+  // an attribute called CloudPubSubDeadLetterSourceDeliveryErrorMessage that explains the failure reason"
+  // (https://cloud.google.com/pubsub/docs/bigquery-troubleshooting): the bad row carries that reason.
+  test('dead-letter route: a row the BigQuery subscription gave up on becomes a bad row with BigQuery\'s reason', async () => {
     await drainSubscription('bad-check');
     const e = await start();
-    const row = JSON.stringify({ event_id: uuid(9, 0x9), collector_tstamp: 1 });
-    const r = await request(e.port, {
-      method: 'POST',
-      path: '/dead-letter',
-      body: pushBody(row, { CloudPubSubDeadLetterSourceSubscription: 'waymark-enriched-bq', CloudPubSubDeadLetterSourceDeliveryCount: '5' }),
-    });
-    expect(r.status).toBe(204);
-    const [bad] = await waitFor('the bad row', async () => {
-      const got = await emulator.pull('bad-check');
-      return got.length > 0 ? got : undefined;
+    const reason = 'Invalid value for field collector_tstamp: 1 (an example of BigQuery\'s text)';
+    const refused = JSON.stringify({ event_id: uuid(9, 0x9), collector_tstamp: 1 });
+    const unexplained = JSON.stringify({ event_id: uuid(10, 0x9), collector_tstamp: 2 });
+    for (const [row, attributes] of [
+      [refused, { CloudPubSubDeadLetterSourceSubscription: 'waymark-enriched-bq', CloudPubSubDeadLetterSourceDeliveryCount: '5', CloudPubSubDeadLetterSourceDeliveryErrorMessage: reason }],
+      [unexplained, { CloudPubSubDeadLetterSourceSubscription: 'waymark-enriched-bq', CloudPubSubDeadLetterSourceDeliveryCount: '7' }],
+    ] as const) {
+      const r = await request(e.port, { method: 'POST', path: '/dead-letter', body: pushBody(row, attributes) });
+      expect(r.status).toBe(204);
+    }
+    type Written = { payloadString: string; errorMessage: string; attributes: Array<{ key: string; value: string }> };
+    const written: Written[] = [];
+    await waitFor('the two bad rows', async () => {
+      for (const m of await emulator.pull('bad-check')) written.push(JSON.parse(m.data) as Written);
+      return written.length >= 2 ? true : undefined;
     }, 20000);
-    const written = JSON.parse(bad.data) as { payloadString: string; errorMessage: string; attributes: Array<{ key: string; value: string }> };
-    expect(written.payloadString).toBe(row);
-    expect(written.attributes).toContainEqual({ key: 'CloudPubSubDeadLetterSourceDeliveryCount', value: '5' });
-    expect(JSON.parse(written.errorMessage)).toMatchObject({ data: { failure: { messages: [{ message: expect.stringMatching(/BigQuery refused .*waymark-enriched-bq.* after 5 delivery attempts/) }] } } });
+    const of = (row: string): Written => written.find((w) => w.payloadString === row)!;
+    const message = (w: Written): string => (JSON.parse(w.errorMessage) as { data: { failure: { messages: Array<{ message: string }> } } }).data.failure.messages[0].message;
+    expect(of(refused).attributes).toContainEqual({ key: 'CloudPubSubDeadLetterSourceDeliveryCount', value: '5' });
+    expect(of(refused).attributes).toContainEqual({ key: 'CloudPubSubDeadLetterSourceDeliveryErrorMessage', value: reason });
+    expect(JSON.parse(of(refused).errorMessage)).toMatchObject({ data: { type: 'generic_error' } });
+    expect(message(of(refused))).toBe(`BigQuery refused the enriched row: ${reason}; the BigQuery subscription waymark-enriched-bq could not write it after 5 delivery attempts and Pub/Sub forwarded it to the dead-letter topic`);
+    expect(message(of(unexplained))).toMatch(/^BigQuery refused the enriched row: the reason was not given \(the message has no CloudPubSubDeadLetterSourceDeliveryErrorMessage attribute\); .*waymark-enriched-bq.* after 7 delivery attempts/);
   }, 60000);
 });

@@ -5,9 +5,9 @@
  */
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSinkFormat } from '../../pipeline/sink-format';
+import { createSinkFormat, SinkFormat } from '../../pipeline/sink-format';
 import { createLogger, Logger, silentLogger } from '../../pipeline/service/log';
-import { EnricherService, Publish } from '../../pipeline/service/service';
+import { EnricherService, EnricherServiceOptions, Publish } from '../../pipeline/service/service';
 import { testEnricher } from '../pipeline/helpers/enricher';
 import { request } from '../collector/support';
 
@@ -31,8 +31,8 @@ let service: EnricherService;
 let publisher: HeldPublisher;
 let port: number;
 
-/** The service under test, publishing through the test's held publisher. */
-const newService = (logger: Logger): EnricherService => new EnricherService({
+/** The options of the service under test, publishing through the test's held publisher. */
+const optionsOf = (logger: Logger): EnricherServiceOptions => ({
   enricher: testEnricher(Date.UTC(2024, 4, 1, 12, 5)),
   format: createSinkFormat('bigquery-subscription', null),
   publisher,
@@ -42,6 +42,7 @@ const newService = (logger: Logger): EnricherService => new EnricherService({
   maxConcurrency: 2,
   logger,
 });
+const newService = (logger: Logger): EnricherService => new EnricherService(optionsOf(logger));
 
 beforeEach(async () => {
   publisher = new HeldPublisher();
@@ -117,5 +118,30 @@ test('each bad row is logged once with its failure_type, after its publish (the 
     expect(badLines).toEqual([expect.objectContaining({ severity: 'INFO', failure_type: 'tracker_protocol_violations' })]);
   } finally {
     await new Promise((r) => own.close(r));
+  }
+});
+
+test('a row the BigQuery subscription form refuses (an empty JSON column) becomes a bad row with the reason; nothing goes to the enriched topic', async () => {
+  // The real subscription form, given a row with a JSON column BigQuery would refuse (an empty string for a NULLABLE
+  // JSON column is an error: https://cloud.google.com/pubsub/docs/bigquery-troubleshooting).
+  const real = createSinkFormat('bigquery-subscription', { 'com.acme/blob/1': 'JSON' });
+  const format: SinkFormat = { ...real, formatRow: (row) => real.formatRow({ ...row, unstruct_event_com_acme_blob_1: '' }) };
+  const own = new EnricherService({ ...optionsOf(silentLogger), format });
+  const srv = createServer(own.handle);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  try {
+    const answer = request((srv.address() as AddressInfo).port, { method: 'POST', path: '/push', body: payload('00000000-0000-4000-8000-0000000000b1') });
+    await until(() => publisher.held.length === 1);
+    publisher.held[0].release(true);
+    expect((await answer).status).toBe(204);
+    expect(publisher.held.map((h) => h.topic)).toEqual(['projects/p/topics/bad']);
+    const row = JSON.parse(publisher.held[0].data) as { errorMessage: string; payloadString: string };
+    expect(JSON.parse(row.errorMessage)).toMatchObject({
+      data: { type: 'enrichment_failures', failure: { messages: [{ enrichment: 'sink_format', message: expect.stringMatching(/does not fit the events table: unstruct_event_com_acme_blob_1: is a JSON column but the value is an empty string/) }] } },
+    });
+    expect(row.payloadString).toContain('00000000-0000-4000-8000-0000000000b1');
+    expect(own.stats).toMatchObject({ good: 0, bad: 1 });
+  } finally {
+    await new Promise((r) => srv.close(r));
   }
 });
