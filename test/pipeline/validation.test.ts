@@ -175,7 +175,8 @@ const formats: Record<string, [string[], string[]]> = {
     ['https://example.com/a?b=c#d', 'mailto:x@y.z', 'urn:isbn:0451450523', 'http://[::1]:8080/', 'https://e.com/%20x', 'a:'],
     ['/relative/path', 'http://exa mple.com', 'https://e.com/%zz', 'https://e.com/%2', 'https://e.com/é', '1http://x', '', 'example.com'],
   ],
-  uuid: [['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', '00000000-0000-0000-0000-000000000000'], ['123e4567e89b12d3a456426614174000', '123e4567-e89b-12d3-a456-42661417400g', '123e4567-e89b-12d3-a456-4266141740000']],
+  uuid: [['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', '00000000-0000-0000-0000-000000000000'], ['123e4567e89b12d3a456426614174000', '123e4567-e89b-12d3-a456-42661417400g', '123e4567-e89b-12d3-a456-4266141740000',
+    '123e4567-e89b-12d3-a4564-26614174000', '123e4567-e89b-12d3-a456-42661417400G', '123e4567-e89b-12d3-a456-42661417400@', '123e4567-e89b-12d3-a456-42661417400`', '123e4567-e89b-12d3-a456-42661417400\u00e4', '123e4567:e89b-12d3-a456-426614174000']],
 };
 for (const [format, [valid, invalid]] of Object.entries(formats)) {
   // Messages quote short ASCII strings as they are (longer or non-ASCII ones: see the quoting cases below).
