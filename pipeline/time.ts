@@ -8,9 +8,26 @@ import { zeroPad } from './es5';
 /** Largest timestamp BigQuery stores: 9999-12-31T23:59:59.999Z. */
 export const MAX_TIMESTAMP_MS = 253402300799999;
 
+/** Seconds (since the epoch) whose text `YYYY-MM-DDTHH:MM:SS.` is remembered, by the second's two low bits. */
+const SECOND_OF = [-1, -1, -1, -1];
+const SECOND_TEXT = ['', '', '', ''];
+
 /** Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SS.sssZ`; null outside 1970..9999 or for non-integers. */
 export function formatTimestamp(ms: number): string | null {
   if (!(ms >= 0 && ms <= MAX_TIMESTAMP_MS) || Math.floor(ms) !== ms) return null;
+  // An event's timestamps and the events of a batch mostly fall in a few seconds: their text up to the milliseconds
+  // is remembered for four seconds (slot by the second's low bits), so most calls are one lookup and one concatenation.
+  const second = Math.floor(ms / 1000);
+  const at = second & 3;
+  if (SECOND_OF[at] !== second) {
+    SECOND_OF[at] = second;
+    SECOND_TEXT[at] = secondText(ms);
+  }
+  return SECOND_TEXT[at] + MILLIS_Z[ms - second * 1000];
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.` of the second holding `ms`, as one flat string. */
+function secondText(ms: number): string {
   const day = Math.floor(ms / DAY_MS);
   let dayText: string;
   if (day === cacheDayA) dayText = cacheTextA;
@@ -29,7 +46,8 @@ export function formatTimestamp(ms: number): string | null {
   const minutes = Math.floor(rest / 60000);
   rest -= minutes * 60000;
   const seconds = Math.floor(rest / 1000);
-  return dayText + TWO_DIGITS[hours] + ':' + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.' + THREE_DIGITS[rest - seconds * 1000] + 'Z';
+  // substring(0): the concatenation as one flat string (in Nashorn, a tree of pieces until read), made once a second.
+  return (dayText + TWO_DIGITS[hours] + ':' + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.').substring(0);
 }
 
 const DAY_MS = 86400000;
@@ -38,10 +56,11 @@ let cacheTextA = '';
 let cacheDayB = -1;
 let cacheTextB = '';
 const TWO_DIGITS: string[] = [];
-const THREE_DIGITS: string[] = [];
+/** `sssZ` for each millisecond. */
+const MILLIS_Z: string[] = [];
 for (let i = 0; i < 1000; i++) {
   if (i < 100) TWO_DIGITS.push(zeroPad(i, 2));
-  THREE_DIGITS.push(zeroPad(i, 3));
+  MILLIS_Z.push(zeroPad(i, 3) + 'Z');
 }
 
 const NATIVE_ISO =

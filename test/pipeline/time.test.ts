@@ -12,6 +12,16 @@ describe('timestamps', () => {
     expect(formatTimestamp(MAX_TIMESTAMP_MS)).toBe('9999-12-31T23:59:59.999Z');
   });
 
+  it('formats alike when seconds repeat and alternate (the per-second text it remembers)', () => {
+    // Times within a few seconds of each other, in and out of order, and seconds 4 apart (the same slot).
+    const rand = prng(12);
+    const base = Date.UTC(2026, 11, 31, 23, 59, 57, 0);
+    for (let t = 0; t < 5000; t++) {
+      const ms = base + Math.floor(rand() * 8000) + (t % 7 === 0 ? 4000 * Math.floor(rand() * 4) : 0);
+      expect(formatTimestamp(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+
   it('refuses what BigQuery could not store', () => {
     expect(formatTimestamp(-1)).toBeNull();
     expect(formatTimestamp(MAX_TIMESTAMP_MS + 1)).toBeNull();
