@@ -107,41 +107,62 @@ function sdKey(column: string): string {
 }
 
 /**
- * `JSON.stringify(toRow(s))`, written directly. Strings with nothing to escape (the usual case, checked with one
- * regex test over the scanned columns together) are quoted as they are; otherwise each string is checked on its own.
+ * `JSON.stringify(toRow(s))`, written directly, in one pass over the columns: strings are quoted as they are, and the
+ * scanned columns' strings are collected meanwhile; one regex test over them then says whether anything needed an
+ * escape. Rarely so: then the row is written again by {@link escapedJson}, checking each string on its own.
  * Escaped text is written by `stringifyJson`, so a lone surrogate is `\udXXX` in Nashorn as in Node: the row text
  * is the same bytes in every engine.
  */
 export function toJson(s: EventState): string {
   const vals = s.vals;
   let all = '';
-  for (let i = 0; i < N_COLUMNS; i++) {
-    const value = vals[i];
-    if (SCANNED[i] && typeof value === 'string') {
-      if (i === C_USERAGENT ? value === s.cleanUa : i === C_PAGE_URL ? value === s.cleanUrl : i === C_PAGE_REFERRER && value === s.cleanRefr) continue;
-      all += value;
-    }
-  }
-  const checkEach = NEEDS_ESCAPE.test(all);
   // Built with `+=`: in Nashorn, collecting the pieces in an array and joining them measured slower (the join's
   // buffer grows by copying), and the text is flattened once either way when it leaves the script.
   let out = '';
   let first = true;
-  // The last value written is a raw string whose closing quote is not written yet.
+  // The last value written is a string whose closing quote is not written yet.
   let open = false;
   for (let i = 0; i < N_COLUMNS; i++) {
     const value = vals[i];
     if (value === undefined || value === null) continue;
-    if (typeof value === 'string' && !(checkEach && NEEDS_ESCAPE.test(value))) {
+    if (typeof value === 'string') {
+      if (SCANNED[i] && !(i === C_USERAGENT ? value === s.cleanUa : i === C_PAGE_URL ? value === s.cleanUrl : i === C_PAGE_REFERRER && value === s.cleanRefr)) all += value;
       out += (first ? KEY_FIRST_Q[i] : open ? KEY_CLOSE_Q[i] : KEY_NEXT_Q[i]) + value;
       open = true;
     } else {
       // Numbers and booleans: `+` writes them as String(value) does.
+      out += (first ? KEY_FIRST[i] : open ? KEY_CLOSE[i] : KEY_NEXT[i]) + value;
+      open = false;
+    }
+    first = false;
+  }
+  if (NEEDS_ESCAPE.test(all)) return escapedJson(s);
+  return withSelfDescribing(s, out, first, open);
+}
+
+/** {@link toJson} for a row with a string that needs escapes: each string checked, escaped ones by stringifyJson. */
+function escapedJson(s: EventState): string {
+  const vals = s.vals;
+  let out = '';
+  let first = true;
+  let open = false;
+  for (let i = 0; i < N_COLUMNS; i++) {
+    const value = vals[i];
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string' && !NEEDS_ESCAPE.test(value)) {
+      out += (first ? KEY_FIRST_Q[i] : open ? KEY_CLOSE_Q[i] : KEY_NEXT_Q[i]) + value;
+      open = true;
+    } else {
       out += (first ? KEY_FIRST[i] : open ? KEY_CLOSE[i] : KEY_NEXT[i]) + (typeof value === 'string' ? stringifyJson(value) : value);
       open = false;
     }
     first = false;
   }
+  return withSelfDescribing(s, out, first, open);
+}
+
+/** The row text `out` (atomic columns so far) completed with the self-describing columns and the closing brace. */
+function withSelfDescribing(s: EventState, out: string, first: boolean, open: boolean): string {
   for (let i = 0; i < s.sd.length; i++) {
     out += (first ? '{' : open ? '",' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
     first = false;
