@@ -78,6 +78,12 @@ export interface EventType {
 export interface SelfDescribingText {
   readonly text: string;
   readonly field: string;
+  /**
+   * True when no string parsed from the text can hold a lone surrogate: it was decoded from UTF-8 (base64 `ue_px` /
+   * `cx`, so it has none itself) and has no `\u` escape. Its data's JSON is then JSON.stringify's as it is (see
+   * stages/row.ts); otherwise it goes through stringifyJson's surrogate check.
+   */
+  readonly wellFormed: boolean;
 }
 
 /** One event through the stages. */
@@ -87,7 +93,7 @@ export interface EventState {
   /** Atomic values by column index (undefined: not set). */
   readonly vals: unknown[];
   /** The self-describing columns, in order. */
-  readonly sd: Array<{ readonly column: string; value: unknown }>;
+  readonly sd: Array<{ readonly column: string; value: unknown; wellFormed: boolean }>;
   /**
    * Texts of useragent, page_url and page_referrer already known to hold nothing JSON escapes (checked once when
    * they entered a cache): the JSON writer need not scan those columns when they still hold exactly these.

@@ -113,6 +113,13 @@ function indexed(table: ReadonlyArray<readonly [string, string]>): Array<[string
   return out;
 }
 const STRING_COLS = indexed(STRING_PARAMS);
+/** STRING_COLS as two flat arrays of ints (slot, column): read for every event, one array index each. */
+const STRING_SLOTS: number[] = [];
+const STRING_COLUMNS: number[] = [];
+for (let i = 0; i < STRING_COLS.length; i++) {
+  STRING_SLOTS.push(STRING_COLS[i][1]);
+  STRING_COLUMNS.push(STRING_COLS[i][2]);
+}
 const INT_COLS = indexed(INT_PARAMS);
 const OFFSET_COLS = indexed(OFFSET_PARAMS);
 const NUMERIC_COLS = indexed(NUMERIC_PARAMS);
@@ -231,9 +238,9 @@ export function mapProtocol(s: EventState, config: ResolvedConfig): StageFailure
     else tpv.push({ field: 'p', value: v(platform), expectation: 'one of web, mob, pc, srv, app, tv, cnsl, iot, headset' });
   }
 
-  for (let i = 0; i < STRING_COLS.length; i++) {
-    const t = pv[STRING_COLS[i][1]];
-    if (t !== undefined && r[STRING_COLS[i][2]] === undefined) r[STRING_COLS[i][2]] = t;
+  for (let i = 0; i < STRING_SLOTS.length; i++) {
+    const t = pv[STRING_SLOTS[i]];
+    if (t !== undefined && r[STRING_COLUMNS[i]] === undefined) r[STRING_COLUMNS[i]] = t;
   }
   for (let i = 0; i < INT_COLS.length; i++) {
     const t = pv[INT_COLS[i][1]];
@@ -326,16 +333,16 @@ function decodeParam(
   encoded: string,
   tpv: FailureMessage[],
 ): SelfDescribingText | null {
-  if (pr !== undefined) return { text: pr, field: plain };
+  if (pr !== undefined) return { text: pr, field: plain, wellFormed: false };
   if (px === undefined) return null;
   if (HOST_BASE64 !== null) {
     const text = HOST_BASE64(px);
-    if (text !== null) return { text: text, field: encoded };
+    if (text !== null) return { text: text, field: encoded, wellFormed: text.indexOf('\\u') === -1 };
   }
   const decoded = decodeBase64Utf8(px);
   if (decoded.error !== undefined) {
     tpv.push({ field: encoded, value: v(px), expectation: 'base64url-encoded JSON: ' + decoded.error });
     return null;
   }
-  return { text: decoded.value, field: encoded };
+  return { text: decoded.value, field: encoded, wellFormed: decoded.value.indexOf('\\u') === -1 };
 }

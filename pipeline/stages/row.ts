@@ -15,8 +15,11 @@ export interface Row {
 /** Adds the self-describing columns, in order of appearance. */
 export function addSelfDescribingColumns(s: EventState): void {
   const unstruct = s.unstruct;
-  if (unstruct !== null) s.sd.push({ column: unstruct.info.eventColumn, value: shapeData(unstruct.data, unstruct.info.shape) });
+  if (unstruct !== null) {
+    s.sd.push({ column: unstruct.info.eventColumn, value: shapeData(unstruct.data, unstruct.info.shape), wellFormed: s.ueText !== null && s.ueText.wellFormed });
+  }
   const contexts = s.contexts;
+  const contextsWellFormed = s.coText !== null && s.coText.wellFormed;
   for (let i = 0; i < contexts.length; i++) {
     const c = contexts[i];
     const shaped = shapeData(c.data, c.info.shape);
@@ -30,7 +33,7 @@ export function addSelfDescribingColumns(s: EventState): void {
         break;
       }
     }
-    if (!found) s.sd.push({ column: column, value: [shaped] });
+    if (!found) s.sd.push({ column: column, value: [shaped], wellFormed: contextsWellFormed });
   }
 }
 
@@ -164,7 +167,9 @@ function escapedJson(s: EventState): string {
 /** The row text `out` (atomic columns so far) completed with the self-describing columns and the closing brace. */
 function withSelfDescribing(s: EventState, out: string, first: boolean, open: boolean): string {
   for (let i = 0; i < s.sd.length; i++) {
-    out += (first ? '{' : open ? '",' : ',') + sdKey(s.sd[i].column) + stringifyJson(s.sd[i].value);
+    // A value parsed from text that cannot hold a lone surrogate needs no surrogate check (SelfDescribingText.wellFormed).
+    const sd = s.sd[i];
+    out += (first ? '{' : open ? '",' : ',') + sdKey(sd.column) + (sd.wellFormed ? JSON.stringify(sd.value) : stringifyJson(sd.value));
     first = false;
     open = false;
   }
