@@ -279,6 +279,9 @@ function columnShapes(shapes: ColumnShapes | null | undefined): { [column: strin
   return out;
 }
 
+/** A character JSON.stringify writes escaped (any surrogate: it escapes lone ones, and the general path decides). */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** How one column of the events table is written: its `"name":` prefix and its type. */
 interface ColumnPlan {
   readonly prefix: string;
@@ -317,7 +320,8 @@ function subscriptionText(row: Record<string, unknown>, plans: { [column: string
     if (plan.repeated) value = JSON.stringify(convertList(v, plan.type, plan.fields, name));
     else if (plan.type === 'STRING') {
       if (typeof v !== 'string') refuse(name, 'is not a string');
-      value = JSON.stringify(v);
+      // What JSON.stringify gives: it escapes only quotes, backslashes, control characters and (lone) surrogates.
+      value = JSON_ESCAPED.test(v) ? JSON.stringify(v) : '"' + v + '"';
     } else if (plan.type === 'TIMESTAMP') value = String(convert(v, 'TIMESTAMP', undefined, name)); // a number
     else value = JSON.stringify(convert(v, plan.type, plan.fields, name));
     text += (text.length === 1 ? '' : ',') + plan.prefix + value;

@@ -228,6 +228,18 @@ describe('bigquery-subscription form: the conversions', () => {
     expect(createSinkFormat('dataflow', custom).formatRow(row)).toEqual({ text: JSON.stringify(row) });
   });
 
+  test('STRING columns: exactly the text JSON.stringify writes (quotes, backslashes, control characters, surrogates, U+2028)', () => {
+    const pieces = ['a', 'é', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '😀', '\ud83d', '\ude00', '/', '<', ' '];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let i = 0; i < 2000; i++) {
+      let v = '';
+      for (let n = next() % 12; n > 0; n--) v += pieces[next() % pieces.length];
+      const out = format.formatRow({ ...base, page_title: v });
+      expect([v, out.text]).toEqual([v, `{"event_id":"e1","collector_tstamp":1714564800000000,"page_title":${JSON.stringify(v)}}`]);
+    }
+  });
+
   test.each([
     [{ no_such_column: 1 }, /no_such_column: is not a column of the events table/],
     [{ unstruct_event_com_acme_order_1: { surprise: 1 } }, /unstruct_event_com_acme_order_1\.surprise: is not a field of the table/],
