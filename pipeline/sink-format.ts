@@ -280,6 +280,7 @@ function columnShapes(shapes: ColumnShapes | null | undefined): { [column: strin
 }
 
 /** A character JSON.stringify writes escaped (any surrogate: it escapes lone ones, and the general path decides). */
+// eslint-disable-next-line no-control-regex -- the control characters are what the test looks for
 const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** How one column of the events table is written: its `"name":` prefix and its type. */
