@@ -30,6 +30,8 @@ export interface PublisherOptions {
   readonly timeoutMs?: number;
   /** Requests to one topic in flight at once before batches wait for one to be answered. @default 2 */
   readonly maxRequestsPerTopic?: number;
+  /** Certificates (PEM) to trust for an https API root instead of the well-known CAs (a test server). */
+  readonly ca?: string;
 }
 
 interface Pending {
@@ -85,7 +87,7 @@ export class Publisher {
     const secure = url.protocol === 'https:';
     // Keep-alive: one TCP (and TLS) connection serves many publishes. Idle sockets are closed after 30 s, before
     // a server would close them under us.
-    const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30000 };
+    const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30000, ...(options.ca ? { ca: options.ca } : {}) };
     this.request = secure ? (httpsRequest as unknown as typeof httpRequest) : httpRequest;
     this.target = { host: url.hostname, port: url.port || (secure ? 443 : 80), method: 'POST', agent: secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions) };
     this.basePath = url.pathname.replace(/\/+$/, '');

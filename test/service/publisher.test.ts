@@ -6,8 +6,13 @@
  * partly acknowledged request rejects every message in it, connections are kept alive, and batches wait (and grow)
  * while requests are in flight. The emulator tests run it end to end in the shipped bundle.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Publisher, PublishError } from '../../pipeline/service/publisher';
 
 interface Received {
@@ -157,4 +162,50 @@ test('a batch is split at maxMessages; flushAll sends what waits and resolves on
   await p.flushAll();
   await all;
   expect(received.map((r) => r.messages.map((m) => m.data))).toEqual([['0', '1', '2'], ['3', '4', '5'], ['6']]);
+});
+
+describe('over https (the API root in production is https://pubsub.googleapis.com)', () => {
+  let dir: string;
+  let tls: HttpsServer;
+  let cert: string;
+  let tlsRoot: string;
+  let handshakes = 0;
+
+  beforeAll(async () => {
+    // A throw-away self-signed certificate for 127.0.0.1 (openssl: .ci/run installs it).
+    dir = mkdtempSync(join(tmpdir(), 'waymark-publisher-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    } catch (e) {
+      throw new Error(`the TLS test needs openssl to make its certificate (apt-get install openssl): ${(e as Error).message}`);
+    }
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const n = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: unknown[] }).messages.length;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ messageIds: Array.from({ length: n }, (_, i) => String(i)) }));
+      });
+    });
+    tls.on('secureConnection', () => handshakes++);
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+    tlsRoot = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    tls.closeAllConnections();
+    await new Promise((r) => tls.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('publishes over TLS on one kept-alive connection; a certificate it does not trust is refused', async () => {
+    const p = publisher({ apiRoot: tlsRoot, ca: cert });
+    for (let i = 0; i < 5; i++) await p.publish(T, `m${i}`);
+    expect(p.stats).toEqual({ requests: 5, messages: 5, failures: 0 });
+    expect(handshakes).toBe(1);
+    await expect(publisher({ apiRoot: tlsRoot }).publish(T, 'x')).rejects.toThrow(/publish to projects\/p\/topics\/enriched failed: self.signed certificate/);
+  });
 });
