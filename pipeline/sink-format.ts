@@ -24,9 +24,16 @@
  *   - corroborating the above in code: googleapis/java-bigquerystorage JsonToProtoMessage.java (nulls skipped, a DATE
  *     number is days, a TIMESTAMP number microseconds, an unknown field throws).
  *   So the row is written in those representations exactly:
- *   - TIMESTAMP → an integer, microseconds since the Unix epoch. String forms are parsed by the server with rules of
- *     its own (googleapis/java-bigquerystorage#1515 and #1604 show string timestamps refused or read as
- *     milliseconds), so no string is left to interpretation;
+ *   - TIMESTAMP → an integer, microseconds since the Unix epoch, over BigQuery's whole TIMESTAMP range (0001-01-01 to
+ *     9999-12-31 23:59:59.999999 UTC; https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types,
+ *     read 2026-12-02), so a pre-1970 date-time loads as it does on the Dataflow path. String forms are parsed by the
+ *     server with rules of its own (googleapis/java-bigquerystorage#1515, #1579 and #1604 show string timestamps
+ *     refused or read as milliseconds; the Storage Write API lists int64, int32, uint32 and google.protobuf.Timestamp
+ *     for TIMESTAMP, no string), so no string is left to interpretation. That range is about ±2.5e17 µs, beyond
+ *     2^53, and the page says numbers pass through IEEE 754 doubles (for NUMERIC), so a value is written only when a
+ *     double holds it exactly and prints as its own digits: every microsecond within ±2^53 µs (1684-09 to 2255-06),
+ *     beyond that whole seconds and the other values that are doubles; the rest is refused with the exact value in
+ *     the reason (a bad row), never rounded;
  *   - DATE → an integer, days since the Unix epoch, within -719162..2932896;
  *   - NUMERIC → a decimal string (at most 29 integer and 9 fraction digits: NUMERIC's range), never a JSON number,
  *     which would pass through a double;
@@ -45,7 +52,7 @@
  *
  * Engine-neutral code (no Node APIs) like the rest of pipeline/, although only the Node service uses the subscription form.
  */
-import { atomicColumnType, selfDescribingColumnName } from './columns';
+import { ATOMIC_COLUMN_NAMES, atomicColumnType, selfDescribingColumnName } from './columns';
 import { hasOwn, isArray, isObject, keys } from './es5';
 import { parseRfc3339 } from './time';
 import type { ColumnShape, ColumnShapes, ShapeField } from './warehouse';
@@ -77,13 +84,67 @@ const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Largest integer a JSON number carries exactly (INTEGER columns are INT64; larger values would be rounded). */
 const MAX_EXACT = 9007199254740991;
 
-/** Microseconds since the epoch of an RFC 3339 timestamp (sub-millisecond digits kept), or null. */
+/** BigQuery's TIMESTAMP range in seconds since the epoch: 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z (plus 999999 µs). */
+const MIN_TIMESTAMP_SECONDS = -62135596800;
+const MAX_TIMESTAMP_SECONDS = 253402300799;
+/** The grammar pipeline/time.ts `parseRfc3339` accepts (fractions to nanoseconds, `Z` or an offset), for any year. */
+const RFC3339_ANY_YEAR = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
+const SIX_ZEROS = '000000';
+
+/**
+ * The exact microseconds since the epoch of an RFC 3339 timestamp anywhere in BigQuery's TIMESTAMP range
+ * (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#timestamp_type: 0001-01-01 00:00:00 to
+ * 9999-12-31 23:59:59.999999 UTC; digits below the microsecond truncated, a leap second read as :59 like
+ * `parseRfc3339`), as decimal digits: a double cannot hold every microsecond of that range (it is about ±2.5e17 µs,
+ * beyond 2^53), so the value is assembled as text; null when the text is not such a timestamp or out of range.
+ * pipeline/time.ts `parseRfc3339` stays as it is (1970 on, ms): it serves the enrichment's own columns.
+ */
+export function timestampMicrosText(value: string): string | null {
+  const m = RFC3339_ANY_YEAR.exec(value);
+  if (!m) return null;
+  const days = dateDays(m[1] + '-' + m[2] + '-' + m[3]);
+  const hour = +m[4];
+  const minute = +m[5];
+  const second = +m[6];
+  if (days === null || hour > 23 || minute > 59 || second > 60) return null;
+  let seconds = days * 86400 + hour * 3600 + minute * 60 + (second === 60 ? 59 : second);
+  if (m[8]) {
+    const offset = (+m[9] * 60 + +m[10]) * 60;
+    seconds = m[8] === '+' ? seconds - offset : seconds + offset;
+  }
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) return null;
+  const micro = m[7] ? +(m[7] + '00000').substring(0, 6) : 0;
+  // Integers: seconds within ±2.6e11, so each part is exact; the sign is carried by the seconds.
+  if (seconds >= 0) return seconds === 0 ? String(micro) : String(seconds) + (SIX_ZEROS + micro).slice(-6);
+  if (micro === 0) return String(seconds) + SIX_ZEROS;
+  const whole = -seconds - 1;
+  return '-' + (whole === 0 ? String(1000000 - micro) : String(whole) + (SIX_ZEROS + (1000000 - micro)).slice(-6));
+}
+
+/**
+ * Microseconds since the epoch of an RFC 3339 timestamp in BigQuery's range, as a number when a JSON number carries it
+ * exactly (always within ±2^53 µs, about 1684-09 to 2255-06; beyond, the values that are doubles and print as their
+ * own digits, e.g. any whole second), else the exact digits as a string (which {@link SinkFormat.formatRow} refuses,
+ * see `convert`); null when not a timestamp BigQuery can store.
+ */
+export function timestampMicrosExact(value: string): number | string | null {
+  const ms = parseRfc3339(value); // the fast path for the canonical form of 1970 and later
+  if (ms !== null) {
+    // Sub-millisecond digits: none fit in 24 characters (19 of date and time, the dot, the zone), the canonical form.
+    const f = value.length <= 24 ? null : FRACTION.exec(value.substring(17));
+    const micros = ms * 1000 + (f && f[1].length > 3 ? +(f[1] + '000').substring(3, 6) : 0);
+    if (micros <= MAX_EXACT) return micros;
+  }
+  const text = timestampMicrosText(value);
+  if (text === null) return null;
+  const n = +text;
+  return String(n) === text ? n : text;
+}
+
+/** Microseconds since the epoch of an RFC 3339 timestamp when a JSON number carries them exactly, or null. */
 export function timestampMicros(value: string): number | null {
-  const ms = parseRfc3339(value);
-  if (ms === null) return null;
-  const m = FRACTION.exec(value.substring(17));
-  const extra = m && m[1].length > 3 ? +(m[1] + '000').substring(3, 6) : 0;
-  return ms * 1000 + extra;
+  const micros = timestampMicrosExact(value);
+  return typeof micros === 'number' ? micros : null;
 }
 
 /** BigQuery's DATE range in days since the epoch: 0001-01-01 and 9999-12-31 (supported-data-types, Storage Write API). */
@@ -135,8 +196,12 @@ function convert(value: unknown, type: string, fields: readonly ShapeField[] | u
   switch (type) {
     case 'TIMESTAMP': {
       if (typeof value !== 'string') refuse(path, 'a TIMESTAMP must come as an RFC 3339 string, got ' + typeof value);
-      const micros = timestampMicros(value);
-      if (micros === null) refuse(path, 'is not an RFC 3339 timestamp BigQuery can store: ' + JSON.stringify(value.substring(0, 64)));
+      const micros = timestampMicrosExact(value);
+      if (micros === null) refuse(path, 'is not an RFC 3339 timestamp within BigQuery\'s range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z: ' + JSON.stringify(value.substring(0, 64)));
+      if (typeof micros === 'string') {
+        refuse(path, 'is ' + micros + ' µs since the epoch, which a JSON number cannot carry exactly (beyond ±2^53 µs, 1684 to 2255, ' +
+          'not every microsecond is a double) and the subscription documents no exact text form for TIMESTAMP: ' + JSON.stringify(value.substring(0, 64)));
+      }
       return micros;
     }
     case 'DATE': {
@@ -214,29 +279,55 @@ function columnShapes(shapes: ColumnShapes | null | undefined): { [column: strin
   return out;
 }
 
-/** The row in the Storage Write API types of the events table (atomic columns + the registry's shapes). Throws a Refusal. */
-function subscriptionRow(row: Record<string, unknown>, columns: ReturnType<typeof columnShapes>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** A character JSON.stringify writes escaped (any surrogate: it escapes lone ones, and the general path decides). */
+// eslint-disable-next-line no-control-regex -- the control characters are what the test looks for
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** How one column of the events table is written: its `"name":` prefix and its type. */
+interface ColumnPlan {
+  readonly prefix: string;
+  readonly type: string;
+  readonly fields: readonly ShapeField[] | undefined;
+  readonly repeated: boolean;
+}
+
+/** The plans of the atomic columns (and `load_tstamp`); the self-describing ones are added per format. */
+function atomicPlans(): { [column: string]: ColumnPlan } {
+  const out: { [column: string]: ColumnPlan } = {};
+  for (let i = 0; i < ATOMIC_COLUMN_NAMES.length; i++) {
+    const name = ATOMIC_COLUMN_NAMES[i];
+    out[name] = { prefix: JSON.stringify(name) + ':', type: atomicColumnType(name) as string, fields: undefined, repeated: false };
+  }
+  if (!hasOwn(out, 'load_tstamp')) out.load_tstamp = { prefix: '"load_tstamp":', type: 'TIMESTAMP', fields: undefined, repeated: false };
+  return out;
+}
+
+/**
+ * The row as the message text, in the Storage Write API types of the events table (atomic columns + the registry's
+ * shapes). Throws a Refusal. The text is assembled column by column (what `JSON.stringify` of the converted row
+ * gives, the same keys in the same order) instead of building a second object of ~60 properties first: that object
+ * was most of the cost of this form.
+ */
+function subscriptionText(row: Record<string, unknown>, plans: { [column: string]: ColumnPlan }): string {
+  let text = '{';
   const names = keys(row);
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     const v = row[name];
     if (v === null || v === undefined) continue;
-    const atomic = atomicColumnType(name);
-    if (atomic !== null) {
-      out[name] = convert(v, atomic, undefined, name);
-    } else if (hasOwn(columns, name)) {
-      const c = columns[name];
-      const type = c.shape === 'JSON' ? 'JSON' : 'RECORD';
-      const fields = c.shape === 'JSON' ? undefined : c.shape;
-      out[name] = c.repeated ? convertList(v, type, fields, name) : convert(v, type, fields, name);
-    } else if (name === 'load_tstamp') {
-      out[name] = convert(v, 'TIMESTAMP', undefined, name);
-    } else {
-      refuse(name, 'is not a column of the events table');
-    }
+    if (!hasOwn(plans, name)) refuse(name, 'is not a column of the events table');
+    const plan = plans[name];
+    let value: string;
+    if (plan.repeated) value = JSON.stringify(convertList(v, plan.type, plan.fields, name));
+    else if (plan.type === 'STRING') {
+      if (typeof v !== 'string') refuse(name, 'is not a string');
+      // What JSON.stringify gives: it escapes only quotes, backslashes, control characters and (lone) surrogates.
+      value = JSON_ESCAPED.test(v) ? JSON.stringify(v) : '"' + v + '"';
+    } else if (plan.type === 'TIMESTAMP') value = String(convert(v, 'TIMESTAMP', undefined, name)); // a number
+    else value = JSON.stringify(convert(v, plan.type, plan.fields, name));
+    text += (text.length === 1 ? '' : ',') + plan.prefix + value;
   }
-  return out;
+  return text + '}';
 }
 
 function base64(text: string): string {
@@ -276,11 +367,17 @@ export function createSinkFormat(sink: RowSink, shapes?: ColumnShapes | null): S
   }
   if (sink !== 'bigquery-subscription') throw new Error('sink-format: unknown sink ' + JSON.stringify(sink) + ' (known: ' + ROW_SINKS.join(', ') + ')');
   const columns = columnShapes(shapes);
+  const plans = atomicPlans();
+  const names = keys(columns);
+  for (let i = 0; i < names.length; i++) {
+    const c = columns[names[i]];
+    if (!hasOwn(plans, names[i])) plans[names[i]] = { prefix: JSON.stringify(names[i]) + ':', type: c.shape === 'JSON' ? 'JSON' : 'RECORD', fields: c.shape === 'JSON' ? undefined : c.shape, repeated: c.repeated };
+  }
   return {
     sink: sink,
     formatRow(row) {
       try {
-        return { text: JSON.stringify(subscriptionRow(row, columns)) };
+        return { text: subscriptionText(row, plans) };
       } catch (e) {
         if (e instanceof Refusal) return { refused: e.reason };
         throw e;

@@ -80,7 +80,7 @@ export const PRICES = {
  */
 export const MEASURED = {
   collectorCpuUsPerEvent: 26.8,
-  enricherServiceCpuUsPerEvent: 292.4,
+  enricherServiceCpuUsPerEvent: 109.5,
   nashornEventsPerSecondPerCore: 6000,
   rawMessageBytes: 1478,
   enrichedRowBytes: 1992,

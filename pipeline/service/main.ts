@@ -128,6 +128,7 @@ export async function start(env: Readonly<Record<string, string | undefined>> = 
     stopping ??= (async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       const { unfinished } = await service.drain(settings.drainMs);
+      publisher.close();
       server.closeIdleConnections();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 500).unref())]);
       logger.info('enricher stopped', { ...service.stats, unfinished });

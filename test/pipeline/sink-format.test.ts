@@ -10,7 +10,8 @@
  */
 import { DEAD_LETTER_FIELDS, eventsTableFields, BigQueryField } from '../../lib/private/bigquery-schema';
 import { loadRegistry } from '../../pipeline/registry/load';
-import { createSinkFormat, dateDays, deadLetterRow, timestampMicros } from '../../pipeline/sink-format';
+import { createSinkFormat, dateDays, deadLetterRow, timestampMicros, timestampMicrosText } from '../../pipeline/sink-format';
+import { parseRfc3339 } from '../../pipeline/time';
 import { buildUdfConfig } from '../../pipeline/udf-config';
 import type { ColumnShapes } from '../../pipeline/warehouse';
 import { EXAMPLE_SCHEMAS_DIR } from '../helpers/bundles';
@@ -38,7 +39,9 @@ function fit(value: Record<string, unknown>, fields: readonly BigQueryField[], a
     items.forEach((item, i) => {
       const p = f.mode === 'REPEATED' ? `${at}.${k}[${i}]` : `${at}.${k}`;
       const ok: Record<string, () => boolean> = {
-        TIMESTAMP: () => Number.isSafeInteger(item) && (item as number) >= 0 && (item as number) <= 253402300799999 * 1000,
+        // BigQuery's TIMESTAMP range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, in µs; an integer that is a
+        // double (beyond 2^53 the writer only emits values a double holds exactly).
+        TIMESTAMP: () => Number.isInteger(item) && (item as number) >= -62135596800 * 1e6 && (item as number) < 253402300800 * 1e6,
         DATE: () => Number.isSafeInteger(item),
         NUMERIC: () => typeof item === 'string' && /^-?\d{1,29}(\.\d{1,9})?$/.test(item),
         INTEGER: () => Number.isSafeInteger(item),
@@ -105,6 +108,52 @@ describe('bigquery-subscription form: the conversions', () => {
     expect(timestampMicros('yesterday')).toBeNull();
   });
 
+  // BigQuery's TIMESTAMP range: 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999 UTC
+  // (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#timestamp_type, read 2026-12-02).
+  const MIN_MICROS = -62135596800000000n;
+  const MAX_MICROS = 253402300799999999n;
+  /** RFC 3339 text of `micros` (a BigInt) from the engine's calendar (setUTCFullYear: years 0-99 are not 19xx). */
+  const rfc3339 = (micros: bigint): string => {
+    const seconds = micros >= 0n ? micros / 1000000n : -((-micros + 999999n) / 1000000n);
+    const d = new Date(0);
+    d.setUTCFullYear(1970, 0, 1);
+    d.setUTCSeconds(Number(seconds)); // whole seconds: exact in a Date's ms
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(Number(micros - seconds * 1000000n), 6)}Z`;
+  };
+
+  test('TIMESTAMP: the whole BigQuery range, exact to the microsecond (digits assembled as text, checked with BigInt)', () => {
+    expect(timestampMicrosText('0001-01-01T00:00:00Z')).toBe(String(MIN_MICROS));
+    expect(timestampMicrosText('9999-12-31T23:59:59.999999Z')).toBe(String(MAX_MICROS));
+    expect(timestampMicrosText('1969-12-31T23:59:59.5Z')).toBe('-500000');
+    expect(timestampMicrosText('1969-12-31T23:59:59.999999Z')).toBe('-1');
+    expect(timestampMicrosText('1969-12-31T23:59:59Z')).toBe('-1000000');
+    expect(timestampMicrosText('1970-01-01T00:00:00.000001Z')).toBe('1');
+    expect(timestampMicrosText('1600-01-01T00:00:00.5Z')).toBe('-11676095999500000');
+    // An offset can move a year-0000 or year-10000-side text into the range, and out of it.
+    expect(timestampMicrosText('0000-12-31T23:00:00-01:00')).toBe(String(MIN_MICROS));
+    expect(timestampMicrosText('0000-12-31T23:59:59.999999Z')).toBeNull();
+    expect(timestampMicrosText('0001-01-01T00:30:00+01:00')).toBeNull();
+    expect(timestampMicrosText('9999-12-31T23:59:59.999999-00:01')).toBeNull();
+    expect(timestampMicrosText('1900-02-29T00:00:00Z')).toBeNull();
+    expect(timestampMicrosText('1600-02-29T00:00:00Z')).toBe(String(BigInt(Date.UTC(1600, 1, 29)) * 1000n));
+    // Spread over the range: every sample agrees with the calendar, negative fractions included.
+    const span = MAX_MICROS - MIN_MICROS;
+    for (let i = 0n; i <= 4000n; i++) {
+      const micros = MIN_MICROS + (span * i) / 4000n + ((i * 7919n) % 1000000n) - (i === 4000n ? 1000000n : 0n);
+      expect([rfc3339(micros), timestampMicrosText(rfc3339(micros))]).toEqual([rfc3339(micros), String(micros)]);
+    }
+  });
+
+  test('TIMESTAMP: the same value as before for everything parseRfc3339 reads (1970 on, within 2^53 µs)', () => {
+    for (const v of ['2024-05-01T12:34:56.789Z', '2024-05-01T12:34:56.789123456Z', '2024-05-01 14:34:56.7+02:00', '1970-01-01T00:00:00Z', '2016-12-31T23:59:60.5Z', '2255-06-05T23:47:34.740991Z']) {
+      const ms = parseRfc3339(v)!;
+      const sub = /\.(\d+)/.exec(v.substring(17));
+      expect([v, timestampMicros(v)]).toEqual([v, ms * 1000 + (sub && sub[1].length > 3 ? +(sub[1] + '000').substring(3, 6) : 0)]);
+      expect(timestampMicrosText(v)).toBe(String(timestampMicros(v)));
+    }
+  });
+
   test('DATE: days since the epoch; impossible dates refused', () => {
     expect(dateDays('1970-01-02')).toBe(1);
     expect(dateDays('2024-05-01')).toBe(19844);
@@ -159,6 +208,36 @@ describe('bigquery-subscription form: the conversions', () => {
       contexts_com_acme_order_1: [{ placed_at: 0 }],
       unstruct_event_com_acme_blob_1: '{"free":"form"}',
     });
+  });
+
+  test('TIMESTAMP before 1970 and up to 9999: written as exact µs; a value a JSON number cannot carry is refused, not rounded', () => {
+    const row = { ...base, unstruct_event_com_acme_order_1: { placed_at: '1969-07-20T20:17:40.123456Z', lines: [{ at: '0001-01-01T00:00:00Z' }, { at: '9999-12-31T23:59:59Z' }] }, contexts_com_acme_order_1: [{ placed_at: '1600-01-01T00:00:00.5Z' }] };
+    const out = format.formatRow(row);
+    expect(out.refused).toBeUndefined();
+    // The digits in the message text itself (JSON.parse would go through a double).
+    expect(out.text).toContain('"placed_at":-14182939876544');
+    expect(out.text).toContain('"lines":[{"at":-62135596800000000},{"at":253402300799000000}]');
+    expect(out.text).toContain('"contexts_com_acme_order_1":[{"placed_at":-11676095999500000}]');
+    expect(JSON.parse(out.text!).unstruct_event_com_acme_order_1.placed_at).toBe(Date.UTC(1969, 6, 20, 20, 17, 40) * 1000 + 123456);
+    // 253402300799999999 is not a double (the nearest is 253402300800000000): refused with the exact value.
+    const far = format.formatRow({ ...base, unstruct_event_com_acme_order_1: { placed_at: '9999-12-31T23:59:59.999999Z' } });
+    expect(far.text).toBeUndefined();
+    expect(far.refused).toMatch(/^unstruct_event_com_acme_order_1\.placed_at: is 253402300799999999 µs since the epoch, which a JSON number cannot carry exactly/);
+    expect(format.formatRow({ ...base, unstruct_event_com_acme_order_1: { placed_at: '0000-12-31T23:59:59Z' } }).refused).toMatch(/placed_at: is not an RFC 3339 timestamp within BigQuery's range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z/);
+    // The Dataflow form is the row's own JSON, pre-1970 strings and all (the template takes RFC 3339 text).
+    expect(createSinkFormat('dataflow', custom).formatRow(row)).toEqual({ text: JSON.stringify(row) });
+  });
+
+  test('STRING columns: exactly the text JSON.stringify writes (quotes, backslashes, control characters, surrogates, U+2028)', () => {
+    const pieces = ['a', 'é', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '😀', '\ud83d', '\ude00', '/', '<', ' '];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let i = 0; i < 2000; i++) {
+      let v = '';
+      for (let n = next() % 12; n > 0; n--) v += pieces[next() % pieces.length];
+      const out = format.formatRow({ ...base, page_title: v });
+      expect([v, out.text]).toEqual([v, `{"event_id":"e1","collector_tstamp":1714564800000000,"page_title":${JSON.stringify(v)}}`]);
+    }
   });
 
   test.each([
