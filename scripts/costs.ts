@@ -74,14 +74,13 @@ export const PRICES = {
 /**
  * Measurements recorded in docs/BENCHMARKS.md: CPU per event of the collector (server CPU per GET) and of the
  * enricher service (per push through HTTP, OIDC on, publish included), and the sizes of the benchmark events (the
- * CollectorPayload message; the enriched row in the BigQuery subscription form). `nashornEventsPerSecondPerCore` is
- * not measured here (Nashorn is not benchmarked on these machines): it is the ≈ 6k events/s per core the Dataflow
- * sizing of the project's issue tracker uses, and it only decides when Dataflow needs a second worker.
+ * CollectorPayload message; the enriched row in the BigQuery subscription form), and the UDF's steady-state rate in
+ * Nashorn 15.4 per CPU-second (`npm run bench:enrich`), which decides when Dataflow needs a second worker.
  */
 export const MEASURED = {
   collectorCpuUsPerEvent: 26.8,
   enricherServiceCpuUsPerEvent: 109.5,
-  nashornEventsPerSecondPerCore: 6000,
+  nashornEventsPerSecondPerCore: 20641,
   rawMessageBytes: 1478,
   enrichedRowBytes: 1992,
 } as const;
@@ -211,8 +210,9 @@ export function dataLines(path: EnrichmentPath, rate: number, m: Measurements = 
       ? { item: 'Cloud Run enricher (request-based)', usd: req.usd }
       : { item: `Cloud Run enricher (instance-based, ${inst.instances})`, usd: inst.usd });
   } else {
-    // One n2-standard-2 worker enriches ≈ 2 × the Nashorn rate; more workers only when the load needs them.
-    const workers = Math.max(1, Math.ceil(rate / (2 * m.nashornEventsPerSecondPerCore * ASSUMPTIONS.targetUtilisation)));
+    // A worker runs the UDF in one Nashorn engine under a lock (docs/data-pipeline.md): it enriches what one core of
+    // Nashorn does, whatever its machine type; more workers only when the load needs them.
+    const workers = Math.max(1, Math.ceil(rate / (m.nashornEventsPerSecondPerCore * ASSUMPTIONS.targetUtilisation)));
     const hours = 24 * 30 * workers;
     lines.push({ item: `Dataflow: ${workers} n2-standard-2 streaming worker(s)`, usd: hours * (2 * PRICES.dataflowStreamingVcpuHour + 8 * PRICES.dataflowStreamingGiBHour) });
     lines.push({ item: 'Dataflow Streaming Engine (data processed)', usd: ((raw + rows) / GIB) * PRICES.dataflowStreamingEnginePerGiB });

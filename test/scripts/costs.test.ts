@@ -23,6 +23,10 @@ describe('the cost model uses the measured CPU figures', () => {
     expect(MEASURED.enricherServiceCpuUsPerEvent).toBe(recorded('enricher service, CPU per event', (c) => Number(/([\d.]+) µs/.exec(c)![1])));
   });
 
+  test('Nashorn events per CPU-second = the recorded UDF benchmark (Dataflow worker sizing)', () => {
+    expect(MEASURED.nashornEventsPerSecondPerCore).toBe(recorded('UDF in Nashorn, events per CPU-second', (c) => Number(c.replace(/,/g, ''))));
+  });
+
   test('collector CPU per GET = the recorded benchmark (collector / bare, the collector figure)', () => {
     expect(MEASURED.collectorCpuUsPerEvent).toBe(recorded('server CPU per GET, collector / bare (median)', (c) => Number(/([\d.]+) \//.exec(c)![1])));
   });
