@@ -96,7 +96,8 @@ export const VALIDATOR_RUNTIME: string = [
   '}',
   'function inEnum(d, list) { for (var i = 0; i < list.length; i++) if (eq(d, list[i])) return true; return false; }',
   'function sortedKeys(d) { var ks = Object.keys(d); ks.sort(); return ks; }',
-  'function hasUnknown(d, known) { for (var k in d) if (hasOwn.call(d, k) && !hasOwn.call(known, k)) return true; return false; }',
+  // Object.keys: the own names without a hasOwnProperty call each (and in Nashorn half the cost of for-in).
+  'function hasUnknown(d, known) { var ks = Object.keys(d); for (var i = 0; i < ks.length; i++) if (!hasOwn.call(known, ks[i])) return true; return false; }',
   'function isMultiple(d, m) {',
   '  if (isInt(d) && isInt(m)) return d % m === 0;',
   '  var q = d / m;',
@@ -193,6 +194,15 @@ export const VALIDATOR_RUNTIME: string = [
   '}',
   // 8-4-4-4-12 hex digits, checked by char code: in Nashorn three times faster than the equivalent regex (joni
   // interprets its pattern per character). `c | 32` maps A-F onto a-f and nothing else onto a-f.
+  // `re.test(d)` remembered for the last two strings that matched, in `memo` (a regex without flags answers the same
+  // for the same string, so this is exact).
+  'function matches(re, memo, d) {',
+  '  if (d === memo[0] || d === memo[1]) return true;',
+  '  if (!re.test(d)) return false;',
+  '  memo[1] = memo[0];',
+  '  memo[0] = d;',
+  '  return true;',
+  '}',
   'function fmtUuid(s) {',
   '  if (s.length !== 36 || s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) return false;',
   '  for (var i = 0; i < 36; i++) {',

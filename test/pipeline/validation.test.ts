@@ -217,6 +217,12 @@ describe('compiled validators (Node, compileValidators)', () => {
     expect(() => compileValidators(schemas, { maxErrors: 0 })).toThrow('maxErrors must be a positive integer, found 0');
   });
 
+  it('answers a pattern the same for a string seen before, matching or not (the last matches are remembered)', () => {
+    const v = compileValidators([{ key: 'iglu:com.test/code/jsonschema/1-0-0', schema: { type: 'string', pattern: '^[a-z]{3}$' } }])['iglu:com.test/code/jsonschema/1-0-0'];
+    const seq = ['abc', 'abcd', 'xyz', 'abcd', 'abc', 'ABC', 'xyz', 'qqq', 'ABC', 'abc', 'abcd'];
+    expect(seq.map((s) => v(s).length === 0)).toEqual(seq.map((s) => /^[a-z]{3}$/.test(s)));
+  });
+
   it('returns an empty list for a schema that accepts everything', () => {
     const v = compileValidators([{ key: 'iglu:com.test/any/jsonschema/1-0-0', schema: { description: 'anything' } }]);
     expect(v['iglu:com.test/any/jsonschema/1-0-0']({ x: 1 })).toEqual([]);
