@@ -54,6 +54,7 @@ export class WaymarkEnvironmentStack extends TerraformStack {
         domains: environment.collectorDomains,
         backends: [backend],
         cookie: { domains: environment.cookieDomains },
+        cloudArmor: environment.cloudArmor,
       },
       pixelCollector: backend ? undefined : { domains: environment.collectorDomains },
       warehouse: { location: environment.warehouseLocation, deletionProtection: environment.deletionProtection },

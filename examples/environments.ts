@@ -48,6 +48,11 @@ export interface EnvironmentConfig {
    * its validator in the enrichment. None: the built-in schemas only.
    */
   readonly schemaFolders?: readonly string[];
+  /**
+   * Cloud Armor on the collector (per-IP throttling); `false` leaves it out and saves its per-request fee, without
+   * any per-IP limit (GlobalCollector's `cloudArmor`, docs/costs.md). Default true. No pixel topology: it has none.
+   */
+  readonly cloudArmor?: boolean;
   /** Protect data (buckets, dataset) from `terraform destroy`. */
   readonly deletionProtection: boolean;
   /**

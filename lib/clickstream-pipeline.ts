@@ -182,7 +182,7 @@ export class ClickstreamPipeline extends Construct {
         ...props.monitoring,
         // The pixel collector has load balancer metrics too, but no Cloud Armor policy of its own and no /health.
         collector: this.collector
-          ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy.name, healthCheckHost: this.collector.domains[0] }
+          ? { urlMapName: this.collector.urlMap.name, securityPolicyName: this.collector.securityPolicy?.name, healthCheckHost: this.collector.domains[0] }
           : this.pixelCollector ? { urlMapName: this.pixelCollector.urlMap.name } : undefined,
         rawTopicName: this.topics.raw.name,
         enrichSubscriptionName: this.topics.enrichSubscription.name,

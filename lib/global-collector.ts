@@ -66,12 +66,22 @@ export interface GlobalCollectorProps extends NewRegionsOption {
   readonly redirectDomains?: readonly string[];
   /** Fraction of requests the load balancer logs (0-1). @default 1 */
   readonly logSampleRate?: number;
-  /** Per-IP throttling by Cloud Armor. @default 600 requests a minute per IP, then 429 */
+  /** Per-IP throttling by Cloud Armor. Needs `cloudArmor`. @default 600 requests a minute per IP, then 429 */
   readonly rateLimit?: CollectorRateLimit;
-  /** Source ranges always allowed (not throttled). @default none */
+  /** Source ranges always allowed (not throttled). Needs `cloudArmor`. @default none */
   readonly allowedIpRanges?: readonly string[];
-  /** Source ranges always denied (403). @default none */
+  /** Source ranges always denied (403). Needs `cloudArmor`. @default none */
   readonly deniedIpRanges?: readonly string[];
+  /**
+   * Attach a Cloud Armor security policy (the per-IP throttle of `rateLimit`, the allow and deny lists) to every
+   * backend service. `false` attaches none and so saves Cloud Armor's fees, above all its fee per request (the
+   * Cloud Armor line of docs/costs.md), at the price of any per-IP limit: one client can then send as much as the
+   * backends take, and every request it sends is published, enriched and stored (Pub/Sub, Cloud Run and BigQuery
+   * costs). The load balancer's own always-on protection from volumetric and protocol-based DDoS attacks stays.
+   * `false` with `rateLimit`, `allowedIpRanges` or `deniedIpRanges` is an error: those are Cloud Armor rules.
+   * @default true
+   */
+  readonly cloudArmor?: boolean;
   /** Further collector settings as environment variables (`WAYMARK_*`), applied last. @default none */
   readonly collectorSettings?: Readonly<Record<string, string>>;
   /** Labels of every resource that takes labels. @default none (plus managed-by: waymark) */
@@ -83,7 +93,7 @@ const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 
 /**
  * The third-party-cookie collector: one global external Application Load Balancer (one IP, managed TLS,
- * HTTP→HTTPS redirect, Cloud Armor per-IP throttling, request logging) in front of one or several backends
+ * HTTP→HTTPS redirect, Cloud Armor per-IP throttling unless `cloudArmor: false`, request logging) in front of one or several backends
  * running the same collector bundle in many regions. Events go to the raw topic, bad rows to the bad topic.
  *
  * ```ts
@@ -102,7 +112,8 @@ export class GlobalCollector extends Construct {
   public readonly codeBucket: StorageBucket;
   public readonly bundleObject: StorageBucketObject;
   public readonly zipObject: StorageBucketObject;
-  public readonly securityPolicy: ComputeSecurityPolicy;
+  /** The Cloud Armor policy on every backend service; undefined with `cloudArmor: false`. */
+  public readonly securityPolicy?: ComputeSecurityPolicy;
   public readonly urlMap: ComputeUrlMap;
   public readonly frontend: HttpsFrontend;
   /** The bound backends, in the order given. */
@@ -146,7 +157,7 @@ export class GlobalCollector extends Construct {
     this.zipObject = upload(this, 'zip-object', this.codeBucket, zip, 'application/zip');
 
     this.environment = collectorEnvironment(props);
-    this.securityPolicy = armorPolicy(this, prefix, props);
+    this.securityPolicy = props.cloudArmor === false ? undefined : armorPolicy(this, prefix, props);
 
     const context: CollectorBackendContext = {
       namePrefix: prefix,
@@ -276,6 +287,11 @@ function validate(props: GlobalCollectorProps): void {
   }
   checkDomains(NAME, 'redirectDomains', props.redirectDomains ?? [], { allowEmpty: true });
   checkNumber(NAME, 'logSampleRate', props.logSampleRate ?? 1, 0, 1);
+  if (props.cloudArmor !== undefined && typeof props.cloudArmor !== 'boolean') throw new PropError(NAME, 'cloudArmor', `must be true or false, got ${JSON.stringify(props.cloudArmor)}`);
+  if (props.cloudArmor === false) {
+    const needsArmor = (['rateLimit', 'allowedIpRanges', 'deniedIpRanges'] as const).find((p) => p === 'rateLimit' ? props.rateLimit !== undefined : (props[p] ?? []).length > 0);
+    if (needsArmor) throw new PropError(NAME, needsArmor, "is a Cloud Armor rule, but 'cloudArmor' is false (no security policy): remove one of them");
+  }
   const rate = props.rateLimit ?? {};
   checkInteger(NAME, 'rateLimit.requests', rate.requests ?? 600, 1, 1_000_000);
   if (![10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600].includes(rate.intervalSeconds ?? 60)) {

@@ -47,7 +47,10 @@ export const PRICES = {
   // hour (first 5), data processed per GiB.
   lbForwardingRuleHour: 0.025,
   lbPerGiB: 0.008,
-  // https://cloud.google.com/armor/pricing (K), Standard: per policy and rule per month, per million requests.
+  // https://cloud.google.com/armor/pricing (K), Standard: per policy and rule per month, per million requests. Looked
+  // for again on 2026-12-02: the page's Standard figures could not be read; Google's Cloud Armor Enterprise overview
+  // (https://cloud.google.com/armor/docs/armor-enterprise-overview) confirms only that Standard bills per policy, per
+  // rule and per request.
   armorPolicyMonth: 5,
   armorRuleMonth: 1,
   armorPerMillionRequests: 0.75,
@@ -112,6 +115,18 @@ export const TOPOLOGIES: readonly Topology[] = ['cloud-run', 'cloud-functions', 
 export const PATHS: readonly EnrichmentPath[] = ['serverless', 'dataflow'];
 export const RATES: readonly number[] = [10, 100, 1000];
 
+/**
+ * Choices of the deployment that change what it costs, beyond topology and path: the props they stand for.
+ */
+export interface Deployment {
+  /**
+   * GlobalCollector's `cloudArmor`: a Cloud Armor security policy (per-IP throttle) on every backend service, which
+   * bills per policy, per rule and per request evaluated. `false`: no policy, no Cloud Armor line. The pixel topology
+   * has no policy either way. @default true
+   */
+  readonly cloudArmor?: boolean;
+}
+
 export interface Line {
   readonly item: string;
   readonly usd: number;
@@ -147,8 +162,13 @@ export function cloudRunInstanceBased(rate: number, cpuUsPerEvent: number): { us
   return { usd, instances };
 }
 
+/** Whether a deployment of `topology` has a Cloud Armor policy. */
+export function hasCloudArmor(topology: Topology, d: Deployment = {}): boolean {
+  return topology !== 'cdn-pixel' && d.cloudArmor !== false;
+}
+
 /** The collector's lines for one topology at `rate` events/s. */
-export function collectorLines(topology: Topology, rate: number, m: Measurements = MEASURED): Line[] {
+export function collectorLines(topology: Topology, rate: number, m: Measurements = MEASURED, d: Deployment = {}): Line[] {
   const events = rate * MONTH_SECONDS;
   const lines: Line[] = [];
   const lbRule = PRICES.lbForwardingRuleHour * 24 * 30;
@@ -158,7 +178,8 @@ export function collectorLines(topology: Topology, rate: number, m: Measurements
     lines.push({ item: 'Cloud Logging (LB log entries)', usd: positive(events * ASSUMPTIONS.lbLogEntryBytes / GIB - PRICES.loggingFreeGiB) * PRICES.loggingPerGiB });
     return lines;
   }
-  lines.push({ item: 'Cloud Armor', usd: PRICES.armorPolicyMonth + 2 * PRICES.armorRuleMonth + events / 1e6 * PRICES.armorPerMillionRequests });
+  // The policy holds two rules: the per-IP throttle and the default rule.
+  if (hasCloudArmor(topology, d)) lines.push({ item: 'Cloud Armor', usd: PRICES.armorPolicyMonth + 2 * PRICES.armorRuleMonth + events / 1e6 * PRICES.armorPerMillionRequests });
   const cores = (rate * m.collectorCpuUsPerEvent) / 1e6 / ASSUMPTIONS.targetUtilisation;
   switch (topology) {
     case 'cloud-run':
@@ -226,19 +247,46 @@ export interface Estimate {
   readonly topology: Topology;
   readonly path: EnrichmentPath;
   readonly rate: number;
+  /** Whether the collector has a Cloud Armor policy (and so a Cloud Armor line). */
+  readonly cloudArmor: boolean;
   readonly lines: readonly Line[];
   readonly total: number;
 }
 
-export function estimate(topology: Topology, path: EnrichmentPath, rate: number, m: Measurements = MEASURED): Estimate {
-  const lines = [...collectorLines(topology, rate, m), ...dataLines(path, rate, m)];
-  return { topology, path, rate, lines, total: lines.reduce((n, l) => n + l.usd, 0) };
+export function estimate(topology: Topology, path: EnrichmentPath, rate: number, m: Measurements = MEASURED, d: Deployment = {}): Estimate {
+  const lines = [...collectorLines(topology, rate, m, d), ...dataLines(path, rate, m)];
+  return { topology, path, rate, cloudArmor: hasCloudArmor(topology, d), lines, total: lines.reduce((n, l) => n + l.usd, 0) };
+}
+
+/** The monthly budget of the cost goal (docs/costs.md). */
+export const BUDGET_USD = 30;
+
+/**
+ * The highest event rate (events/s, in steps of 0.1) at which a deployment costs at most `budget` a month; 0 when even
+ * idle costs more. Totals grow with the rate, so a bisection finds it.
+ */
+export function withinBudget(topology: Topology, path: EnrichmentPath, budget: number = BUDGET_USD, m: Measurements = MEASURED, d: Deployment = {}): number {
+  const cost = (rate: number): number => estimate(topology, path, rate, m, d).total;
+  if (cost(0) > budget) return 0;
+  let lo = 0; // tenths of an event per second, within budget
+  let hi = 1;
+  while (cost(hi / 10) <= budget) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e9) return Infinity;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (cost(mid / 10) <= budget) lo = mid;
+    else hi = mid;
+  }
+  return lo / 10;
 }
 
 /** Every topology × path × rate. */
-export function table(m: Measurements = MEASURED): Estimate[] {
+export function table(m: Measurements = MEASURED, d: Deployment = {}): Estimate[] {
   const out: Estimate[] = [];
-  for (const topology of TOPOLOGIES) for (const path of PATHS) for (const rate of RATES) out.push(estimate(topology, path, rate, m));
+  for (const topology of TOPOLOGIES) for (const path of PATHS) for (const rate of RATES) out.push(estimate(topology, path, rate, m, d));
   return out;
 }
 
@@ -257,6 +305,22 @@ export function markdown(m: Measurements = MEASURED): string {
   return out.join('\n');
 }
 
+/**
+ * The all-serverless deployment (Cloud Run collector, serverless enrichment) with and without Cloud Armor: idle,
+ * the table's rates, and the rate up to which each stays within the budget.
+ */
+export function armorMarkdown(m: Measurements = MEASURED, topology: Topology = 'cloud-run', path: EnrichmentPath = 'serverless'): string {
+  const out = [
+    `| collector | enrichment | Cloud Armor | idle | ${RATES.map((r) => `${r.toLocaleString('en-US')} events/s`).join(' | ')} | within $${BUDGET_USD} a month up to |`,
+    `|---|---|---|---|${RATES.map(() => '---|').join('')}---|`,
+  ];
+  for (const [label, d] of [['on (default)', { cloudArmor: true }], ['off (`cloudArmor: false`)', { cloudArmor: false }]] as const) {
+    const cells = [0, ...RATES].map((r) => usd(estimate(topology, path, r, m, d).total));
+    out.push(`| ${topology} | ${path} | ${label} | ${cells.join(' | ')} | ${withinBudget(topology, path, BUDGET_USD, m, d).toFixed(1)} events/s |`);
+  }
+  return out.join('\n');
+}
+
 /** The line items of one estimate, as markdown. */
 export function breakdown(e: Estimate): string {
   return [`**${e.topology} + ${e.path}, ${e.rate} events/s: ${usd(e.total)} a month**`, '', '| item | USD/month |', '|---|---|', ...e.lines.map((l) => `| ${l.item} | ${usd(l.usd)} |`)].join('\n');
@@ -264,8 +328,8 @@ export function breakdown(e: Estimate): string {
 
 if (require.main === module) {
   if (process.argv.includes('--json')) {
-    process.stdout.write(JSON.stringify({ prices: PRICES, measured: MEASURED, assumptions: ASSUMPTIONS, estimates: table() }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ prices: PRICES, measured: MEASURED, assumptions: ASSUMPTIONS, estimates: table(), estimatesWithoutCloudArmor: table(MEASURED, { cloudArmor: false }) }, null, 2) + '\n');
   } else {
-    process.stdout.write(markdown() + '\n\n' + breakdown(estimate('cloud-run', 'serverless', 100)) + '\n\n' + breakdown(estimate('cloud-run', 'dataflow', 100)) + '\n');
+    process.stdout.write(markdown() + '\n\n' + armorMarkdown() + '\n\n' + breakdown(estimate('cloud-run', 'serverless', 100)) + '\n\n' + breakdown(estimate('cloud-run', 'dataflow', 100)) + '\n');
   }
 }

@@ -13,6 +13,10 @@
 import { audit, checkApiOrdering, checkDataSources, checkGrantPropagation, checkLeastPrivilege, checkLifecycles, checkPermissions, checkPushIngress, checkRuntimes, checkServiceAgents, runtimesOf, WORKLOADS } from './rules';
 import { exampleStacks, readmeStack } from './stacks';
 import { Stack, Tf } from './terraform';
+import { Testing } from 'cdktf';
+import { buildApp, WaymarkEnvironmentStack } from '../../examples/app';
+import { ENVIRONMENTS } from '../../examples/environments';
+import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
 
 const TODAY = new Date().toISOString().slice(0, 10);
 const stacks = [...exampleStacks(), readmeStack()];
@@ -47,6 +51,22 @@ describe('deploy audit', () => {
 
   test.each(stacks.map((s) => [s.name, s]))('%s passes every rule', (_name, stack) => {
     expect(audit(stack as Stack, { on: TODAY })).toEqual([]);
+  });
+
+  test('a collector without Cloud Armor (the dev stack with cloudArmor: false) passes every rule: no rule depends on the policy', () => {
+    const app = Testing.app({ context: { [STABLE_ASSET_HASHES_CONTEXT]: true } });
+    const dev = ENVIRONMENTS.find((e) => e.name === 'dev')!;
+    buildApp(app, [{ ...dev, cloudArmor: false }]);
+    const stack = new Stack('waymark-dev (cloudArmor: false)', JSON.parse(Testing.synth(app.node.findChild('waymark-dev') as WaymarkEnvironmentStack)));
+    expect(stack.resources.filter((r) => r.type === 'google_compute_security_policy')).toEqual([]);
+    const services = stack.resources.filter((r) => r.type === 'google_compute_backend_service');
+    expect(services.length).toBeGreaterThan(0);
+    for (const s of services) expect(s.config.security_policy).toBeUndefined();
+    expect(audit(stack, { on: TODAY })).toEqual([]);
+    // The default dev stack has the policy on its backend service.
+    const armored = stacks.find((s) => s.name === 'waymark-dev')!.resources;
+    expect(armored.filter((r) => r.type === 'google_compute_security_policy')).toHaveLength(1);
+    expect(armored.filter((r) => r.type === 'google_compute_backend_service').every((r) => typeof r.config.security_policy === 'string')).toBe(true);
   });
 
   describe('each rule fails on a planted defect, naming what is wrong', () => {

@@ -3,7 +3,8 @@ import { ComputeBackendBucket } from '@cdktf/provider-google/lib/compute-backend
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { CollectorBackend } from '../../lib/collector-backend';
 import { GlobalCollector, GlobalCollectorProps } from '../../lib/global-collector';
-import { requiredApis } from '../../lib/clickstream-pipeline';
+import { ClickstreamPipeline, requiredApis } from '../../lib/clickstream-pipeline';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GKE_REGION_ZONES } from '../../lib/private/backends/gke';
 import { collectorBundle, collectorZip } from '../../lib/private/runtime-bundles';
 import { allResources, labelAttribute, synth, Synthesized } from '../helpers/synth';
@@ -389,6 +390,70 @@ describe('GlobalCollector', () => {
     expect(Object.keys(s.resources('google_compute_backend_service'))).toHaveLength(2);
   });
 
+  describe('without Cloud Armor (cloudArmor: false)', () => {
+    /** The synthesized JSON with the security policy and every reference to it taken out. */
+    function withoutArmor(json: any): any {
+      const out = structuredClone(json);
+      delete out.resource.google_compute_security_policy;
+      for (const backend of Object.values<any>(out.resource.google_compute_backend_service ?? {})) delete backend.security_policy;
+      return out;
+    }
+
+    test.each(BACKENDS)('with %s: no security policy, no security_policy on the backend service, everything else the same as the default', (_name, make) => {
+      const armored = collectorWith([make()]);
+      const bare = collectorWith([make()], { cloudArmor: false });
+      expect(bare.resources('google_compute_security_policy')).toEqual({});
+      const services = Object.values<any>(bare.resources('google_compute_backend_service'));
+      expect(services.length).toBeGreaterThan(0);
+      for (const service of services) expect(service).not.toHaveProperty('security_policy');
+      expect(bare.text).not.toContain('google_compute_security_policy');
+      // The default has the policy (so the comparison below is not between two policy-less stacks).
+      expect(Object.keys(armored.resources('google_compute_security_policy'))).toHaveLength(1);
+      expect(bare.json).toEqual(withoutArmor(armored.json));
+    });
+
+    test('snapshot (locks Terraform addresses)', () => {
+      expect(collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1', 'asia-southeast1'], minInstances: 1, maxInstances: 50 })], { cloudArmor: false }).text).toMatchSnapshot();
+    });
+
+    test('cloudArmor: true is the default (the same stack as without the prop)', () => {
+      const backends = () => [CollectorBackend.cloudRun({ regions: ['us-central1'] }), CollectorBackend.instanceGroups({ regions: ['europe-west1'] })];
+      expect(collectorWith(backends(), { cloudArmor: true }).json).toEqual(collectorWith(backends()).json);
+    });
+
+    test('several backends: none of their backend services has a policy; the public securityPolicy is undefined', () => {
+      let collector: GlobalCollector | undefined;
+      const s = synth((scope) => {
+        collector = new GlobalCollector(scope, 'collector', {
+          domains: ['c.example.com'], cloudArmor: false, ...topics(scope),
+          backends: [CollectorBackend.cloudRun({ regions: ['us-central1'], weight: 80 }), CollectorBackend.instanceGroups({ regions: ['europe-west1'], weight: 20 })],
+        });
+      });
+      expect(collector!.securityPolicy).toBeUndefined();
+      const services = Object.values<any>(s.resources('google_compute_backend_service'));
+      expect(services).toHaveLength(2);
+      for (const service of services) expect(service.security_policy).toBeUndefined();
+    });
+
+    test('in a ClickstreamPipeline: no Cloud Armor chart on the dashboard (there is no policy to chart), the rest of the monitoring stays', () => {
+      const build = (cloudArmor?: boolean) => synth((scope) => {
+        new GoogleBetaProvider(scope, 'google-beta', { project: 'acme-analytics', region: 'europe-west1' });
+        new ClickstreamPipeline(scope, 'clickstream', {
+          region: 'europe-west1', projectId: 'acme-analytics',
+          collector: { domains: ['c.example.com'], backends: [CollectorBackend.cloudRun({ regions: ['europe-west1'] })], cloudArmor },
+        });
+      });
+      const dashboard = (s: Synthesized) => JSON.parse(s.only('google_monitoring_dashboard').dashboard_json);
+      const armorChart = (d: any) => JSON.stringify(d).includes('networksecurity.googleapis.com/https/request_count');
+      const bare = build(false);
+      expect(bare.resources('google_compute_security_policy')).toEqual({});
+      expect(armorChart(dashboard(bare))).toBe(false);
+      expect(armorChart(dashboard(build()))).toBe(true);
+      expect(JSON.stringify(dashboard(bare))).toContain('loadbalancing.googleapis.com/https/request_count');
+      expect(Object.keys(bare.resources('google_monitoring_alert_policy'))).toHaveLength(Object.keys(build().resources('google_monitoring_alert_policy')).length);
+    });
+  });
+
   test('static content routes on the collector URL map', () => {
     const s = synth((scope) => {
       const collector = new GlobalCollector(scope, 'collector', { domains: ['c.example.com'], backends: [CollectorBackend.cloudRun({ regions: ['us-central1'] })], ...topics(scope) });
@@ -425,6 +490,11 @@ describe('GlobalCollector', () => {
       ['gke unknown region', () => CollectorBackend.gke({ regions: ['europe-west99'], newRegions: ['europe-west99'] }), "CollectorBackend.gke: prop 'zones' must list the zones of region 'europe-west99' (not in Waymark's zone table)"],
       ['gke pods per zone', () => CollectorBackend.gke({ regions: ['us-central1'], minReplicas: 2, zones: { 'us-central1': ['us-central1-a', 'us-central1-b', 'us-central1-c'] } }), "CollectorBackend.gke: prop 'minReplicas' (2) must be at least the number of zones of region 'us-central1' (3)"],
       ['name prefix', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { namePrefix: 'Waymark_Collector' }), "GlobalCollector: prop 'namePrefix' must be 1-63 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen; got 'Waymark_Collector'"],
+      // Throttle, allow and deny lists are rules of the Cloud Armor policy: without one they would be silently ignored.
+      ['rate limit without Cloud Armor', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { cloudArmor: false, rateLimit: { requests: 100 } }), "GlobalCollector: prop 'rateLimit' is a Cloud Armor rule, but 'cloudArmor' is false (no security policy): remove one of them"],
+      ['allowed ranges without Cloud Armor', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { cloudArmor: false, allowedIpRanges: ['203.0.113.0/24'] }), "GlobalCollector: prop 'allowedIpRanges' is a Cloud Armor rule, but 'cloudArmor' is false"],
+      ['denied ranges without Cloud Armor', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { cloudArmor: false, deniedIpRanges: ['198.51.100.0/24'] }), "GlobalCollector: prop 'deniedIpRanges' is a Cloud Armor rule, but 'cloudArmor' is false"],
+      ['cloudArmor not a boolean', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { cloudArmor: 'false' as any }), "GlobalCollector: prop 'cloudArmor' must be true or false, got \"false\""],
       ['rate interval', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { rateLimit: { intervalSeconds: 45 } }), "GlobalCollector: prop 'rateLimit.intervalSeconds' must be one of Cloud Armor's intervals"],
       ['custom path', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { customPaths: { '/acme': '/i' } }), "GlobalCollector: prop 'customPaths' key '/acme' must be a two-segment path such as '/acme/events'"],
       ['labels', () => collectorWith([CollectorBackend.cloudRun({ regions: ['us-central1'] })], { labels: { Team: 'x' } }), "GlobalCollector: prop 'labels' has label key 'Team'"],

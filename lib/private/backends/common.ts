@@ -76,7 +76,7 @@ export interface BackendServiceOptions {
 }
 
 /**
- * The global backend service of one backend kind: EXTERNAL_MANAGED, Cloud Armor attached, request logging
+ * The global backend service of one backend kind: EXTERNAL_MANAGED, Cloud Armor attached (when the collector has it), request logging
  * at the collector's sample rate, and connection draining long enough for the collector's SIGTERM drain.
  */
 export function collectorBackendService(scope: Construct, options: BackendServiceOptions): ComputeBackendService {
@@ -89,7 +89,7 @@ export function collectorBackendService(scope: Construct, options: BackendServic
     timeoutSec: serverless ? undefined : 30,
     healthChecks: options.healthChecks,
     backend: options.backends,
-    securityPolicy: options.ctx.securityPolicy.id,
+    securityPolicy: options.ctx.securityPolicy?.id,
     connectionDrainingTimeoutSec: serverless ? undefined : 10,
     logConfig: { enable: true, sampleRate: options.ctx.logSampleRate },
     description: 'Waymark collector',

@@ -27,7 +27,8 @@ export interface CollectorBackendContext {
   readonly bundle: StagedBundle;
   /** The Cloud Functions / App Engine zip (`collector-<hash>.zip`), uploaded to {@link codeBucket}. */
   readonly zip: StagedBundle;
-  readonly securityPolicy: ComputeSecurityPolicy;
+  /** The Cloud Armor policy to attach to the backend service; undefined when the collector has none (`cloudArmor: false`). */
+  readonly securityPolicy?: ComputeSecurityPolicy;
   /** Fraction of requests the load balancer logs. */
   readonly logSampleRate: number;
   /** The project id (apply-time value when not given). */
