@@ -50,14 +50,7 @@ export default class WaymarkEnvironment extends NodeEnvironment {
   // jest-circus calls it for each event; run_finish comes after the file's last afterAll hook.
   async handleTestEvent(event: { name: string }, state: { unhandledErrors: unknown[] }): Promise<void> {
     if (event.name !== 'run_finish') return;
-    const left: string[] = [];
-    for (const dir of this.made) {
-      if (!fs.existsSync(dir)) continue;
-      if (!this.owned.has(dir)) left.push(dir);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    this.made.clear();
-    this.owned.clear();
+    const left = this.sweep();
     if (left.length > 0) {
       const names = left.map((d) => basename(d)).join(', ');
       const error = new Error(`this test file left temp folders behind (removed now): ${names}; make them with tempDir() from test/helpers/temp-dirs.ts, or remove them in afterAll`);
@@ -66,8 +59,22 @@ export default class WaymarkEnvironment extends NodeEnvironment {
     }
   }
 
+  /** Removes the recorded folders that still exist; returns those not made with tempDir(). */
+  private sweep(): string[] {
+    const left: string[] = [];
+    for (const dir of this.made) {
+      if (!fs.existsSync(dir)) continue;
+      if (!this.owned.has(dir)) left.push(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    this.made.clear();
+    this.owned.clear();
+    return left;
+  }
+
   async teardown(): Promise<void> {
     for (const r of this.restore.splice(0)) r();
+    this.sweep(); // a file that failed to load never reaches run_finish; its folders go all the same
     await super.teardown();
   }
 }
