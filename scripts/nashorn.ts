@@ -105,7 +105,10 @@ function downloadJars(): void {
 
 const HARNESS_SOURCE = join(REPO_ROOT, 'test', 'support', 'java', 'UdfHarness.java');
 
-/** Compiles the harness (once per source version, into the temp folder); returns the classpath with Nashorn's. */
+/**
+ * Compiles the harness (once per source version, into the temp folder); returns the classpath with Nashorn's. The
+ * `<tmp>/waymark-udf-harness/<hash of source and classpath>` folder is a cache kept on purpose for later runs.
+ */
 export function harnessClasspath(): string {
   const cp = nashornClasspath();
   const source = readFileSync(HARNESS_SOURCE);

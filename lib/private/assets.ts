@@ -38,6 +38,8 @@ export function stableAssetHashes(scope: Construct): boolean {
 export function stageBundle(scope: Construct, id: string, b: Bundle): StagedBundle {
   const stable = stableAssetHashes(scope);
   const hash = stable ? STABLE_HASH : b.hash;
+  // A cache keyed by content, kept on purpose: the same bundle (same hash, same bytes) is written once per machine and
+  // shared by every synth, in parallel too (writeFileAtomic); cdktf copies the file into its outdir at synth.
   const folder = join(tmpdir(), 'waymark-assets', b.hash);
   const file = join(folder, b.fileName);
   if (!existsSync(file)) writeFileAtomic(file, b.contents);

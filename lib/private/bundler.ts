@@ -244,6 +244,8 @@ function writeVirtualModules(modules: Readonly<Record<string, string>> | undefin
   for (const specifier of Object.keys(modules).sort()) {
     const source = modules[specifier];
     const digest = createHash('sha256').update(specifier).update('\0').update(source).digest('hex').slice(0, 24);
+    // A cache keyed by content, kept on purpose: the same module is written once per machine and shared by every
+    // bundling after it (writeFileAtomic, so parallel processes do not see a half-written file).
     const file = join(tmpdir(), 'waymark-bundler', digest, specifier.replace(/[^a-zA-Z0-9_.-]/g, '_') + '.js');
     if (!existsSync(file)) writeFileAtomic(file, source);
     alias[specifier] = file;

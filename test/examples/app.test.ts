@@ -6,6 +6,7 @@ import { App, Testing } from 'cdktf';
 import { buildApp, WaymarkEnvironmentStack } from '../../examples/app';
 import { ENVIRONMENTS } from '../../examples/environments';
 import { STABLE_ASSET_HASHES_CONTEXT } from '../../lib/private/assets';
+import { tempDir } from '../helpers/temp-dirs';
 
 function synthEnvironment(name: string): Record<string, any> {
   const app = Testing.app({ context: { [STABLE_ASSET_HASHES_CONTEXT]: true } });
@@ -22,7 +23,7 @@ describe('example app', () => {
   });
 
   test('one stack per environment, dev and prod at least', () => {
-    const app = buildApp(new App({ outdir: tmpdir() }));
+    const app = buildApp(new App({ outdir: tempDir('example-app') }));
     const names = app.node.children.map((c) => c.node.id).sort();
     expect(names).toEqual(expect.arrayContaining(['waymark-dev', 'waymark-prod']));
     expect(names).toHaveLength(ENVIRONMENTS.length);

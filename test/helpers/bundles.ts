@@ -1,6 +1,8 @@
 /**
  * The shipped runtime bundles, built once per test worker by the same code the constructs use
- * (lib/private/runtime-bundles.ts), written to a temporary folder named after their content hash.
+ * (lib/private/runtime-bundles.ts), written to a temporary folder named after their content hash
+ * (`<tmp>/waymark-test-bundles/<hash>`): a cache kept on purpose, shared by workers and later runs (same hash, same
+ * bytes), so it is not removed.
  *
  * `udf` is the constructs' default UDF: the built-in schemas only, as a deployment without `schemaFolders` gets it.
  * `udf-examples` is the UDF of a deployment with `schemaFolders: [examples/schemas]` (the demo site's schemas,

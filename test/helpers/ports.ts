@@ -11,6 +11,7 @@
  * - it is claimed with an exclusive lock file (`<tmp>/waymark-test-ports/<port>`, holding the owner's pid), so no other
  *   test process using this module (parallel workers, other jest runs on the machine) picks it while the owner lives.
  *   `releasePort` removes the lock; a lock whose process is gone (a worker that exited or was killed) is taken over.
+ *   The folder itself stays: every test process shares it.
  * A program outside this scheme could still bind the port: `reservePort` checks the port is bindable when it claims it,
  * and a later start that still fails says EADDRINUSE with the port.
  */

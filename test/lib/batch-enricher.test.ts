@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
 import { DataPipelinePipeline } from '@cdktf/provider-google/lib/data-pipeline-pipeline';
@@ -10,6 +9,7 @@ import { SchemaRegistry } from '../../lib/schema-registry';
 import { ClickstreamTopics } from '../../lib/topics';
 import { WarehouseSink } from '../../lib/warehouse-sink';
 import { dataStack, grantedRoles, PRIMITIVE_ROLES, PROJECT, REGISTRIES, synth } from './fixtures/data-stack';
+import { tempDir } from '../helpers/temp-dirs';
 
 const ACME = join(REGISTRIES, 'acme');
 
@@ -151,7 +151,7 @@ describe('BatchEnricher', () => {
     const replay = Object.values<any>(synth(make().stack).json.output).find((o) => o.description.startsWith('Replays')).value as string;
     // Stand-ins for the Terraform references, and a fake gcloud that prints its job name and input pattern.
     const command = replay.replace(/\$\{[^}]+\}/g, 'X');
-    const dir = mkdtempSync(join(tmpdir(), 'waymark-replay-'));
+    const dir = tempDir('replay');
     writeFileSync(join(dir, 'gcloud'), '#!/bin/sh\nfor a in "$@"; do case "$a" in waymark-replay-*) echo "job ${a##*-}";; --parameters=*) echo "$a" | tr "~" "\\n" | grep inputFilePattern;; esac; done\n', { mode: 0o755 });
     // A file in the working directory that an expanded glob would match.
     mkdirSync(join(dir, '2025-03-01'));

@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import * as vm from 'node:vm';
 import * as acorn from 'acorn';
 import { Bundle, BundleOptions, bundle, clearBundleCache, dataFile, jsonFile, nodeZip, writeBundle } from '../../lib/private/bundler';
+import { tempDir } from '../helpers/temp-dirs';
 
 const FIXTURES = 'test/lib/fixtures/bundler';
 const udfOptions: BundleOptions = {
@@ -39,10 +40,6 @@ function unzip(zip: Buffer): Record<string, { data: Buffer; mode: number }> {
   return out;
 }
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'waymark-bundler-test-'));
-}
-
 describe('bundler', () => {
   beforeEach(() => clearBundleCache());
 
@@ -51,7 +48,7 @@ describe('bundler', () => {
 
     test('one self-contained CommonJS file that runs with plain node', () => {
       const b = bundle(options);
-      const file = writeBundle(b, tempDir());
+      const file = writeBundle(b, tempDir('bundler-test'));
       expect(execFileSync(process.execPath, [file], { cwd: tmpdir() }).toString()).toBe('hello node\n');
       const required = execFileSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(file)}).handler())`]);
       expect(required.toString()).toBe('hello node');
@@ -74,7 +71,7 @@ describe('bundler', () => {
 
     test('the zip is a valid archive for the system unzip', () => {
       const zip = nodeZip(bundle(options), { name: 'x', version: '0.0.0' });
-      const dir = tempDir();
+      const dir = tempDir('bundler-test');
       const file = writeBundle(zip, dir);
       const listing = spawnSync('unzip', ['-t', file]);
       if (listing.error) throw new Error('unzip is missing: apt-get install -y unzip');
@@ -99,7 +96,7 @@ describe('bundler', () => {
       const program = acorn.parse(b.contents.toString(), { ecmaVersion: 2017, sourceType: 'module' });
       const exported = program.body.filter((n) => n.type === 'ExportNamedDeclaration');
       expect(exported.length).toBeGreaterThan(0);
-      const file = writeBundle(b, tempDir(), 'sp.mjs');
+      const file = writeBundle(b, tempDir('bundler-test'), 'sp.mjs');
       const out = execFileSync(process.execPath, ['--input-type=module', '-e',
         `import { hello, version } from ${JSON.stringify('file://' + file)}; process.stdout.write(hello() + ' ' + version);`]);
       expect(out.toString()).toBe('hello browser 1');
@@ -123,7 +120,7 @@ describe('bundler', () => {
     });
 
     test('runs in Rhino, a second real engine', () => {
-      const dir = tempDir();
+      const dir = tempDir('bundler-test');
       const udf = writeBundle(bundle(udfOptions), dir);
       const script = writeBundle(dataFile('main.js', `load(${JSON.stringify(udf)});\nprint(process('{"name":"rhino","tags":["x"]}'));\n`), dir);
       const run = spawnSync('rhino', ['-version', '180', script], { encoding: 'utf8' });

@@ -2,8 +2,7 @@
  * Local mode's cores: options, row summaries and filters, the bounded store, safe static paths, JSONL files read
  * back by the inspection API, and the UDF loader running the shipped enrich.js.
  */
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { buildRuntimeBundle } from '../helpers/bundles';
 import { resolveOptions, UsageError, USAGE } from '../../collector/local/options';
@@ -14,8 +13,9 @@ import { interpret, loadUdf, UdfLoadError } from '../../collector/local/udf';
 import { dataFiles, FileQueue, fileSource, JsonlTail, JsonlWriter } from '../../collector/local/pubsub';
 import { rowPrinter } from '../../collector/local/main';
 import { missingSchemaMessage } from '../../pipeline/registry/messages';
+import { tempDir } from '../helpers/temp-dirs';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'waymark-local-core-'));
+const tmp = (): string => tempDir('local-core');
 
 describe('options', () => {
   const base = { cwd: '/srv/app', scriptDir: '/srv/app/build', exists: (p: string) => p.startsWith('/srv/app/build/') };

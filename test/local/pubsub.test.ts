@@ -6,13 +6,13 @@
  * First with an emulator the test starts (PUBSUB_EMULATOR_HOST), then with the one local mode starts itself, which
  * Ctrl-C (SIGINT to the process group, as a terminal sends it) must stop with everything else.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { expectDemoRows } from './expectations';
 import { DemoResult, getJson, GoodEvent, groupAlive, launchChromium, LocalInstance, portOpen, requireGcloud, runDemoScenario, RunningProcess, runDetached, startLocalBundle, waitFor } from './support';
 import { releasePort, reservePort } from '../helpers/ports';
+import { tempDir } from '../helpers/temp-dirs';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -25,7 +25,7 @@ async function startEmulator(): Promise<{ host: string; proc: RunningProcess }> 
   // Reserved across jest workers: the JVM binds it seconds later.
   const port = await reservePort();
   cleanups.push(async () => releasePort(port));
-  const dataDir = mkdtempSync(join(tmpdir(), 'waymark-local-emulator-'));
+  const dataDir = tempDir('local-emulator');
   const proc = runDetached('gcloud', ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--data-dir=${dataDir}`]);
   cleanups.push(() => proc.killGroup());
   await waitFor('the Pub/Sub emulator to answer', async () => (await fetch(`http://127.0.0.1:${port}/`)).ok, 90000).catch((e: Error) => {
@@ -108,7 +108,7 @@ describe('through an emulator started by the test', () => {
 describe('with the emulator local mode starts itself', () => {
   test('gcloud starts the emulator; events flow to the files; Ctrl-C stops everything, the emulator included', async () => {
     requireGcloud();
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'waymark-local-own-')), 'data');
+    const dataDir = join(tempDir('local-own'), 'data');
     mkdirSync(dataDir, { recursive: true });
     const inst = await startLocalBundle(['--pubsub', '--data-dir', dataDir]);
     cleanups.push(() => inst.proc.killGroup());

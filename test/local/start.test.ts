@@ -6,14 +6,14 @@
  * --schemas too, and SIGTERM to the start script alone stops everything. --no-example-schemas validates as a
  * deployment without schema folders does.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getJson, GoodEvent, groupAlive, portOpen, ROOT, runDetached, RunningProcess, waitFor } from './support';
 import { missingSchemaMessage } from '../../pipeline/registry/messages';
+import { tempDir } from '../helpers/temp-dirs';
 
-const buildDir = mkdtempSync(join(tmpdir(), 'waymark-start-build-'));
+const buildDir = tempDir('start-build');
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, WAYMARK_BUILD_DIR: buildDir, PUBSUB_EMULATOR_HOST: '' });
 const running: RunningProcess[] = [];
 afterAll(async () => {
@@ -153,7 +153,7 @@ test('arguments are checked before anything is built; a flag npm took for itself
 }, 120000);
 
 test('the recovery loop: a schema fixed on disk, Replay rebuilds the enrichment and the bad row becomes one good row, once', async () => {
-  const schemas = mkdtempSync(join(tmpdir(), 'waymark-replay-schemas-'));
+  const schemas = tempDir('replay-schemas');
   cpSync(join(ROOT, 'test/local/fixtures/schemas'), schemas, { recursive: true });
   const file = join(schemas, 'com.acme/checkout_started/jsonschema/1-0-0');
   const original = readFileSync(file, 'utf8');

@@ -5,12 +5,12 @@
  * inspection API. Missing components fail with the command that installs them.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { buildRuntimeBundle } from '../helpers/bundles';
+import { tempDir } from '../helpers/temp-dirs';
 
 export const ROOT = join(__dirname, '..', '..');
 export const DEMO_DIR = join(ROOT, 'examples', 'demo');
@@ -149,7 +149,7 @@ export interface LocalInstance {
  */
 export async function startLocalBundle(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<LocalInstance> {
   const [local, udf, tracker] = await Promise.all([buildRuntimeBundle('collector-local'), buildRuntimeBundle('udf-examples'), buildRuntimeBundle('tracker')]);
-  const dataDir = mkdtempSync(join(tmpdir(), 'waymark-local-test-'));
+  const dataDir = tempDir('local-test');
   const cleanEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   const proc = runDetached(process.execPath, [local, '--port', '0', ...args], {
     env: { ...cleanEnv, WAYMARK_LOCAL_UDF: udf, WAYMARK_LOCAL_TRACKER: tracker, WAYMARK_LOCAL_SITE: DEMO_DIR, WAYMARK_LOCAL_DATA_DIR: dataDir, WAYMARK_LOCAL_SCHEMAS: SCHEMA_DIRS, ...env },

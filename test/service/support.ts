@@ -15,7 +15,7 @@ import { waitFor } from '../collector/support';
 
 let built: string | undefined;
 
-/** The service bundle for the built-ins plus examples/schemas, written once per worker. */
+/** The service bundle for the built-ins plus examples/schemas, written once per worker (kept: the cache of test/helpers/bundles.ts). */
 export function enricherBundleFile(): string {
   if (built) return built;
   const b = enricherServiceForRegistry('test', loadRegistry([EXAMPLE_SCHEMAS_DIR]), undefined);
